@@ -1,0 +1,547 @@
+"""DVV extracts: import (streamed, validated, one transaction), list, purge.
+
+The import reads the file twice: a fast binary pass (SHA-256, encoding, binary and
+empty checks, line count for progress) and a parsing pass that validates each row and
+inserts in chunks with SQLAlchemy Core. The whole import is one transaction, so a
+rejected, failed or cancelled import leaves the database as it was.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import gc
+import operator
+import queue
+import threading
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from sqlalchemy import Engine, delete, func, select, update
+from sqlmodel import Session
+
+from pool import audit, hetu
+from pool.errors import ImportCancelled, NotFound, OtosError, RejectedFile, RowFault
+from pool.models import Extract, ImportFault, Person, PoolMember, utcnow
+from pool.profile import FIELD_LENGTHS, REQUIRED, Profile, load_profile
+from pool.reference import municipalities
+
+CHUNK_ROWS = 20_000
+FAULTS_KEPT = 10_000  # faults stored and listed; the count covers all
+SCAN_BLOCK = 1 << 20
+# ISO 639-1 codes, plus DVV's 98 (given as text) and 99 (unknown).
+LANGUAGE_CODES = frozenset(
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv "
+    "cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr "
+    "ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw "
+    "ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv "
+    "ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr "
+    "ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi "
+    "yo za zh zu 98 99".split()
+)
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts and the faulty rows (line and field, never values)."""
+
+    extract_id: int
+    file_name: str
+    encoding: str
+    rows_read: int
+    rows_stored: int
+    rows_rejected: int
+    rows_mailable: int
+    turvakielto: int
+    deceased: int
+    faults: list[RowFault] = field(default_factory=list)
+    faults_total: int = 0
+
+
+@dataclass
+class _Scan:
+    sha256: str
+    encoding: str
+    lines: int
+    ends_with_newline: bool
+
+
+# ---------------------------------------------------------------- file checks
+
+def _scan(path: Path, encoding: str) -> _Scan:
+    """Binary pass: hash, emptiness, binary content, encoding, line count."""
+    if not path.exists():
+        raise RejectedFile(f"{path}: the file does not exist.", hint="Check the path and try again.")
+    if not path.is_file():
+        raise RejectedFile(f"{path}: this is not a file.", hint="Give the path of the extract file.")
+    digest = hashlib.sha256()
+    want = None if encoding == "auto" else _codec(encoding)
+    candidates = {name: codecs.getincrementaldecoder(name)() for name in ([want] if want else ["utf-8", "cp1252"])}
+    failed: dict[str, int] = {}
+    lines, size, last = 0, 0, b""
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise RejectedFile(f"{path}: cannot be read ({exc.strerror}).", hint="Check the file's permissions.") from None
+    with fh:
+        first = True
+        while block := fh.read(SCAN_BLOCK):
+            if first:
+                if b"\x00" in block[:8192]:
+                    raise RejectedFile(
+                        f"{path}: this is a binary file, not a text extract.",
+                        hint="Export the extract as a delimited or fixed-width text file.",
+                    )
+                first = False
+            digest.update(block)
+            for name, dec in list(candidates.items()):
+                try:
+                    dec.decode(block)
+                except UnicodeDecodeError as exc:
+                    failed[name] = lines + block.count(b"\n", 0, exc.start) + 1
+                    del candidates[name]
+            lines += block.count(b"\n")
+            size += len(block)
+            last = block[-1:]
+    if size == 0:
+        raise RejectedFile(f"{path}: the file is empty (0 bytes).", hint="Ask for the extract again.")
+    if b"\x00" in last:
+        raise RejectedFile(f"{path}: this is a binary file, not a text extract.")
+    if want:
+        if want not in candidates:
+            raise RejectedFile(
+                f"{path}, line {failed[want]}: the file is not valid {want}.",
+                hint="Leave the encoding to detection, or give the right one with --encoding.",
+            )
+        chosen = want
+    elif "utf-8" in candidates:
+        chosen = "utf-8"
+    elif "cp1252" in candidates:
+        chosen = "cp1252"
+    else:
+        chosen = "latin-1"  # every byte decodes; ISO-8859-1 is what DVV may send
+    if chosen == "utf-8":
+        with path.open("rb") as fh:
+            if fh.read(3) == codecs.BOM_UTF8:
+                chosen = "utf-8-sig"
+    return _Scan(digest.hexdigest(), chosen, lines + (last != b"\n"), last == b"\n")
+
+
+def _codec(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise OtosError(f"Unknown encoding {name!r}.", hint="Use utf-8, cp1252 or latin-1.") from None
+
+
+# ---------------------------------------------------------------- row reading
+
+def _delimited_rows(path: Path, scan: _Scan, prof: Profile) -> Iterator[tuple[int, list[str] | None, list[int], str]]:
+    """Yield (line, values in field order or None, columns, problem) for each data row."""
+    with path.open("r", encoding=scan.encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=prof.delimiter, quotechar=prof.quotechar, strict=False)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise RejectedFile(f"{path}: the file has no header row.") from None
+        except csv.Error as exc:
+            raise RejectedFile(f"{path}, line 1: the header cannot be read ({exc}).") from None
+        names = [h.strip().lstrip("\ufeff").casefold() for h in header]
+        index = {n: i for i, n in enumerate(names)}
+        wanted = {f: c for f, c in prof.columns.items()}
+        missing = [c for f, c in wanted.items() if f in REQUIRED and c not in index]
+        if missing:
+            hint = "The header must name these columns (any order, any case), separated by " f"{prof.delimiter!r}."
+            line0 = prof.delimiter.join(header)
+            for other in (",", ";", "\t", "|"):
+                if other != prof.delimiter and line0.count(other) >= 3:
+                    hint = (f"The header looks delimited by {other!r}, not {prof.delimiter!r}: "
+                            "use a profile with that delimiter (see the README on profiles).")
+                    break
+            raise RejectedFile(
+                f"{path}, line 1: the header lacks required column(s): {', '.join(missing)}.", hint=hint
+            )
+        order = list(FIELD_LENGTHS)
+        width = len(header)
+        # An unmapped optional field reads the empty cell appended after the last one.
+        idx = [index.get(wanted[f], width) if f in wanted else width for f in order]
+        cols = [i + 1 if i < width else -1 for i in idx]
+        pick = operator.itemgetter(*idx)
+        strip = str.strip
+        try:
+            for row in reader:
+                if len(row) != width:
+                    if not row or (len(row) == 1 and not row[0].strip()):
+                        continue
+                    line = reader.line_num
+                    why = f"has {len(row)} fields, the header has {width}"
+                    if line >= scan.lines and not scan.ends_with_newline:
+                        why += " (the last line looks truncated)"
+                    yield line, None, cols, why
+                    continue
+                row.append("")
+                yield reader.line_num, list(map(strip, pick(row))), cols, ""
+        except csv.Error as exc:
+            raise RejectedFile(f"{path}, line {reader.line_num}: the file cannot be parsed ({exc}).",
+                               hint="Check quoting in the file.") from None
+
+
+def _fixed_rows(path: Path, scan: _Scan, prof: Profile) -> Iterator[tuple[int, list[str] | None, list[int], str]]:
+    order = list(FIELD_LENGTHS)
+    spans = [(prof.fields[f][0] - 1, prof.fields[f][0] - 1 + prof.fields[f][1]) if f in prof.fields else None for f in order]
+    cols = [s[0] + 1 if s else -1 for s in spans]
+    reclen = prof.record_length
+    with path.open("r", encoding=scan.encoding, newline="") as fh:
+        for line, raw in enumerate(fh, start=1):
+            text = raw.rstrip("\r\n").lstrip("\ufeff") if line == 1 else raw.rstrip("\r\n")
+            if not text.strip():
+                continue
+            if len(text) > reclen and text[reclen:].strip():
+                yield line, None, cols, f"is {len(text)} characters long, the profile's record is {reclen}"
+                continue
+            yield line, [text[a:b].strip() if (a, b) != (0, 0) else "" for a, b in (s or (0, 0) for s in spans)], cols, ""
+
+
+# ---------------------------------------------------------------- validation
+
+_ORDER = list(FIELD_LENGTHS)
+_LIMITS = list(FIELD_LENGTHS.values())
+# Columns of ``person`` in the order ``_Validator.row`` returns them.
+PERSON_COLUMNS = (
+    "extract_id", "hetu", "first_names", "surname", "street_fi", "street_sv", "postal_code",
+    "post_office_fi", "post_office_sv", "municipality", "birth_date", "sex", "mother_tongue",
+    "turvakielto", "deceased", "dwelling_id", "mailable",
+)
+
+
+class _Validator:
+    """Checks one row at a time; caches what repeats (dates, codes) for speed."""
+
+    def __init__(self, prof: Profile, today: dt.date, extract_id: int, sqlite: bool) -> None:
+        self.prof = prof
+        self.today = today
+        self.extract_id = extract_id
+        self.sqlite = sqlite  # SQLite gets ISO date strings and 0/1, as SQLAlchemy stores them
+        self.munis = municipalities()
+        self.seen: dict[str, int] = {}
+        self.dates: dict[str, object] = {}
+        self.active = frozenset(prof.turvakielto_active)
+        self.turva_ok = frozenset(("", "0", *prof.turvakielto_active))
+        self.true, self.false = (1, 0) if sqlite else (True, False)
+
+    def _date(self, born: str) -> object:
+        """The stored form of a yyyymmdd date, or a str fault message."""
+        got = self.dates.get(born)
+        if got is None:
+            if len(born) == 8 and born.isascii() and born.isdigit():
+                try:
+                    d = dt.date(int(born[:4]), int(born[4:6]), int(born[6:]))
+                except ValueError:
+                    got = RowFault(0, "", None, "not a real date (yyyymmdd)")
+                else:
+                    if d > self.today or d.year < 1880:
+                        got = RowFault(0, "", None, "date of birth is in the future or before 1880")
+                    else:
+                        got = d.isoformat() if self.sqlite else d
+            else:
+                got = RowFault(0, "", None, "date of birth must be yyyymmdd")
+            self.dates[born] = got
+        return got
+
+    def row(self, line: int, v: list[str], cols: list[int]) -> tuple[tuple | None, list[RowFault]]:
+        faults: list[RowFault] = []
+
+        def fault(i: int, msg: str) -> None:
+            faults.append(RowFault(line, _ORDER[i], cols[i] if cols[i] >= 0 else None, msg))
+
+        if any(map(operator.gt, map(len, v), _LIMITS)):
+            for i, limit in enumerate(_LIMITS):
+                if len(v[i]) > limit:
+                    fault(i, f"is {len(v[i])} characters, the most allowed is {limit}")
+            return None, faults
+        (code, first, last, street, street_sv, postal, office, office_sv, muni, born, sex, lang,
+         turva, dead, dwelling) = v
+        code = code.upper()
+        p = hetu.problem(code)
+        if p:
+            fault(0, p)
+        if not first and not last:
+            fault(1, "first names and surname are both empty")
+        if muni not in self.munis:
+            if muni.isascii() and muni.isdigit() and muni.zfill(3) in self.munis:
+                muni = muni.zfill(3)
+            else:
+                fault(8, "unknown municipality code" if muni else "municipality code is empty")
+        birth = None
+        if born:
+            birth = self._date(born)
+            if isinstance(birth, RowFault):
+                fault(9, birth.message)
+        if sex not in ("1", "2", ""):
+            fault(10, "sex must be 1, 2 or empty")
+        if lang and lang not in LANGUAGE_CODES:
+            lang = lang.lower()
+            if lang not in LANGUAGE_CODES:
+                fault(11, "not an ISO 639-1 language code (or 98/99)")
+        if turva not in self.turva_ok:
+            fault(12, f"must be 0, {', '.join(self.prof.turvakielto_active)} or empty")
+        if dead not in ("", "0", "1"):
+            fault(13, "must be 0, 1 or empty")
+        protected = turva in self.active
+        if not protected and postal and not (len(postal) == 5 and postal.isascii() and postal.isdigit()):
+            fault(5, "postal code must be 5 digits" + (" (leading zeros lost?)" if postal.isdigit() else ""))
+        if not faults:
+            dup = self.seen.get(code)
+            if dup is not None:
+                fault(0, f"same person as line {dup}")
+            else:
+                self.seen[code] = line
+        if faults:
+            return None, faults
+        deceased = dead == "1"
+        if protected:  # the address of a person with a turvakielto is never stored
+            street = street_sv = postal = office = office_sv = ""
+        mailable = not protected and not deceased and bool(street and postal and office)
+        t, f = self.true, self.false
+        return (
+            self.extract_id, code, first, last, street or None, street_sv or None, postal or None,
+            office or None, office_sv or None, muni, birth, int(sex) if sex else None, lang or None,
+            t if protected else f, t if deceased else f, dwelling or None, t if mailable else f,
+        ), faults
+
+
+class _Writer:
+    """Inserts batches on a second thread while the caller parses the next ones.
+
+    The driver releases the GIL while the database works, so parsing and writing
+    overlap. Only this thread touches the connection until ``close`` returns.
+    """
+
+    def __init__(self, insert: Callable[[list[tuple]], None]) -> None:
+        self.insert = insert
+        self.queue: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="otos-import-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (batch := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.insert(batch)
+                except BaseException as exc:  # handed to the caller in put/close
+                    self.error = exc
+
+    def put(self, batch: list[tuple]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(batch)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _inserter(session: Session) -> Callable[[list[tuple]], None]:
+    """Bulk insert of person tuples in the session's transaction, at driver speed.
+
+    SQLite: one executemany. PostgreSQL: COPY. Both far faster than ORM adds, and
+    still inside the one transaction of the import.
+    """
+    conn = session.connection()
+    cols = ", ".join(PERSON_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.dbapi_connection
+
+        def copy(rows: list[tuple]) -> None:
+            with raw.cursor() as cur, cur.copy(f"COPY person ({cols}) FROM STDIN") as cp:
+                for r in rows:
+                    cp.write_row(r)
+        return copy
+    marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(PERSON_COLUMNS))
+    sql = f"INSERT INTO person ({cols}) VALUES ({marks})"
+    return lambda rows: conn.exec_driver_sql(sql, rows)
+
+
+# ---------------------------------------------------------------- import
+
+def _stream(rows, validator: _Validator, writer: _Writer, faults: list[RowFault], strict: bool, path: Path,
+            lines: int, progress: Progress, cancelled: Callable[[], bool]) -> dict[str, int]:
+    """Validate every row, hand valid ones to the writer in chunks, collect faults."""
+    counts = dict.fromkeys(("read", "stored", "rejected", "mailable", "turvakielto", "deceased"), 0)
+    check = validator.row
+    batch: list[tuple] = []
+
+    def flush() -> None:
+        counts["stored"] += len(batch)
+        counts["mailable"] += sum(bool(r[16]) for r in batch)
+        counts["turvakielto"] += sum(bool(r[13]) for r in batch)
+        counts["deceased"] += sum(bool(r[14]) for r in batch)
+        writer.put(batch)
+
+    for line, values, cols, problem in rows:
+        counts["read"] += 1
+        if values is None:
+            rec, row_faults = None, [RowFault(line, "row", None, problem)]
+        else:
+            rec, row_faults = check(line, values, cols)
+        if rec is None:
+            counts["rejected"] += 1
+            if strict:
+                raise RejectedFile(
+                    f"{path}, {row_faults[0]}.",
+                    hint="--strict rejects the file on any row fault; fix the row or import without --strict.",
+                )
+            if len(faults) < FAULTS_KEPT:
+                faults.extend(row_faults[: FAULTS_KEPT - len(faults)])
+            continue
+        batch.append(rec)
+        if len(batch) >= CHUNK_ROWS:
+            flush()
+            batch = []
+            if cancelled():
+                raise ImportCancelled("The import was cancelled; nothing was saved.")
+            progress(min(line / max(lines, 1), 1.0), f"{counts['stored']:,} rows imported")
+    if batch:
+        flush()
+    if cancelled():
+        raise ImportCancelled("The import was cancelled; nothing was saved.")
+    return counts
+
+
+def import_extract(
+    engine: Engine,
+    path: str | Path,
+    *,
+    permit: str,
+    purpose: str,
+    delete_by: dt.date,
+    profile: str = "dvv",
+    encoding: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    today: dt.date | None = None,
+) -> ImportReport:
+    """Import a DVV extract file as one transaction and return what happened.
+
+    Raises ``RejectedFile`` for structural faults (and any row fault with ``strict``),
+    ``ImportCancelled`` when ``cancelled()`` turns true; the database is unchanged then.
+    """
+    path = Path(path)
+    today = today or dt.date.today()
+    if not permit.strip():
+        raise OtosError("The permit number is missing.", hint="Give the DVV permit number with --permit.")
+    if not purpose.strip():
+        raise OtosError("The purpose is missing.", hint="Say what the extract is used for with --purpose.")
+    if delete_by < today:
+        raise OtosError(f"The delete-by date {delete_by} is already past.", hint="Give the date the permit sets.")
+    prof = load_profile(profile)
+    scan = _scan(path, encoding or prof.encoding)
+    rows = (_delimited_rows if prof.format == "delimited" else _fixed_rows)(path, scan, prof)
+    report_progress = progress or (lambda f, m: None)
+    is_cancelled = cancelled or (lambda: False)
+    faults: list[RowFault] = []
+
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            existing = session.execute(select(Extract).where(Extract.sha256 == scan.sha256)).scalar()
+            if existing:
+                raise RejectedFile(
+                    f"{path}: this file was already imported as extract {existing.id} "
+                    f"on {existing.imported_at:%Y-%m-%d}.",
+                    hint="Use the existing extract (otos extract list).",
+                )
+            ext = Extract(file_name=path.name, sha256=scan.sha256, profile=prof.name, encoding=scan.encoding,
+                          permit=permit.strip(), purpose=purpose.strip(), delete_by=delete_by,
+                          imported_by=audit.actor())
+            session.add(ext)
+            session.flush()
+            writer = _Writer(_inserter(session))
+            validator = _Validator(prof, today, ext.id, engine.dialect.name == "sqlite")
+            gc.disable()  # millions of short-lived tuples and no cycles: collecting only costs time
+            try:
+                counts = _stream(rows, validator, writer, faults, strict, path, scan.lines, report_progress, is_cancelled)
+            finally:
+                gc.enable()
+                writer.close()
+            read, stored, rejected = counts["read"], counts["stored"], counts["rejected"]
+            mailable, protected, deceased = counts["mailable"], counts["turvakielto"], counts["deceased"]
+            if stored == 0:
+                raise RejectedFile(
+                    f"{path}: no row could be imported ({rejected} faulty, 0 valid)."
+                    + (f" First fault: {faults[0]}." if faults else ""),
+                    hint="Check that the file and the profile match.",
+                )
+            if faults:
+                session.connection().execute(ImportFault.__table__.insert(), [
+                    {"extract_id": ext.id, "line": f.line, "field": f.field, "col": f.column, "message": f.message}
+                    for f in faults
+                ])
+            ext.rows_read, ext.rows_stored, ext.rows_rejected, ext.rows_mailable = read, stored, rejected, mailable
+            audit.record(session, "extract.import", extract=ext.id, file_sha256=scan.sha256, profile=prof.name,
+                         rows_read=read, rows_stored=stored, rows_rejected=rejected,
+                         permit=ext.permit, delete_by=delete_by.isoformat())
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    report_progress(1.0, f"{stored:,} rows imported")
+    return ImportReport(ext.id, path.name, scan.encoding, read, stored, rejected, mailable, protected,
+                        deceased, faults, rejected)
+
+
+# ---------------------------------------------------------------- list and purge
+
+def list_extracts(engine: Engine, today: dt.date | None = None) -> list[dict]:
+    """Every extract with its counts and whether it is past its delete-by date."""
+    today = today or dt.date.today()
+    with Session(engine) as s:
+        people = dict(s.execute(select(Person.extract_id, func.count()).group_by(Person.extract_id)).all())
+        out = []
+        for e in s.execute(select(Extract).order_by(Extract.id)).scalars():
+            out.append({
+                "id": e.id, "file": e.file_name, "rows": people.get(e.id, 0), "rows_imported": e.rows_stored,
+                "rejected": e.rows_rejected, "mailable": e.rows_mailable, "permit": e.permit,
+                "purpose": e.purpose, "delete_by": e.delete_by.isoformat(),
+                "imported_at": e.imported_at.isoformat(sep=" "), "imported_by": e.imported_by,
+                "purged": e.purged_at is not None,
+                "overdue": e.purged_at is None and e.delete_by < today,
+                "sha256": e.sha256,
+            })
+    return out
+
+
+def overdue(engine: Engine, today: dt.date | None = None) -> list[dict]:
+    """Extracts past their delete-by date that still hold register rows."""
+    return [e for e in list_extracts(engine, today) if e["overdue"]]
+
+
+def faults_of(engine: Engine, extract_id: int, limit: int = 1000) -> list[RowFault]:
+    with Session(engine) as s:
+        q = select(ImportFault).where(ImportFault.extract_id == extract_id).order_by(ImportFault.id).limit(limit)
+        return [RowFault(f.line, f.field, f.col, f.message) for f in s.execute(q).scalars()]
+
+
+def purge(engine: Engine, extract_id: int) -> int:
+    """Delete the register rows of everyone in the extract who did not join the pool.
+
+    Returns how many rows were deleted. Pool members keep their data (their consent).
+    """
+    with Session(engine) as s:
+        ext = s.get(Extract, extract_id)
+        if ext is None:
+            raise NotFound(f"There is no extract {extract_id}.", hint="See otos extract list.")
+        members = select(PoolMember.person_id).where(PoolMember.person_id.is_not(None))
+        result = s.execute(delete(Person).where(Person.extract_id == extract_id, Person.id.not_in(members)))
+        deleted = result.rowcount or 0
+        s.execute(update(Extract).where(Extract.id == extract_id).values(purged_at=utcnow()))
+        audit.record(s, "extract.purge", extract=extract_id, rows_deleted=deleted)
+        s.commit()
+    return deleted

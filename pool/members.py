@@ -1,0 +1,340 @@
+"""The opt-in resident pool: register, import, list, edit, withdraw (erase).
+
+Members rest on their own consent (text version and time), not on an extract's
+permit. Withdrawal deletes the member's personal data for real: the row and the
+register row behind it are deleted, and SQLite's secure_delete overwrites the freed
+pages. Only an aggregate count remains (in the audit log).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, or_, select
+from sqlmodel import Session
+
+from pool import audit, codes
+from pool.errors import NotFound, OtosError, RejectedFile, RowFault
+from pool.models import Invitation, Person, PoolMember, utcnow
+from pool.reference import municipalities
+
+STATUSES = ("active", "paused")
+LANGUAGES = ("fi", "sv", "en", "se")
+EDITABLE = ("first_names", "surname", "email", "phone", "street", "postal_code", "post_office",
+            "preferred_language", "birth_year", "sex", "mother_tongue", "municipality", "education",
+            "extra", "needs", "status", "recruitment_round")
+# Fields a registration-survey CSV can map onto (``--map field=Column``).
+IMPORTABLE = EDITABLE + ("consent_at", "dwelling_id")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"[+0-9 ()/-]{6,32}")
+
+
+def _clean(data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Validate and normalise member fields. Returns (values, [(field, problem)])."""
+    out: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    this_year = dt.date.today().year
+    for key, raw in data.items():
+        if key not in IMPORTABLE:
+            problems.append((key, "is not a pool member field"))
+            continue
+        value = raw.strip() if isinstance(raw, str) else raw
+        if value in ("", None):
+            out[key] = None
+            continue
+        try:
+            if key in ("first_names", "surname") and len(value) > 100:
+                raise ValueError("is longer than 100 characters")
+            if key == "email" and not _EMAIL.fullmatch(value):
+                raise ValueError("is not an e-mail address")
+            if key == "phone" and not (_PHONE.fullmatch(value) and sum(c.isdigit() for c in value) >= 6):
+                raise ValueError("is not a phone number")
+            if key == "postal_code" and not (len(value) == 5 and value.isascii() and value.isdigit()):
+                raise ValueError("must be 5 digits")
+            if key == "preferred_language" and value not in LANGUAGES:
+                raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+            if key == "birth_year":
+                value = int(value)
+                if not 1900 <= value <= this_year:
+                    raise ValueError(f"must be a year between 1900 and {this_year}")
+            if key == "sex":
+                value = {"1": 1, "2": 2, "m": 1, "f": 2, "male": 1, "female": 2, "mies": 1, "nainen": 2}.get(
+                    str(value).strip().lower())
+                if value is None:
+                    raise ValueError("must be 1 (male), 2 (female) or empty")
+            if key == "municipality":
+                value = str(value).zfill(3)
+                if value not in municipalities():
+                    raise ValueError("is not a municipality code")
+            if key == "status" and value not in STATUSES:
+                raise ValueError(f"must be one of {', '.join(STATUSES)}")
+            if key == "extra":
+                if isinstance(value, str):
+                    value = json.loads(value)
+                if not isinstance(value, dict):
+                    raise ValueError("must be a JSON object of attributes")
+                value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+            if key == "consent_at" and isinstance(value, str):
+                value = dt.datetime.fromisoformat(value)
+            if key == "consent_at" and value.tzinfo is None:
+                value = value.replace(tzinfo=dt.timezone.utc)
+        except (ValueError, TypeError, json.JSONDecodeError) as exc:
+            msg = str(exc) if isinstance(exc, ValueError) and not isinstance(exc, json.JSONDecodeError) else "has the wrong form"
+            if key == "birth_year" and "invalid literal" in msg:
+                msg = "must be a year"
+            if key == "consent_at" and "isoformat" in msg.lower():
+                msg = "must be a date and time like 2026-05-31T14:00"
+            problems.append((key, msg))
+            continue
+        out[key] = value
+    return out, problems
+
+
+def _require_names(values: dict[str, Any], problems: list[tuple[str, str]]) -> None:
+    for key in ("first_names", "surname"):
+        if not values.get(key):
+            problems.append((key, "is required"))
+
+
+def add_member(engine: Engine, data: dict[str, Any], *, consent_version: str,
+               consent_at: dt.datetime | None = None, source: str = "manual") -> int:
+    """Register a volunteer by hand. Raises OtosError naming each bad field."""
+    values, problems = _clean(data)
+    _require_names(values, problems)
+    if not consent_version.strip():
+        problems.append(("consent_version", "is required: the version of the consent text they agreed to"))
+    if problems:
+        raise OtosError("The member was not saved: " + "; ".join(f"{f} {m}" for f, m in problems) + ".")
+    with Session(engine) as s:
+        m = PoolMember(**values, source=source, consent_version=consent_version.strip(),
+                       consent_at=consent_at or values.pop("consent_at", None) or utcnow())
+        m.preferred_language = m.preferred_language or "fi"
+        m.status = m.status or "active"
+        s.add(m)
+        s.flush()
+        audit.record(s, "pool.add", member=m.id, source=source)
+        s.commit()
+        return m.id
+
+
+def register_by_code(engine: Engine, code: str, data: dict[str, Any], *, consent_version: str,
+                     consent_at: dt.datetime | None = None) -> int:
+    """Register the person behind an invitation's response code as a pool member.
+
+    Register strata (birth year, sex, mother tongue, municipality, dwelling) and, unless
+    the person has a turvakielto, the address come from the extract row.
+    """
+    canonical = codes.normalise(code)
+    if canonical is None:
+        raise OtosError("That response code is not valid (a character is mistyped or missing).",
+                        hint="Codes look like ABCD-EFGH; check the letter.")
+    values, problems = _clean(data)
+    if problems:
+        raise OtosError("The member was not saved: " + "; ".join(f"{f} {m}" for f, m in problems) + ".")
+    with Session(engine) as s:
+        inv = s.execute(select(Invitation).where(Invitation.response_code == canonical)).scalar()
+        if inv is None:
+            raise NotFound("No invitation has that response code.", hint="Check the code on the letter.")
+        if inv.answered_at is not None:
+            raise OtosError("That response code has already been used to register.",
+                            hint="Look the person up in the pool instead.")
+        p = s.get(Person, inv.person_id) if inv.person_id else None
+        if p is None:
+            raise OtosError("The register data behind this code was already purged.",
+                            hint="Register the person by hand (otos pool add).")
+        lang = p.mother_tongue if p.mother_tongue in LANGUAGES else "fi"
+        base = {
+            "first_names": p.first_names, "surname": p.surname,
+            "birth_year": p.birth_date.year if p.birth_date else None, "sex": p.sex,
+            "mother_tongue": p.mother_tongue, "municipality": p.municipality, "dwelling_id": p.dwelling_id,
+            "preferred_language": lang,
+        }
+        if not p.turvakielto:
+            base |= {"street": p.street_fi, "postal_code": p.postal_code, "post_office": p.post_office_fi}
+        base |= {k: v for k, v in values.items() if v is not None}
+        m = PoolMember(**base, person_id=p.id, invitation_id=inv.id, recruitment_round=inv.round,
+                       source="invitation", consent_version=consent_version, consent_at=consent_at or utcnow())
+        inv.answered_at = utcnow()
+        s.add(m)
+        s.flush()
+        audit.record(s, "pool.register", member=m.id, invitation=inv.id, round=inv.round)
+        s.commit()
+        return m.id
+
+
+def import_members(engine: Engine, path: str | Path, mapping: dict[str, str], *, consent_version: str,
+                   recruitment_round: str | None = None, delimiter: str | None = None) -> int:
+    """Import volunteers from a registration-survey CSV export, all or nothing.
+
+    ``mapping`` maps pool member fields to the CSV's column names. Any faulty row
+    rejects the file with every fault listed (line and field), nothing saved.
+    """
+    path = Path(path)
+    bad = sorted(set(mapping) - set(IMPORTABLE))
+    if bad:
+        raise OtosError(f"Unknown member field(s) in the mapping: {', '.join(bad)}.",
+                        hint=f"Fields: {', '.join(IMPORTABLE)}.")
+    if not path.is_file():
+        raise RejectedFile(f"{path}: the file does not exist.", hint="Check the path.")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise RejectedFile(f"{path}: the file is empty.")
+    if b"\x00" in raw[:8192]:
+        raise RejectedFile(f"{path}: this is a binary file, not a CSV export.",
+                           hint="Export the survey as CSV (not XLSX).")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    lines = text.splitlines()
+    delim = delimiter or max((",", ";", "\t"), key=lines[0].count)
+    reader = csv.reader(lines, delimiter=delim)
+    header = [h.strip() for h in next(reader)]
+    index = {h.casefold(): i for i, h in enumerate(header)}
+    missing = [c for c in mapping.values() if c.casefold() not in index]
+    if missing:
+        raise RejectedFile(f"{path}, line 1: column(s) not in the header: {', '.join(missing)}.",
+                           hint=f"The header has: {', '.join(header)}.")
+    faults: list[RowFault] = []
+    rows: list[dict[str, Any]] = []
+    for line, row in enumerate(reader, start=2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            faults.append(RowFault(line, "row", None, f"has {len(row)} fields, the header has {len(header)}"))
+            continue
+        data = {f: row[index[c.casefold()]] for f, c in mapping.items()}
+        values, problems = _clean(data)
+        _require_names(values, problems)
+        for f, msg in problems:
+            col = mapping.get(f)
+            faults.append(RowFault(line, col or f, index[col.casefold()] + 1 if col else None, msg))
+        if not problems:
+            rows.append(values)
+    if faults:
+        listed = "\n".join(f"  {f}" for f in faults[:20])
+        more = f"\n  ... and {len(faults) - 20} more" if len(faults) > 20 else ""
+        raise RejectedFile(f"{path}: {len(faults)} fault(s), nothing was imported:\n{listed}{more}",
+                           hint="Fix the rows and import the file again.")
+    if not rows:
+        raise RejectedFile(f"{path}: the file has a header but no members.")
+    now = utcnow()
+    with Session(engine) as s:
+        for v in rows:
+            m = PoolMember(**{k: v[k] for k in v if k != "consent_at"}, source="import",
+                           consent_version=consent_version, consent_at=v.get("consent_at") or now)
+            m.recruitment_round = m.recruitment_round or recruitment_round
+            m.preferred_language = m.preferred_language or "fi"
+            m.status = m.status or "active"
+            s.add(m)
+        s.flush()
+        audit.record(s, "pool.import", members=len(rows), file_sha256=_sha256(raw))
+        s.commit()
+    return len(rows)
+
+
+def _sha256(raw: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(raw).hexdigest()
+
+
+@dataclass
+class MemberQuery:
+    """A filter over the pool, applied in SQL."""
+
+    search: str = ""
+    status: str | None = None
+    municipality: str | None = None
+    language: str | None = None
+    recruitment_round: str | None = None
+
+    def where(self):
+        conds = []
+        if self.search.strip():
+            for word in self.search.split():
+                like = f"%{word.lower()}%"
+                conds.append(or_(func.lower(PoolMember.first_names).like(like),
+                                 func.lower(PoolMember.surname).like(like),
+                                 func.lower(PoolMember.email).like(like),
+                                 PoolMember.phone.like(like)))
+        if self.status:
+            conds.append(PoolMember.status == self.status)
+        if self.municipality:
+            conds.append(PoolMember.municipality == self.municipality)
+        if self.language:
+            conds.append(PoolMember.preferred_language == self.language)
+        if self.recruitment_round:
+            conds.append(PoolMember.recruitment_round == self.recruitment_round)
+        return conds
+
+
+def count_members(engine: Engine, query: MemberQuery | None = None) -> int:
+    with Session(engine) as s:
+        return s.execute(select(func.count()).select_from(PoolMember).where(*(query or MemberQuery()).where())).scalar_one()
+
+
+def list_members(engine: Engine, query: MemberQuery | None = None, *, offset: int = 0,
+                 limit: int = 100) -> list[PoolMember]:
+    """One page of members matching ``query``, ordered by id (keyset-friendly)."""
+    with Session(engine) as s:
+        q = select(PoolMember).where(*(query or MemberQuery()).where()).order_by(PoolMember.id)
+        return list(s.execute(q.offset(offset).limit(limit)).scalars())
+
+
+def get_member(engine: Engine, member_id: int) -> PoolMember:
+    with Session(engine) as s:
+        m = s.get(PoolMember, member_id)
+        if m is None:
+            raise NotFound(f"There is no pool member {member_id}.", hint="See otos pool list.")
+        return m
+
+
+def update_member(engine: Engine, member_id: int, changes: dict[str, Any]) -> PoolMember:
+    """Edit a member's fields; each bad value is named and nothing is saved."""
+    values, problems = _clean(changes)
+    if any(k in values and not values[k] for k in ("first_names", "surname")):
+        problems.append(("name", "cannot be empty"))
+    if problems:
+        raise OtosError("Nothing was saved: " + "; ".join(f"{f} {m}" for f, m in problems) + ".")
+    with Session(engine, expire_on_commit=False) as s:
+        m = s.get(PoolMember, member_id)
+        if m is None:
+            raise NotFound(f"There is no pool member {member_id}.", hint="See otos pool list.")
+        for k, v in values.items():
+            setattr(m, k, v)
+        audit.record(s, "pool.edit", member=member_id, fields=sorted(values))
+        s.commit()
+        return m
+
+
+def withdraw(engine: Engine, member_id: int) -> None:
+    """Erase a member: their pool row and the register row behind it are deleted.
+
+    The invitation keeps only the fact that a code was answered (no personal data).
+    """
+    with Session(engine) as s:
+        m = s.get(PoolMember, member_id)
+        if m is None:
+            raise NotFound(f"There is no pool member {member_id}.", hint="See otos pool list.")
+        person_id = m.person_id
+        s.execute(delete(PoolMember).where(PoolMember.id == member_id))
+        if person_id is not None:
+            s.execute(delete(Person).where(Person.id == person_id))
+        audit.record(s, "pool.withdraw", member=member_id, erased_members=1, erased_register_rows=int(person_id is not None))
+        s.commit()
+
+
+def member_dict(m: PoolMember) -> dict[str, Any]:
+    """A member as plain JSON-ready values (for ``--json`` and exports)."""
+    d = m.model_dump()
+    for k, v in d.items():
+        if isinstance(v, (dt.date, dt.datetime)):
+            d[k] = v.isoformat()
+    d["extra"] = json.loads(m.extra) if m.extra else {}
+    return d

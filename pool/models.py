@@ -1,0 +1,151 @@
+"""Database tables. Which tables hold personal data, and how each is cleared:
+
+- ``person``: register rows of an extract. Deleted by ``purge`` (except people who
+  joined the pool) and when a linked pool member withdraws. Addresses of people with
+  a turvakielto are never stored.
+- ``invitation``: response codes; points at a person, holds no personal data itself.
+- ``pool_member``: volunteers' own data on their consent. Deleted on withdrawal.
+- ``import_fault``, ``extract``, ``audit_entry``: no personal data (faults name line
+  and field, never the value).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+class Extract(SQLModel, table=True):
+    """One imported DVV extract and the terms it was delivered under."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    file_name: str = Field(max_length=255)
+    sha256: str = Field(max_length=64, unique=True)
+    profile: str = Field(max_length=64)
+    encoding: str = Field(max_length=32)
+    permit: str = Field(max_length=100)
+    purpose: str = Field(max_length=500)
+    delete_by: dt.date
+    imported_at: dt.datetime = Field(default_factory=utcnow)
+    imported_by: str = Field(max_length=100)
+    rows_read: int = 0
+    rows_stored: int = 0
+    rows_rejected: int = 0
+    rows_mailable: int = 0
+    purged_at: Optional[dt.datetime] = None
+
+
+class Person(SQLModel, table=True):
+    """A register row of an extract (personal data under the extract's permit)."""
+
+    __table_args__ = (UniqueConstraint("extract_id", "hetu", name="uq_person_extract_hetu"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    extract_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("extract.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    hetu: str = Field(max_length=11)
+    first_names: str = Field(max_length=100)
+    surname: str = Field(max_length=100)
+    street_fi: Optional[str] = Field(default=None, max_length=100)
+    street_sv: Optional[str] = Field(default=None, max_length=100)
+    postal_code: Optional[str] = Field(default=None, max_length=5)
+    post_office_fi: Optional[str] = Field(default=None, max_length=50)
+    post_office_sv: Optional[str] = Field(default=None, max_length=50)
+    municipality: str = Field(max_length=3, index=True)
+    birth_date: Optional[dt.date] = None
+    sex: Optional[int] = None
+    mother_tongue: Optional[str] = Field(default=None, max_length=2)
+    turvakielto: bool = False
+    deceased: bool = False
+    dwelling_id: Optional[str] = Field(default=None, max_length=16)
+    mailable: bool = False
+
+
+class ImportFault(SQLModel, table=True):
+    """A row left out of an extract and why (line and field, never the value)."""
+
+    __tablename__ = "import_fault"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    extract_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("extract.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    line: int
+    field: str = Field(max_length=64)
+    col: Optional[int] = None
+    message: str = Field(max_length=300)
+
+
+class Invitation(SQLModel, table=True):
+    """An invitation sent to a person, with the personal response code they answer with."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    extract_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("extract.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    person_id: Optional[int] = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("person.id", ondelete="SET NULL"), nullable=True)
+    )
+    round: str = Field(max_length=64)
+    response_code: str = Field(max_length=16, unique=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    answered_at: Optional[dt.datetime] = None
+
+
+class PoolMember(SQLModel, table=True):
+    """A volunteer in the standing resident pool, on their own recorded consent."""
+
+    __tablename__ = "pool_member"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: Optional[int] = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("person.id", ondelete="SET NULL"), nullable=True)
+    )
+    invitation_id: Optional[int] = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("invitation.id", ondelete="SET NULL"), nullable=True)
+    )
+    recruitment_round: Optional[str] = Field(default=None, max_length=64)
+    source: str = Field(max_length=16)  # invitation | manual | import | demo
+    status: str = Field(default="active", max_length=16, index=True)  # active | paused
+    first_names: str = Field(max_length=100)
+    surname: str = Field(max_length=100)
+    email: Optional[str] = Field(default=None, max_length=254)
+    phone: Optional[str] = Field(default=None, max_length=32)
+    street: Optional[str] = Field(default=None, max_length=100)
+    postal_code: Optional[str] = Field(default=None, max_length=5)
+    post_office: Optional[str] = Field(default=None, max_length=50)
+    preferred_language: str = Field(default="fi", max_length=2)
+    birth_year: Optional[int] = None
+    sex: Optional[int] = None
+    mother_tongue: Optional[str] = Field(default=None, max_length=2)
+    municipality: Optional[str] = Field(default=None, max_length=3, index=True)
+    dwelling_id: Optional[str] = Field(default=None, max_length=16)
+    education: Optional[str] = Field(default=None, max_length=64)
+    extra: Optional[str] = None  # JSON object of free self-reported attributes
+    needs: Optional[str] = Field(default=None, max_length=500)
+    consent_version: str = Field(max_length=32)
+    consent_at: dt.datetime
+    joined_at: dt.datetime = Field(default_factory=utcnow)
+    panels_served: int = 0
+    last_panel_at: Optional[dt.datetime] = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """One append-only, hash-chained entry of the audit log. Never personal data."""
+
+    __tablename__ = "audit_entry"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: str = Field(max_length=32)
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=64)
+    details: str  # canonical JSON: counts, ids, hashes
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)

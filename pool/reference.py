@@ -1,0 +1,99 @@
+"""Reference tables shipped inside the product (see sample_data/reference/README.md)."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+LANGUAGE_STATUS = {
+    0: "unilingual Finnish",
+    1: "bilingual, Finnish majority",
+    2: "unilingual Swedish",
+    3: "bilingual, Swedish majority",
+}
+
+
+@dataclass(frozen=True)
+class Municipality:
+    code: str
+    name_fi: str
+    name_sv: str
+    county: str
+    region: str
+    language_status: int
+    population: int
+
+    @property
+    def bilingual(self) -> bool:
+        return self.language_status in (1, 3)
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    text = resources.files("sample_data").joinpath("reference", name).read_text("utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@cache
+def municipalities() -> dict[str, Municipality]:
+    """All municipalities by 3-digit code (``"179"`` is Jyväskylä)."""
+    return {
+        r["kuntanumero"]: Municipality(
+            code=r["kuntanumero"],
+            name_fi=r["kunta_fi"],
+            name_sv=r["kunta_sv"],
+            county=r["hyvinvointialue_fi"],
+            region=r["maakunta_fi"],
+            language_status=int(r["kielisuhde_koodi"]),
+            population=int(r["vakiluku_2022_sotkanet"] or 0),
+        )
+        for r in _read("municipalities_2025.csv")
+    }
+
+
+def counties() -> list[str]:
+    """Names (fi) of the wellbeing services counties in the municipality table."""
+    return sorted({m.county for m in municipalities().values()})
+
+
+def find_county(name: str) -> str:
+    """The county (fi name) for a region name (``Keski-Suomi``) or a county name or its start."""
+    from pool.errors import OtosError
+
+    wanted = name.casefold().strip()
+    names = counties()
+    by_region: dict[str, set[str]] = {}
+    for m in municipalities().values():
+        by_region.setdefault(m.region.casefold(), set()).add(m.county)
+    if len(by_region.get(wanted, ())) == 1:  # a region name such as "Keski-Suomi"
+        return next(iter(by_region[wanted]))
+    exact = [c for c in names if c.casefold() == wanted]
+    hits = exact or [c for c in names if c.casefold().startswith(wanted)] or [
+        c for c in names if wanted in c.casefold()
+    ]
+    if len(hits) == 1:
+        return hits[0]
+    raise OtosError(
+        f"No single county matches {name!r}.",
+        hint="Known counties: " + ", ".join(names) + ".",
+    )
+
+
+@cache
+def language_margins() -> dict[str, dict[str, int]]:
+    """Mother-tongue totals by county (fi name): vakiluku, suomi, ruotsi, saame, muu_kieli."""
+    out = {}
+    for r in _read("language_margins_2025.csv"):
+        out[r["vastaava_hyvinvointialue"]] = {
+            k: int(r[k]) for k in ("vakiluku", "suomi", "ruotsi", "saame", "muu_kieli")
+        }
+    return out
+
+
+@cache
+def age_structure() -> list[tuple[int, int, float]]:
+    """(age_from, age_to, share) bands of the national population; shares sum to 1."""
+    rows = [(int(r["age_from"]), int(r["age_to"]), float(r["share_pct"])) for r in _read("age_structure_fi.csv")]
+    total = sum(s for _, _, s in rows)
+    return [(a, b, s / total) for a, b, s in rows]

@@ -1,0 +1,1 @@
+"""Reference tables the tool ships and the generator of demo data (generated people only)."""

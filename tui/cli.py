@@ -1,0 +1,338 @@
+"""The ``otos`` command line: a thin face over the domain packages.
+
+Imports stay lean (argparse only at the top) so the command starts fast; each command
+imports what it needs. Errors a user can cause are printed as one paragraph, never as
+a traceback, and the exit status is non-zero.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+EXIT_REJECTED = 2
+DEMO_DB = "otos-demo.db"
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="otos", description="Fair, representative resident panels.")
+    ap.add_argument("--db", help="database: an SQLite file path or an SQLAlchemy URL "
+                                 "(default: $OTOS_DATABASE_URL, else otos.db in this folder)")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("tui", help="open the terminal app (the default)")
+    demo = sub.add_parser("demo", help="build a demo workspace from generated people and open it")
+    demo.add_argument("--county", default="Keski-Suomi", help="county or region name (default Keski-Suomi)")
+    demo.add_argument("--rows", type=int, default=8000, help="people in the generated extract")
+    demo.add_argument("--fresh", action="store_true", help="rebuild the demo database from scratch")
+    demo.add_argument("--no-open", action="store_true", help="build only, do not open the app")
+
+    ext = sub.add_parser("extract", help="DVV extracts").add_subparsers(dest="action", metavar="ACTION", required=True)
+    imp = ext.add_parser("import", help="import an extract file")
+    imp.add_argument("file")
+    imp.add_argument("--permit", required=True, help="DVV permit number")
+    imp.add_argument("--purpose", required=True, help="what the extract is used for")
+    imp.add_argument("--delete-by", required=True, help="date the permit requires deletion, YYYY-MM-DD")
+    imp.add_argument("--profile", default="dvv", help="import profile name or .toml path (default dvv)")
+    imp.add_argument("--encoding", help="override detection (utf-8, cp1252, latin-1)")
+    imp.add_argument("--strict", action="store_true", help="reject the whole file on any row fault")
+    imp.add_argument("--json", action="store_true")
+    lst = ext.add_parser("list", help="list extracts")
+    lst.add_argument("--json", action="store_true")
+    flt = ext.add_parser("faults", help="rows left out of an extract and why")
+    flt.add_argument("id", type=int)
+    pur = ext.add_parser("purge", help="delete the register rows of everyone who did not join the pool")
+    pur.add_argument("id", type=int)
+    pur.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    ext.add_parser("profiles", help="list the shipped import profiles")
+
+    pool = sub.add_parser("pool", help="the resident pool").add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = pool.add_parser("add", help="register a volunteer (by response code or by hand)")
+    add.add_argument("--code", help="response code from the invitation letter")
+    for f in ("first-names", "surname", "email", "phone", "street", "postal-code", "post-office",
+              "birth-year", "sex", "mother-tongue", "municipality", "education", "needs"):
+        add.add_argument(f"--{f}")
+    add.add_argument("--language", dest="preferred_language", help="preferred language: fi, sv, en or se")
+    add.add_argument("--extra", action="append", default=[], metavar="KEY=VALUE", help="self-reported attribute")
+    add.add_argument("--consent-version", required=True, help="version of the consent text agreed to")
+    add.add_argument("--json", action="store_true")
+    pim = pool.add_parser("import", help="import volunteers from a registration-survey CSV")
+    pim.add_argument("file")
+    pim.add_argument("--map", action="append", default=[], required=True, metavar="FIELD=COLUMN",
+                     help="map a member field to a CSV column (repeat)")
+    pim.add_argument("--consent-version", required=True)
+    pim.add_argument("--round", help="recruitment round for these members")
+    pim.add_argument("--delimiter", help="CSV delimiter (default: detected)")
+    pls = pool.add_parser("list", help="list pool members")
+    pls.add_argument("--search", default="")
+    pls.add_argument("--status")
+    pls.add_argument("--municipality")
+    pls.add_argument("--language")
+    pls.add_argument("--round")
+    pls.add_argument("--limit", type=int, default=50)
+    pls.add_argument("--offset", type=int, default=0)
+    pls.add_argument("--json", action="store_true")
+    shw = pool.add_parser("show", help="show one member")
+    shw.add_argument("id", type=int)
+    shw.add_argument("--json", action="store_true")
+    edt = pool.add_parser("edit", help="change a member's fields")
+    edt.add_argument("id", type=int)
+    edt.add_argument("--set", action="append", default=[], required=True, metavar="FIELD=VALUE")
+    wdr = pool.add_parser("withdraw", help="withdraw a member and erase their personal data")
+    wdr.add_argument("id", type=int)
+    wdr.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    aud = sub.add_parser("audit", help="the audit log").add_subparsers(dest="action", metavar="ACTION", required=True)
+    aud.add_parser("verify", help="check the hash chain")
+    al = aud.add_parser("list", help="newest entries")
+    al.add_argument("--limit", type=int, default=30)
+    al.add_argument("--json", action="store_true")
+    return ap
+
+
+def _confirm(question: str, yes: bool) -> None:
+    from pool.errors import OtosError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise OtosError(f"{question} needs confirmation.", hint="Add --yes to confirm.")
+    if input(f"{question} Type yes to go on: ").strip().lower() not in ("yes", "y", "kyllä", "k"):
+        raise OtosError("Nothing was changed.")
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    from pool.errors import OtosError
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise OtosError(f"{what} {item!r} must look like NAME=VALUE.")
+        out[key.strip().replace("-", "_")] = value
+    return out
+
+
+def _date(text: str, option: str):
+    import datetime as dt
+
+    from pool.errors import OtosError
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise OtosError(f"{option} {text!r} is not a date.", hint="Write it as YYYY-MM-DD.") from None
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def _warn_overdue(engine) -> None:
+    from pool.extract import overdue
+
+    for e in overdue(engine):
+        print(f"otos: warning: extract {e['id']} ({e['file']}) is past its delete-by date {e['delete_by']}; "
+              f"purge it with: otos extract purge {e['id']}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pool.db import open_database
+
+    if args.command == "demo":
+        return _demo(args)
+    engine = open_database(args.db)
+    if args.command in (None, "tui"):
+        from tui.app import OtosApp
+
+        OtosApp(engine).run()
+        return 0
+    if not getattr(args, "json", False):
+        _warn_overdue(engine)
+    return {"extract": _extract, "pool": _pool, "audit": _audit}[args.command](engine, args)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pool.db import database_url, open_database
+    from sample_data.demo import build_demo, workspace_has_data
+
+    given = args.db or os.environ.get("OTOS_DATABASE_URL") or DEMO_DB
+    url = database_url(given)
+    if args.fresh and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        path = url[len("sqlite:///"):]
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+    engine = open_database(given)
+    if workspace_has_data(engine):
+        print(f"Opening the existing demo workspace ({given}); use --fresh to rebuild it.", file=sys.stderr)
+    else:
+        print(f"Building a demo workspace in {given} (generated people only) ...", file=sys.stderr)
+        made = build_demo(engine, county=args.county, rows=args.rows)
+        print(f"Imported {made['people']:,} people, sent {made['invitations']:,} invitations, "
+              f"{made['volunteers']} volunteers joined the pool.", file=sys.stderr)
+    if not args.no_open:
+        from tui.app import OtosApp
+
+        OtosApp(engine).run()
+    return 0
+
+
+def _extract(engine, args: argparse.Namespace) -> int:
+    from pool import extract
+
+    if args.action == "import":
+        report = extract.import_extract(engine, args.file, permit=args.permit, purpose=args.purpose,
+                                        delete_by=_date(args.delete_by, "--delete-by"), profile=args.profile,
+                                        encoding=args.encoding, strict=args.strict)
+        if args.json:
+            _print_json({"id": report.extract_id, "file": report.file_name, "encoding": report.encoding,
+                         "rows": report.rows_stored, "rejected": report.rows_rejected,
+                         "mailable": report.rows_mailable, "turvakielto": report.turvakielto,
+                         "deceased": report.deceased, "faults": [str(f) for f in report.faults]})
+            return 0
+        print(f"Imported extract {report.extract_id} from {report.file_name} ({report.encoding}): "
+              f"{report.rows_stored:,} people stored, {report.rows_mailable:,} can be mailed, "
+              f"{report.turvakielto} with turvakielto (no address kept), {report.deceased} deceased.")
+        if report.rows_rejected:
+            print(f"{report.rows_rejected:,} row(s) were left out:")
+            for f in report.faults[:200]:
+                print(f"  {f}")
+            if report.faults_total > 200:
+                print(f"  ... see all with: otos extract faults {report.extract_id}")
+        return 0
+    if args.action == "list":
+        rows = extract.list_extracts(engine)
+        if args.json:
+            _print_json(rows)
+            return 0
+        if not rows:
+            print("No extracts yet. Import one with: otos extract import FILE --permit P --purpose TEXT --delete-by DATE")
+        for e in rows:
+            state = "purged" if e["purged"] else ("OVERDUE" if e["overdue"] else "")
+            print(f"{e['id']:>3}  {e['file']:<30} {e['rows']:>9,} people  {e['rejected']:>6,} rejected  "
+                  f"permit {e['permit']}  delete by {e['delete_by']}  {state}")
+        return 0
+    if args.action == "faults":
+        for f in extract.faults_of(engine, args.id, limit=100_000):
+            print(f)
+        return 0
+    if args.action == "purge":
+        _confirm(f"Purge extract {args.id}: delete the register data of everyone who did not join the pool?", args.yes)
+        n = extract.purge(engine, args.id)
+        print(f"Purged extract {args.id}: {n:,} register rows deleted; pool members keep their data.")
+        return 0
+    if args.action == "profiles":
+        from pool.profile import shipped_profiles
+
+        print("\n".join(shipped_profiles()))
+        return 0
+    return 1
+
+
+def _pool(engine, args: argparse.Namespace) -> int:
+    from pool import members
+
+    if args.action == "add":
+        fields = {k: getattr(args, k.replace("-", "_")) for k in (
+            "first_names", "surname", "email", "phone", "street", "postal_code", "post_office", "birth_year",
+            "sex", "mother_tongue", "municipality", "education", "needs", "preferred_language")}
+        fields = {k: v for k, v in fields.items() if v is not None}
+        if args.extra:
+            fields["extra"] = json.dumps(_pairs(args.extra, "--extra"), ensure_ascii=False)
+        if args.code:
+            member_id = members.register_by_code(engine, args.code, fields, consent_version=args.consent_version)
+        else:
+            member_id = members.add_member(engine, fields, consent_version=args.consent_version)
+        if args.json:
+            _print_json({"id": member_id})
+        else:
+            print(f"Registered pool member {member_id}.")
+        return 0
+    if args.action == "import":
+        n = members.import_members(engine, args.file, _pairs(args.map, "--map"), consent_version=args.consent_version,
+                                   recruitment_round=args.round, delimiter=args.delimiter)
+        print(f"Imported {n} pool member(s).")
+        return 0
+    if args.action == "list":
+        q = members.MemberQuery(args.search, args.status, args.municipality, args.language, args.round)
+        page = members.list_members(engine, q, offset=args.offset, limit=args.limit)
+        if args.json:
+            _print_json([members.member_dict(m) for m in page])
+            return 0
+        total = members.count_members(engine, q)
+        for m in page:
+            print(f"{m.id:>6}  {m.surname}, {m.first_names:<28} {m.birth_year or '':>4}  {m.municipality or '':>3}  "
+                  f"{m.preferred_language}  {m.status}")
+        print(f"{len(page)} of {total:,} shown.")
+        return 0
+    if args.action == "show":
+        d = members.member_dict(members.get_member(engine, args.id))
+        if args.json:
+            _print_json(d)
+        else:
+            for k, v in d.items():
+                print(f"{k:>20}: {v if v is not None else ''}")
+        return 0
+    if args.action == "edit":
+        members.update_member(engine, args.id, _pairs(args.set, "--set"))
+        print(f"Saved pool member {args.id}.")
+        return 0
+    if args.action == "withdraw":
+        members.get_member(engine, args.id)
+        _confirm(f"Withdraw member {args.id} and erase their personal data for good?", args.yes)
+        members.withdraw(engine, args.id)
+        print(f"Member {args.id} withdrawn; their personal data is erased.")
+        return 0
+    return 1
+
+
+def _audit(engine, args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from pool import audit
+
+    with Session(engine) as s:
+        if args.action == "verify":
+            r = audit.verify(s)
+            if r.ok:
+                print(f"The audit log is intact: {r.entries} entries, hash chain verified.")
+                return 0
+            print(f"otos: the audit log has been tampered with at entry {r.broken_at}: {r.reason}.", file=sys.stderr)
+            return 1
+        rows = audit.entries(s, args.limit)
+    if args.json:
+        _print_json([{"id": e.id, "at": e.at, "actor": e.actor, "action": e.action,
+                      "details": json.loads(e.details), "hash": e.hash} for e in rows])
+    else:
+        for e in rows:
+            print(f"{e.id:>5}  {e.at}  {e.actor:<12} {e.action:<18} {e.details}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``otos`` command."""
+    args = _parser().parse_args(argv)
+    from pool.errors import OtosError
+
+    try:
+        return _run(args)
+    except OtosError as exc:
+        print(f"otos: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    except KeyboardInterrupt:
+        print("otos: cancelled; nothing was saved.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback (it could carry personal data)
+        if os.environ.get("OTOS_DEBUG"):
+            raise
+        print(f"otos: unexpected error ({type(exc).__name__}); nothing more was saved. "
+              "Run again with OTOS_DEBUG=1 to see the details, and report it without personal data.",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
