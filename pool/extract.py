@@ -261,7 +261,8 @@ class _Validator:
         if any(map(operator.gt, map(len, v), _LIMITS)):
             for i, limit in enumerate(_LIMITS):
                 if len(v[i]) > limit:
-                    fault(i, f"is {len(v[i])} characters, the most allowed is {limit}")
+                    fault(i, "date of birth must be yyyymmdd" if _ORDER[i] == "syntymaaika"
+                          else f"is {len(v[i])} characters, the most allowed is {limit}")
             return None, faults
         (code, first, last, street, street_sv, postal, office, office_sv, muni, born, sex, lang,
          turva, dead, dwelling) = v

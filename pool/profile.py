@@ -88,7 +88,7 @@ def _parse(source: str, data: dict) -> Profile:
     if fmt not in ("delimited", "fixed"):
         raise bad("'format' must be \"delimited\" or \"fixed\"")
     prof = Profile(
-        name=str(data.get("name", source)),
+        name=str(data.get("name") or Path(source).stem)[:64],
         format=fmt,
         encoding=str(data.get("encoding", "auto")),
         delimiter=str(data.get("delimiter", ";")),

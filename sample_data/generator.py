@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import functools
 import csv
 import datetime as dt
 import itertools
@@ -67,6 +68,11 @@ class _Names:
         return " ".join(rnd.sample(firsts, n)), rnd.choice(lasts)
 
 
+@functools.cache
+def _names(seed: int) -> _Names:
+    return _Names(seed)
+
+
 def _cumulative(weights: list[float]) -> list[float]:
     acc = list(itertools.accumulate(weights))
     return [w / acc[-1] for w in acc]
@@ -77,7 +83,7 @@ def generate_people(county: str = "Keski-Suomi", rows: int = 5000, seed: int = 1
     """Yield ``rows`` register rows (field order of the ``dvv`` profile) for ``county``."""
     county = find_county(county)
     rnd = random.Random(seed)
-    names = _Names(seed)
+    names = _names(seed)
     today = reference or dt.date.today()
     all_munis = sorted(municipalities().values(), key=lambda m: m.code)
     munis = [m for m in all_munis if m.county == county]

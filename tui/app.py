@@ -1,0 +1,66 @@
+"""The Otos terminal app: Extracts and Pool screens, command palette, error messages."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import Engine
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from pool.errors import OtosError
+from tui.screens import ExtractsScreen, PoolScreen
+
+
+class OtosApp(App):
+    """Otos in the terminal. ``engine`` is the open workspace database."""
+
+    TITLE = "Otos"
+    CSS_PATH = "otos.tcss"
+    MODES = {"extracts": ExtractsScreen, "pool": PoolScreen}
+    DEFAULT_MODE = "pool"
+    BINDINGS = [
+        Binding("f2", "switch_mode('extracts')", "Extracts", id="show-extracts"),
+        Binding("f3", "switch_mode('pool')", "Pool", id="show-pool"),
+        Binding("ctrl+q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    def on_mount(self) -> None:
+        from pool.extract import overdue
+
+        for e in overdue(self.engine):
+            self.notify(f"Extract {e['id']} ({e['file']}) is past its delete-by date {e['delete_by']}: "
+                        "purge it on the Extracts screen (F2, then p).", severity="warning", timeout=15)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Extracts", "List, import and purge DVV extracts", lambda: self.switch_mode("extracts"))
+        yield SystemCommand("Pool", "Browse, add, edit and withdraw pool members", lambda: self.switch_mode("pool"))
+        if isinstance(screen, ExtractsScreen):
+            yield SystemCommand("Import extract", "Import a DVV extract file", screen.action_import_extract)
+            yield SystemCommand("Purge extract", "Delete non-members' register data", screen.action_purge)
+            yield SystemCommand("Show faults", "Rows left out of the selected extract", screen.action_show_faults)
+        if isinstance(screen, PoolScreen):
+            yield SystemCommand("Add member", "Register a volunteer by hand", screen.action_add_member)
+            yield SystemCommand("Edit member", "Change the selected member", screen.action_edit_member)
+            yield SystemCommand("Withdraw member", "Erase the selected member's data", screen.action_withdraw_member)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker errors become messages, never tracebacks."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            text = str(error) if isinstance(error, OtosError) else (
+                f"Unexpected error ({type(error).__name__}); nothing more was saved.")
+            self.notify(text, severity="error", timeout=10)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A user-caused error raised in a handler is shown, and the app goes on.
+        if isinstance(error, OtosError):
+            self.notify(str(error), severity="error", timeout=10)
+            return
+        super()._handle_exception(error)

@@ -1,0 +1,249 @@
+"""Modal screens: each returns a typed result through ``dismiss``."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Select, Static
+from textual.worker import get_current_worker
+
+from pool.errors import OtosError
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Ask a yes/no question; ``True`` only when the user presses the confirm button."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
+
+    def __init__(self, question: str, confirm_label: str = "Yes") -> None:
+        super().__init__()
+        self.question = question
+        self.confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, id="question")
+            with Horizontal(classes="buttons"):
+                yield Button(self.confirm_label, variant="error", id="confirm")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#confirm")
+    def _yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+@dataclass
+class ImportRequest:
+    path: str
+    permit: str
+    purpose: str
+    delete_by: dt.date
+    profile: str
+    strict: bool
+
+
+class ImportDialog(ModalScreen[ImportRequest | None]):
+    """Ask for the file and the terms the extract was delivered under."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
+
+    def compose(self) -> ComposeResult:
+        from pool.profile import shipped_profiles
+
+        with VerticalScroll(classes="dialog"):
+            yield Label("Import a DVV extract", classes="title")
+            yield Input(placeholder="path of the extract file", id="path")
+            yield Input(placeholder="DVV permit number", id="permit")
+            yield Input(placeholder="purpose, e.g. Asukaspaneeli 2026 kutsut", id="purpose")
+            yield Input(placeholder="delete by (YYYY-MM-DD)", id="delete-by")
+            yield Select([(p, p) for p in shipped_profiles()], value="dvv", allow_blank=False, id="profile")
+            yield Checkbox("Reject the whole file on any faulty row (strict)", id="strict")
+            yield Static("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Import", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        value = lambda wid: self.query_one(f"#{wid}", Input).value.strip()  # noqa: E731
+        error = self.query_one("#error", Static)
+        for wid, what in (("path", "the file"), ("permit", "the permit number"), ("purpose", "the purpose"),
+                          ("delete-by", "the delete-by date")):
+            if not value(wid):
+                error.update(f"Give {what}.")
+                self.query_one(f"#{wid}", Input).focus()
+                return
+        try:
+            delete_by = dt.date.fromisoformat(value("delete-by"))
+        except ValueError:
+            error.update("The delete-by date must be written YYYY-MM-DD.")
+            return
+        self.dismiss(ImportRequest(value("path"), value("permit"), value("purpose"), delete_by,
+                                   str(self.query_one("#profile", Select).value),
+                                   self.query_one("#strict", Checkbox).value))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ImportProgress(ModalScreen[Any]):
+    """Run an import in a thread with a progress bar and Cancel; dismiss with the report.
+
+    Dismisses with the ``ImportReport``, or ``None`` when cancelled or rejected (the
+    message then stays on screen until closed).
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel import", id="import-cancel")]
+
+    def __init__(self, request: ImportRequest) -> None:
+        super().__init__()
+        self.request = request
+        self._finished = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Importing {self.request.path}", classes="title")
+            yield ProgressBar(total=1.0, id="bar", show_eta=False)
+            yield Static("Checking the file ...", id="status")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", variant="error", id="cancel")
+
+    def on_mount(self) -> None:
+        self.run_import()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def run_import(self) -> None:
+        from pool.extract import import_extract
+
+        worker = get_current_worker()
+        r = self.request
+
+        def progress(fraction: float, message: str) -> None:
+            self.app.call_from_thread(self._progress, fraction, message)
+
+        try:
+            report = import_extract(self.app.engine, r.path, permit=r.permit, purpose=r.purpose,
+                                    delete_by=r.delete_by, profile=r.profile, strict=r.strict,
+                                    progress=progress, cancelled=lambda: worker.is_cancelled)
+        except OtosError as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        except Exception as exc:  # shown as a message, never a traceback
+            self.app.call_from_thread(self._failed, f"Unexpected error ({type(exc).__name__}); nothing was saved.")
+            return
+        self.app.call_from_thread(self._done, report)
+
+    def _progress(self, fraction: float, message: str) -> None:
+        self.query_one("#bar", ProgressBar).update(progress=fraction)
+        self.query_one("#status", Static).update(message)
+
+    def _failed(self, message: str) -> None:
+        self._finished = True
+        self.query_one("#status", Static).update(message)
+        self.query_one("#status", Static).add_class("error")
+        button = self.query_one("#cancel", Button)
+        button.label, button.variant = "Close", "default"
+
+    def _done(self, report) -> None:
+        self._finished = True
+        self.dismiss(report)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        if self._finished:
+            self.dismiss(None)
+            return
+        self.query_one("#status", Static).update("Cancelling ... nothing will be saved.")
+        self.workers.cancel_all()
+
+
+class ReportDialog(ModalScreen[None]):
+    """The validation report of an import: counts and the faulty rows (line, field)."""
+
+    BINDINGS = [Binding("escape", "close", "Close", id="dialog-close")]
+
+    def __init__(self, summary: str, faults: list) -> None:
+        super().__init__()
+        self.summary = summary
+        self.faults = faults
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label("Validation report", classes="title")
+            yield Static(self.summary, id="summary")
+            table = DataTable(id="faults", cursor_type="row")
+            table.add_columns("Line", "Column", "Field", "Problem")
+            for f in self.faults[:2000]:
+                table.add_row(f.line, f.column or "", f.field, f.message)
+            yield table
+            with Horizontal(classes="buttons"):
+                yield Button("Close", variant="primary", id="close")
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+MEMBER_FIELDS = [
+    ("first_names", "First names"), ("surname", "Surname"), ("email", "E-mail"), ("phone", "Phone"),
+    ("street", "Street address"), ("postal_code", "Postal code"), ("post_office", "Post office"),
+    ("birth_year", "Birth year"), ("sex", "Sex (1 male, 2 female)"), ("municipality", "Municipality code"),
+    ("preferred_language", "Language (fi, sv, en, se)"), ("education", "Education"),
+    ("needs", "Needs (accessibility, diet ...)"),
+]
+
+
+class MemberForm(ModalScreen[int | None]):
+    """Add or edit a pool member. Saves itself and dismisses with the id on success;
+    a bad field keeps the form open with the message."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
+
+    def __init__(self, member=None) -> None:
+        super().__init__()
+        self.member = member
+
+    def compose(self) -> ComposeResult:
+        title = f"Edit member {self.member.id}" if self.member else "Add a pool member"
+        with VerticalScroll(classes="dialog"):
+            yield Label(title, classes="title")
+            for key, label in MEMBER_FIELDS:
+                value = getattr(self.member, key, None) if self.member else None
+                yield Input(value="" if value is None else str(value), placeholder=label, id=f"f-{key}")
+            if not self.member:
+                yield Input(placeholder="Consent text version agreed to", id="consent")
+            yield Static("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        from pool import members
+
+        data = {key: self.query_one(f"#f-{key}", Input).value for key, _ in MEMBER_FIELDS}
+        try:
+            if self.member:
+                members.update_member(self.app.engine, self.member.id, data)
+                self.dismiss(self.member.id)
+            else:
+                data = {k: v for k, v in data.items() if v.strip()}
+                consent = self.query_one("#consent", Input).value
+                self.dismiss(members.add_member(self.app.engine, data, consent_version=consent))
+        except OtosError as exc:
+            self.query_one("#error", Static).update(str(exc))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

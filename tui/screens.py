@@ -1,0 +1,231 @@
+"""The Extracts and Pool screens. They compose widgets and call the domain packages."""
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+
+from pool.errors import OtosError
+from tui.dialogs import ConfirmDialog, ImportDialog, ImportProgress, MemberForm, ReportDialog
+
+PAGE_SIZE = 100
+
+
+class ExtractsScreen(Screen):
+    """Imported DVV extracts: import with progress, validation report, purge."""
+
+    BINDINGS = [
+        Binding("i", "import_extract", "Import", id="extract-import"),
+        Binding("f", "show_faults", "Faults", id="extract-faults"),
+        Binding("p", "purge", "Purge", id="extract-purge"),
+        Binding("r", "refresh", "Refresh", id="extract-refresh"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="extracts-note")
+        table = DataTable(id="extracts", cursor_type="row", zebra_stripes=True)
+        table.add_columns("ID", "File", "People", "Rejected", "Mailable", "Permit", "Purpose", "Delete by", "State")
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Otos — Extracts"
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        from pool.extract import list_extracts
+
+        table = self.query_one("#extracts", DataTable)
+        table.clear()
+        rows = list_extracts(self.app.engine)
+        for e in rows:
+            state = "purged" if e["purged"] else ("OVERDUE — purge" if e["overdue"] else "in use")
+            table.add_row(e["id"], e["file"], f"{e['rows']:,}", f"{e['rejected']:,}", f"{e['mailable']:,}",
+                          e["permit"], e["purpose"], e["delete_by"], state, key=str(e["id"]))
+        note = "No extracts yet: press i to import one." if not rows else f"{len(rows)} extract(s)."
+        self.query_one("#extracts-note", Static).update(note)
+
+    def _selected(self) -> int | None:
+        table = self.query_one("#extracts", DataTable)
+        if table.row_count == 0:
+            self.notify("There is no extract to act on.", severity="warning")
+            return None
+        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def action_import_extract(self) -> None:
+        def start(request) -> None:
+            if request is not None:
+                self.app.push_screen(ImportProgress(request), self._imported)
+        self.app.push_screen(ImportDialog(), start)
+
+    def _imported(self, report) -> None:
+        self.action_refresh()
+        if report is None:
+            return
+        summary = (f"Extract {report.extract_id} ({report.file_name}, {report.encoding}): "
+                   f"{report.rows_stored:,} people stored, {report.rows_mailable:,} can be mailed, "
+                   f"{report.turvakielto} with turvakielto (address not kept), {report.deceased} deceased, "
+                   f"{report.rows_rejected:,} row(s) left out.")
+        self.app.push_screen(ReportDialog(summary, report.faults))
+
+    def action_show_faults(self) -> None:
+        from pool.extract import faults_of
+
+        ext = self._selected()
+        if ext is None:
+            return
+        faults = faults_of(self.app.engine, ext)
+        summary = f"Extract {ext}: {len(faults)} row fault(s) listed." if faults else f"Extract {ext}: no faulty rows."
+        self.app.push_screen(ReportDialog(summary, faults))
+
+    def action_purge(self) -> None:
+        from pool.extract import purge
+
+        ext = self._selected()
+        if ext is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                try:
+                    n = purge(self.app.engine, ext)
+                except OtosError as exc:
+                    self.notify(str(exc), severity="error")
+                    return
+                self.notify(f"Extract {ext} purged: {n:,} register rows deleted.")
+                self.action_refresh()
+        self.app.push_screen(ConfirmDialog(
+            f"Purge extract {ext}? The register data of everyone who did not join the pool is deleted "
+            "for good.", "Purge"), confirmed)
+
+
+class PoolScreen(Screen):
+    """The resident pool: a paged table over SQL with search and filters."""
+
+    BINDINGS = [
+        Binding("a", "add_member", "Add", id="pool-add"),
+        Binding("e", "edit_member", "Edit", id="pool-edit"),
+        Binding("w", "withdraw_member", "Withdraw", id="pool-withdraw"),
+        Binding("pagedown,n", "next_page", "Next page", id="pool-next-page"),
+        Binding("pageup,b", "previous_page", "Previous page", id="pool-previous-page"),
+        Binding("slash", "focus_search", "Search", id="pool-search"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.page_start = 0
+        self.total = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="pool-filters"):
+            yield Input(placeholder="search name, e-mail or phone", id="search")
+            yield Select([("active", "active"), ("paused", "paused")], prompt="any status", id="status")
+            yield Select([(x, x) for x in ("fi", "sv", "en", "se")], prompt="any language", id="language")
+        yield Static("", id="page-info")
+        table = DataTable(id="members", cursor_type="row", zebra_stripes=True)
+        table.add_columns("ID", "Surname", "First names", "Born", "Sex", "Municipality", "Lang", "Education",
+                          "Status", "Round")
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Otos — Pool"
+        self.load_page()
+
+    def query_filter(self):
+        from pool.members import MemberQuery
+
+        value = lambda wid: self.query_one(f"#{wid}", Select).value  # noqa: E731
+        status, language = value("status"), value("language")
+        return MemberQuery(search=self.query_one("#search", Input).value,
+                           status=None if status is Select.NULL else str(status),
+                           language=None if language is Select.NULL else str(language))
+
+    @on(Input.Changed, "#search")
+    @on(Select.Changed)
+    def _filter_changed(self) -> None:
+        self.page_start = 0
+        self.load_page()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="pool-page")
+    def load_page(self) -> None:
+        """Count and fetch one page in SQL off the UI thread; never the whole pool."""
+        from pool.members import count_members, list_members
+
+        q = self.app.call_from_thread(self.query_filter)
+        total = count_members(self.app.engine, q)
+        page = list_members(self.app.engine, q, offset=self.page_start, limit=PAGE_SIZE)
+        self.app.call_from_thread(self._show_page, page, total)
+
+    def _show_page(self, page, total: int) -> None:
+        from pool.reference import municipalities
+
+        self.total = total
+        munis = municipalities()
+        table = self.query_one("#members", DataTable)
+        table.clear()
+        for m in page:
+            muni = munis[m.municipality].name_fi if m.municipality in munis else (m.municipality or "")
+            table.add_row(m.id, m.surname, m.first_names, m.birth_year or "", {1: "m", 2: "f"}.get(m.sex, ""),
+                          muni, m.preferred_language, m.education or "", m.status, m.recruitment_round or "",
+                          key=str(m.id))
+        if total:
+            info = f"Members {self.page_start + 1:,}–{self.page_start + len(page):,} of {total:,}  (n / b: next / previous page)"
+        else:
+            info = "No members match." if self.page_start == 0 else ""
+        self.query_one("#page-info", Static).update(info)
+
+    def action_next_page(self) -> None:
+        if self.page_start + PAGE_SIZE < self.total:
+            self.page_start += PAGE_SIZE
+            self.load_page()
+
+    def action_previous_page(self) -> None:
+        if self.page_start > 0:
+            self.page_start = max(0, self.page_start - PAGE_SIZE)
+            self.load_page()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def _selected(self) -> int | None:
+        table = self.query_one("#members", DataTable)
+        if table.row_count == 0:
+            self.notify("No member is selected.", severity="warning")
+            return None
+        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def _saved(self, member_id: int | None) -> None:
+        if member_id is not None:
+            self.notify(f"Saved member {member_id}.")
+            self.load_page()
+
+    def action_add_member(self) -> None:
+        self.app.push_screen(MemberForm(), self._saved)
+
+    def action_edit_member(self) -> None:
+        from pool.members import get_member
+
+        member_id = self._selected()
+        if member_id is not None:
+            self.app.push_screen(MemberForm(get_member(self.app.engine, member_id)), self._saved)
+
+    def action_withdraw_member(self) -> None:
+        from pool.members import withdraw
+
+        member_id = self._selected()
+        if member_id is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                withdraw(self.app.engine, member_id)
+                self.notify(f"Member {member_id} withdrawn; their personal data is erased.")
+                self.load_page()
+        self.app.push_screen(ConfirmDialog(
+            f"Withdraw member {member_id}? Their personal data is erased for good.", "Withdraw"), confirmed)
