@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -128,7 +128,7 @@ class PoolMember(SQLModel, table=True):
     municipality: Optional[str] = Field(default=None, max_length=3, index=True)
     dwelling_id: Optional[str] = Field(default=None, max_length=16)
     education: Optional[str] = Field(default=None, max_length=64)
-    extra: Optional[str] = None  # JSON object of free self-reported attributes
+    extra: Optional[str] = Field(default=None, sa_type=Text)  # JSON object of free self-reported attributes
     needs: Optional[str] = Field(default=None, max_length=500)
     consent_version: str = Field(max_length=32)
     consent_at: dt.datetime
@@ -146,6 +146,6 @@ class AuditEntry(SQLModel, table=True):
     at: str = Field(max_length=32)
     actor: str = Field(max_length=100)
     action: str = Field(max_length=64)
-    details: str  # canonical JSON: counts, ids, hashes
+    details: str = Field(sa_type=Text)  # canonical JSON: counts, ids, hashes
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)

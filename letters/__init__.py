@@ -1,0 +1,1 @@
+"""Otos letters (see the issues for what comes here)."""

@@ -1,0 +1,1 @@
+"""Otos opinions (see the issues for what comes here)."""

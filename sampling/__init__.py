@@ -1,0 +1,1 @@
+"""Otos sampling (see the issues for what comes here)."""

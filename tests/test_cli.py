@@ -1,0 +1,91 @@
+"""The otos command: exit status, messages without tracebacks, JSON output."""
+import datetime as dt
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import people, write_rows
+from tui.cli import main
+
+DELETE_BY = (dt.date.today() + dt.timedelta(days=60)).isoformat()
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    monkeypatch.delenv("OTOS_DATABASE_URL", raising=False)
+    return str(tmp_path / "cli.db")
+
+
+def otos(db, *args):
+    return main(["--db", db, *args])
+
+
+def test_import_then_list_json(db, tmp_path, capsys):
+    rows = people(12)
+    rows[4][0] = "bad"
+    path = write_rows(tmp_path / "e.csv", rows)
+    assert otos(db, "extract", "import", str(path), "--permit", "P-1", "--purpose", "paneeli",
+                "--delete-by", DELETE_BY) == 0
+    out = capsys.readouterr().out
+    assert "11 people stored" in out and "line 6, column 1 (henkilotunnus)" in out
+    assert otos(db, "extract", "list", "--json") == 0
+    [e] = json.loads(capsys.readouterr().out)
+    assert (e["id"], e["file"], e["rows"], e["rejected"]) == (1, "e.csv", 11, 1)
+
+
+def test_rejected_file_exits_nonzero_with_one_paragraph(db, tmp_path, capsys):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    code = otos(db, "extract", "import", str(path), "--permit", "P", "--purpose", "x", "--delete-by", DELETE_BY)
+    err = capsys.readouterr().err
+    assert code == 2 and "empty" in err and "Traceback" not in err
+
+
+def test_bad_date_option_is_explained(db, capsys):
+    assert otos(db, "extract", "import", "x.csv", "--permit", "P", "--purpose", "x", "--delete-by", "31.12.2027") == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_purge_and_withdraw_need_confirmation_without_a_terminal(db, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", open("/dev/null"))
+    path = write_rows(tmp_path / "e.csv", people(5))
+    otos(db, "extract", "import", str(path), "--permit", "P", "--purpose", "x", "--delete-by", DELETE_BY)
+    assert otos(db, "extract", "purge", "1") == 2
+    assert "--yes" in capsys.readouterr().err
+    assert otos(db, "extract", "purge", "1", "--yes") == 0
+    assert "5 register rows deleted" in capsys.readouterr().out
+    assert otos(db, "pool", "add", "--first-names", "Aino", "--surname", "Aalto", "--consent-version", "v1",
+                "--extra", "rooli=asukas", "--json") == 0
+    member = json.loads(capsys.readouterr().out)["id"]
+    assert otos(db, "pool", "withdraw", str(member)) == 2
+    assert otos(db, "pool", "withdraw", str(member), "--yes") == 0
+    assert otos(db, "pool", "show", str(member)) == 2
+    assert "no pool member" in capsys.readouterr().err
+
+
+def test_pool_list_show_edit_and_audit(db, capsys):
+    otos(db, "pool", "add", "--first-names", "Bo", "--surname", "Berg", "--language", "sv", "--consent-version", "v1")
+    assert otos(db, "pool", "edit", "1", "--set", "education=korkea-aste") == 0
+    assert otos(db, "pool", "list", "--json", "--language", "sv") == 0
+    out = capsys.readouterr().out
+    [m] = json.loads(out[out.index("["):])
+    assert (m["surname"], m["education"], m["preferred_language"]) == ("Berg", "korkea-aste", "sv")
+    assert otos(db, "pool", "edit", "1", "--set", "birth_year=nope") == 2
+    assert otos(db, "audit", "verify") == 0
+    assert "2 entries" in capsys.readouterr().out
+
+
+def test_unreachable_database_is_a_message(capsys):
+    assert main(["--db", "postgresql://nobody@127.0.0.1:1/none", "extract", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "Cannot open the database" in err and "Traceback" not in err
+
+
+def test_console_script_prints_no_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "tui.cli", "--db", str(tmp_path / "x.db"), "extract", "import",
+                             str(tmp_path / "missing.csv"), "--permit", "P", "--purpose", "x",
+                             "--delete-by", DELETE_BY], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr and "Traceback" not in result.stderr
