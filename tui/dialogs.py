@@ -8,7 +8,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Select, Static
 from textual.worker import get_current_worker
@@ -216,13 +216,15 @@ class MemberForm(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         title = f"Edit member {self.member.id}" if self.member else "Add a pool member"
-        with VerticalScroll(classes="dialog"):
+        with VerticalScroll(classes="dialog wide"):
             yield Label(title, classes="title")
-            for key, label in MEMBER_FIELDS:
-                value = getattr(self.member, key, None) if self.member else None
-                yield Input(value="" if value is None else str(value), placeholder=label, id=f"f-{key}")
-            if not self.member:
-                yield Input(placeholder="Consent text version agreed to", id="consent")
+            with Grid(classes="form-grid"):
+                for key, label in MEMBER_FIELDS:
+                    value = getattr(self.member, key, None) if self.member else None
+                    yield Input(value="" if value is None else str(value), placeholder=label, id=f"f-{key}",
+                                tooltip=label)
+                if not self.member:
+                    yield Input(placeholder="Consent text version agreed to", id="consent")
             yield Static("", id="error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Save", variant="primary", id="save")

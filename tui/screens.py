@@ -17,6 +17,8 @@ PAGE_SIZE = 100
 class ExtractsScreen(Screen):
     """Imported DVV extracts: import with progress, validation report, purge."""
 
+    AUTO_FOCUS = "#extracts"
+
     BINDINGS = [
         Binding("i", "import_extract", "Import", id="extract-import"),
         Binding("f", "show_faults", "Faults", id="extract-faults"),
@@ -105,6 +107,8 @@ class ExtractsScreen(Screen):
 
 class PoolScreen(Screen):
     """The resident pool: a paged table over SQL with search and filters."""
+
+    AUTO_FOCUS = "#members"  # keys act on the table; / moves to the search box
 
     BINDINGS = [
         Binding("a", "add_member", "Add", id="pool-add"),

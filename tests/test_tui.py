@@ -1,0 +1,202 @@
+"""The terminal app, driven headless with the Pilot against a real database."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import insert
+from sqlmodel import Session
+from textual.widgets import DataTable, Input, Static
+
+from pool.extract import import_extract, list_extracts
+from pool.members import count_members
+from pool.models import PoolMember, utcnow
+from tests.conftest import people, write_rows
+from tui.app import OtosApp
+from tui.dialogs import ConfirmDialog, ImportDialog, ImportProgress, MemberForm, ReportDialog
+
+SIZE = (150, 45)
+
+
+def fill_pool(engine, n):
+    now = utcnow()
+    with Session(engine) as s:
+        s.execute(insert(PoolMember), [
+            {"first_names": f"Etu{i}", "surname": "Mäki" if i % 3 else "Ranta", "source": "demo", "status": "active",
+             "preferred_language": "fi", "consent_version": "v1", "consent_at": now, "joined_at": now,
+             "panels_served": 0, "municipality": "179"} for i in range(n)])
+        s.commit()
+
+
+async def settle(pilot):
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def page_info(app) -> str:
+    return str(app.screen.query_one("#page-info", Static).render())
+
+
+async def test_pool_screen_pages_over_sql(sqlite_engine):
+    fill_pool(sqlite_engine, 250)
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "Members 1–100 of 250" in page_info(app)
+        assert app.screen.query_one("#members", DataTable).row_count == 100
+        await pilot.press("n")
+        await settle(pilot)
+        assert "Members 101–200 of 250" in page_info(app)
+        await pilot.press("n", "n")
+        await settle(pilot)
+        assert "Members 201–250 of 250" in page_info(app)
+        assert app.screen.query_one("#members", DataTable).row_count == 50
+        await pilot.press("b")
+        await settle(pilot)
+        assert "Members 101–200" in page_info(app)
+
+
+async def test_search_filters_the_pool(sqlite_engine):
+    fill_pool(sqlite_engine, 30)
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.press(*"ranta")
+        await settle(pilot)
+        assert "of 10" in page_info(app)
+        app.screen.query_one("#search", Input).value = "nobody-like-this"
+        await settle(pilot)
+        assert page_info(app) == "No members match."
+
+
+async def test_withdraw_asks_first_and_erases(sqlite_engine):
+    fill_pool(sqlite_engine, 3)
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#members", DataTable).focus()
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.click("#cancel")
+        await settle(pilot)
+        assert count_members(sqlite_engine) == 3
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert count_members(sqlite_engine) == 2
+        assert "of 2" in page_info(app)
+
+
+async def test_add_member_form_names_the_bad_field_then_saves(sqlite_engine):
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, MemberForm)
+        form.query_one("#f-first_names", Input).value = "Aino"
+        form.query_one("#f-surname", Input).value = "Aalto"
+        form.query_one("#f-birth_year", Input).value = "tuhat"
+        form.query_one("#consent", Input).value = "v1"
+        await pilot.click("#save")
+        await pilot.pause()
+        assert app.screen is form
+        assert "birth_year must be a year" in str(form.query_one("#error", Static).render())
+        form.query_one("#f-birth_year", Input).value = "1958"
+        await pilot.pause(0.3)  # a button ignores a second press while its first one still shows
+        await pilot.click("#save")
+        await settle(pilot)
+        assert not isinstance(app.screen, MemberForm), str(form.query_one("#error", Static).render())
+        assert count_members(sqlite_engine) == 1 and "of 1" in page_info(app)
+
+
+async def fill_import_dialog(pilot, path, delete_by="2099-12-31"):
+    await pilot.press("f2")
+    await pilot.pause()
+    await pilot.press("i")
+    await pilot.pause()
+    dialog = pilot.app.screen
+    assert isinstance(dialog, ImportDialog)
+    for wid, value in (("path", str(path)), ("permit", "DVV/1/2026"), ("purpose", "paneeli"), ("delete-by", delete_by)):
+        dialog.query_one(f"#{wid}", Input).value = value
+    await pilot.click("#ok")
+    await settle(pilot)
+
+
+async def test_import_from_the_extracts_screen_shows_the_report(sqlite_engine, tmp_path):
+    rows = people(40)
+    rows[10][8] = "000"
+    path = write_rows(tmp_path / "e.csv", rows)
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await fill_import_dialog(pilot, path)
+        assert isinstance(app.screen, ReportDialog)
+        assert "39 people stored" in str(app.screen.query_one("#summary", Static).render())
+        faults = app.screen.query_one("#faults", DataTable)
+        assert faults.row_count == 1 and faults.get_row_at(0)[:3] == [12, 9, "kuntanumero"]
+        await pilot.click("#close")
+        await pilot.pause()
+        assert app.screen.query_one("#extracts", DataTable).row_count == 1
+
+
+async def test_rejected_import_is_a_message_and_saves_nothing(sqlite_engine, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await fill_import_dialog(pilot, path)
+        assert isinstance(app.screen, ImportProgress)
+        assert "empty" in str(app.screen.query_one("#status", Static).render())
+        await pilot.click("#cancel")
+        await pilot.pause()
+        assert list_extracts(sqlite_engine) == []
+
+
+async def test_import_dialog_checks_the_date(sqlite_engine, tmp_path):
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await fill_import_dialog(pilot, tmp_path / "x.csv", delete_by="31.12.2027")
+        assert isinstance(app.screen, ImportDialog)
+        assert "YYYY-MM-DD" in str(app.screen.query_one("#error", Static).render())
+
+
+async def test_purge_from_the_extracts_screen(sqlite_engine, tmp_path):
+    import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", people(10)), permit="P", purpose="x",
+                   delete_by=dt.date.today() + dt.timedelta(days=5))
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        app.screen.query_one("#extracts", DataTable).focus()
+        await pilot.press("p")
+        await pilot.pause()
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert list_extracts(sqlite_engine)[0]["purged"]
+        assert app.screen.query_one("#extracts", DataTable).get_row_at(0)[-1] == "purged"
+
+
+async def test_overdue_extract_is_warned_about_on_start(sqlite_engine, tmp_path):
+    import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", people(5)), permit="P", purpose="x",
+                   delete_by=dt.date(2026, 1, 31), today=dt.date(2026, 1, 1))
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("past its delete-by date 2026-01-31" in m for m in messages)
+
+
+async def test_command_palette_offers_the_screen_actions(sqlite_engine):
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Add member", "Withdraw member", "Extracts"} <= titles
+        await pilot.press("f2")
+        await pilot.pause()
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Import extract", "Purge extract", "Pool"} <= titles
