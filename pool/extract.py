@@ -1,20 +1,24 @@
 """DVV extracts: import (streamed, validated, one transaction), list, purge.
 
 The import reads the file twice: a fast binary pass (SHA-256, encoding, binary and
-empty checks, line count for progress) and a parsing pass that validates each row and
-inserts in chunks with SQLAlchemy Core. The whole import is one transaction, so a
-rejected, failed or cancelled import leaves the database as it was.
+empty checks, line count for progress) and a parsing pass that validates each row.
+Valid rows are inserted in chunks at driver speed (SQLite executemany, PostgreSQL
+COPY). For big files the parsing pass runs in a second process, so reading and
+writing use both cores. The whole import is one transaction, so a rejected, failed or
+cancelled import leaves the database as it was.
 """
 from __future__ import annotations
 
 import codecs
 import csv
 import gc
+import multiprocessing as mp
 import operator
+import os
 import queue
-import threading
 import datetime as dt
 import hashlib
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -29,6 +33,7 @@ from pool.profile import FIELD_LENGTHS, REQUIRED, Profile, load_profile
 from pool.reference import municipalities
 
 CHUNK_ROWS = 20_000
+PARALLEL_MIN_BYTES = 16 << 20  # from about 150,000 rows a reader process pays off
 FAULTS_KEPT = 10_000  # faults stored and listed; the count covers all
 SCAN_BLOCK = 1 << 20
 # ISO 639-1 codes, plus DVV's 98 (given as text) and 99 (unknown).
@@ -315,40 +320,6 @@ class _Validator:
         ), faults
 
 
-class _Writer:
-    """Inserts batches on a second thread while the caller parses the next ones.
-
-    The driver releases the GIL while the database works, so parsing and writing
-    overlap. Only this thread touches the connection until ``close`` returns.
-    """
-
-    def __init__(self, insert: Callable[[list[tuple]], None]) -> None:
-        self.insert = insert
-        self.queue: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=2)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="otos-import-writer", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while (batch := self.queue.get()) is not None:
-            if self.error is None:
-                try:
-                    self.insert(batch)
-                except BaseException as exc:  # handed to the caller in put/close
-                    self.error = exc
-
-    def put(self, batch: list[tuple]) -> None:
-        if self.error is not None:
-            raise self.error
-        self.queue.put(batch)
-
-    def close(self) -> None:
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-
-
 def _inserter(session: Session) -> Callable[[list[tuple]], None]:
     """Bulk insert of person tuples in the session's transaction, at driver speed.
 
@@ -372,48 +343,94 @@ def _inserter(session: Session) -> Callable[[list[tuple]], None]:
 
 # ---------------------------------------------------------------- import
 
-def _stream(rows, validator: _Validator, writer: _Writer, faults: list[RowFault], strict: bool, path: Path,
-            lines: int, progress: Progress, cancelled: Callable[[], bool]) -> dict[str, int]:
-    """Validate every row, hand valid ones to the writer in chunks, collect faults."""
-    counts = dict.fromkeys(("read", "stored", "rejected", "mailable", "turvakielto", "deceased"), 0)
-    check = validator.row
-    batch: list[tuple] = []
+@dataclass
+class _Batch:
+    """Validated records of up to CHUNK_ROWS rows, the faults met since the last
+    batch, and running totals of rows read and rejected up to ``line``."""
 
-    def flush() -> None:
-        counts["stored"] += len(batch)
-        counts["mailable"] += sum(bool(r[16]) for r in batch)
-        counts["turvakielto"] += sum(bool(r[13]) for r in batch)
-        counts["deceased"] += sum(bool(r[14]) for r in batch)
-        writer.put(batch)
+    records: list[tuple]
+    faults: list[RowFault]
+    read: int
+    rejected: int
+    line: int
 
+
+def _batches(path: Path, scan: _Scan, prof: Profile, today: dt.date, extract_id: int, sqlite: bool,
+             strict: bool) -> Iterator[_Batch]:
+    """Read and validate the file, yielding batches of records ready to insert."""
+    rows = (_delimited_rows if prof.format == "delimited" else _fixed_rows)(path, scan, prof)
+    check = _Validator(prof, today, extract_id, sqlite).row
+    records: list[tuple] = []
+    faults: list[RowFault] = []
+    read = rejected = kept = line = 0
     for line, values, cols, problem in rows:
-        counts["read"] += 1
+        read += 1
         if values is None:
             rec, row_faults = None, [RowFault(line, "row", None, problem)]
         else:
             rec, row_faults = check(line, values, cols)
         if rec is None:
-            counts["rejected"] += 1
+            rejected += 1
             if strict:
                 raise RejectedFile(
                     f"{path}, {row_faults[0]}.",
                     hint="--strict rejects the file on any row fault; fix the row or import without --strict.",
                 )
-            if len(faults) < FAULTS_KEPT:
-                faults.extend(row_faults[: FAULTS_KEPT - len(faults)])
+            if kept < FAULTS_KEPT:
+                faults.extend(row_faults[: FAULTS_KEPT - kept])
+                kept = min(FAULTS_KEPT, kept + len(row_faults))
             continue
-        batch.append(rec)
-        if len(batch) >= CHUNK_ROWS:
-            flush()
-            batch = []
-            if cancelled():
-                raise ImportCancelled("The import was cancelled; nothing was saved.")
-            progress(min(line / max(lines, 1), 1.0), f"{counts['stored']:,} rows imported")
-    if batch:
-        flush()
-    if cancelled():
-        raise ImportCancelled("The import was cancelled; nothing was saved.")
-    return counts
+        records.append(rec)
+        if len(records) >= CHUNK_ROWS:
+            yield _Batch(records, faults, read, rejected, line)
+            records, faults = [], []
+    yield _Batch(records, faults, read, rejected, line)
+
+
+def _produce(args: tuple, out) -> None:
+    """Worker process: validate the file and send batches to the importing process."""
+    gc.disable()  # millions of short-lived tuples and no cycles: collecting only costs time
+    try:
+        for batch in _batches(*args):
+            out.put(("batch", batch))
+        out.put(("done", None))
+    except OtosError as exc:
+        out.put(("error", (type(exc).__name__, exc.message, exc.hint)))
+    except BaseException as exc:  # reported by type only: a message could carry row values
+        out.put(("crash", type(exc).__name__))
+
+
+def _batches_in_worker(args: tuple) -> Iterator[_Batch]:
+    """Run ``_batches`` in a second process so parsing and inserting use both cores.
+
+    The parent only inserts; the worker holds no database connection. Closing the
+    generator (cancel, error) stops the worker.
+    """
+    ctx = mp.get_context("spawn")  # never fork a process that may run UI threads
+    channel = ctx.Queue(maxsize=3)
+    proc = ctx.Process(target=_produce, args=(args, channel), name="otos-import-reader", daemon=True)
+    proc.start()
+    try:
+        while True:
+            try:
+                kind, payload = channel.get(timeout=1.0)
+            except queue.Empty:
+                if not proc.is_alive():
+                    raise OtosError("The import's reader process stopped unexpectedly; nothing was saved.") from None
+                continue
+            if kind == "batch":
+                yield payload
+            elif kind == "done":
+                return
+            elif kind == "error":
+                name, message, hint = payload
+                raise {"RejectedFile": RejectedFile}.get(name, OtosError)(message, hint=hint)
+            else:
+                raise OtosError(f"The import's reader failed ({payload}); nothing was saved.")
+    finally:
+        if proc.is_alive():
+            proc.terminate()
+        proc.join(timeout=10)
 
 
 def import_extract(
@@ -445,7 +462,6 @@ def import_extract(
         raise OtosError(f"The delete-by date {delete_by} is already past.", hint="Give the date the permit sets.")
     prof = load_profile(profile)
     scan = _scan(path, encoding or prof.encoding)
-    rows = (_delimited_rows if prof.format == "delimited" else _fixed_rows)(path, scan, prof)
     report_progress = progress or (lambda f, m: None)
     is_cancelled = cancelled or (lambda: False)
     faults: list[RowFault] = []
@@ -464,16 +480,28 @@ def import_extract(
                           imported_by=audit.actor())
             session.add(ext)
             session.flush()
-            writer = _Writer(_inserter(session))
-            validator = _Validator(prof, today, ext.id, engine.dialect.name == "sqlite")
-            gc.disable()  # millions of short-lived tuples and no cycles: collecting only costs time
+            insert = _inserter(session)
+            args = (path, scan, prof, today, ext.id, engine.dialect.name == "sqlite", strict)
+            parallel = path.stat().st_size >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
+            read = stored = rejected = mailable = protected = deceased = 0
+            gc.disable()  # see _produce
             try:
-                counts = _stream(rows, validator, writer, faults, strict, path, scan.lines, report_progress, is_cancelled)
+                with closing(_batches_in_worker(args) if parallel else _batches(*args)) as batches:
+                    for batch in batches:
+                        if batch.records:
+                            insert(batch.records)
+                        recs = batch.records
+                        stored += len(recs)
+                        mailable += sum(bool(r[16]) for r in recs)
+                        protected += sum(bool(r[13]) for r in recs)
+                        deceased += sum(bool(r[14]) for r in recs)
+                        read, rejected = batch.read, batch.rejected
+                        faults.extend(batch.faults)
+                        if is_cancelled():
+                            raise ImportCancelled("The import was cancelled; nothing was saved.")
+                        report_progress(min(batch.line / max(scan.lines, 1), 1.0), f"{stored:,} rows imported")
             finally:
                 gc.enable()
-                writer.close()
-            read, stored, rejected = counts["read"], counts["stored"], counts["rejected"]
-            mailable, protected, deceased = counts["mailable"], counts["turvakielto"], counts["deceased"]
             if stored == 0:
                 raise RejectedFile(
                     f"{path}: no row could be imported ({rejected} faulty, 0 valid)."

@@ -313,3 +313,37 @@ def test_overdue_extracts_are_listed_until_purged(engine, extract_file):
     assert overdue(engine) == []
     purge(engine, report.extract_id)
     assert overdue(engine, today=later) == []
+
+
+def test_reader_process_gives_the_same_result_as_in_process(engine, tmp_path, monkeypatch):
+    rows = people(300)
+    rows[17][0] = "bad"
+    rows[250][9] = "20991301"
+    path = write_rows(tmp_path / "big.csv", rows)
+    monkeypatch.setattr("pool.extract.CHUNK_ROWS", 64)
+    serial = run(engine, path)
+    with Session(engine) as s:
+        expected = [p.model_dump(exclude={"id", "extract_id"}) for p in s.execute(select(Person).order_by(Person.id)).scalars()]
+        s.execute(Person.__table__.delete())
+        s.execute(ImportFault.__table__.delete())
+        s.execute(Extract.__table__.delete())
+        s.commit()
+    monkeypatch.setattr("pool.extract.PARALLEL_MIN_BYTES", 0)
+    parallel = run(engine, path)
+    with Session(engine) as s:
+        got = [p.model_dump(exclude={"id", "extract_id"}) for p in s.execute(select(Person).order_by(Person.id)).scalars()]
+    assert got == expected and len(got) == 298
+    assert [str(f) for f in parallel.faults] == [str(f) for f in serial.faults] and len(serial.faults) == 2
+
+
+def test_reader_process_rejection_reaches_the_user_and_saves_nothing(engine, tmp_path, monkeypatch):
+    rows = people(50)
+    rows[40][8] = "999"
+    monkeypatch.setattr("pool.extract.PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr("pool.extract.CHUNK_ROWS", 8)
+    with pytest.raises(RejectedFile, match=r"line 42, column 9 \(kuntanumero\)"):
+        run(engine, write_rows(tmp_path / "s.csv", rows), strict=True)
+    assert_unchanged(engine)
+    with pytest.raises(ImportCancelled):
+        run(engine, write_rows(tmp_path / "c.csv", people(50)), cancelled=lambda: True)
+    assert_unchanged(engine)
