@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session
 
 from pool import audit, codes
@@ -256,13 +256,9 @@ class MemberQuery:
 
     def where(self):
         conds = []
-        if self.search.strip():
-            for word in self.search.split():
-                like = f"%{word.lower()}%"
-                conds.append(or_(func.lower(PoolMember.first_names).like(like),
-                                 func.lower(PoolMember.surname).like(like),
-                                 func.lower(PoolMember.email).like(like),
-                                 PoolMember.phone.like(like)))
+        for word in self.search.casefold().split():
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conds.append(PoolMember.search_key.like(f"%{escaped}%", escape="\\"))
         if self.status:
             conds.append(PoolMember.status == self.status)
         if self.municipality:

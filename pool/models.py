@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import Column, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 
@@ -135,6 +135,19 @@ class PoolMember(SQLModel, table=True):
     joined_at: dt.datetime = Field(default_factory=utcnow)
     panels_served: int = 0
     last_panel_at: Optional[dt.datetime] = None
+    # Case-folded names, e-mail and phone: what the pool search matches against, so a
+    # search is one plain LIKE scan and finds "äijälä" in "Äijälä" on every database.
+    search_key: str = Field(default="", sa_type=Text)
+
+
+def member_search_key(first_names: str | None, surname: str | None, email: str | None, phone: str | None) -> str:
+    return " ".join(x for x in (first_names, surname, email, phone) if x).casefold()
+
+
+@event.listens_for(PoolMember, "before_insert")
+@event.listens_for(PoolMember, "before_update")
+def _set_search_key(_mapper, _connection, m: PoolMember) -> None:
+    m.search_key = member_search_key(m.first_names, m.surname, m.email, m.phone)
 
 
 class AuditEntry(SQLModel, table=True):

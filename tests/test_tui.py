@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Input, Static
 
 from pool.extract import import_extract, list_extracts
 from pool.members import count_members
-from pool.models import PoolMember, utcnow
+from pool.models import PoolMember, member_search_key, utcnow
 from tests.conftest import people, write_rows
 from tui.app import OtosApp
 from tui.dialogs import ConfirmDialog, ImportDialog, ImportProgress, MemberForm, ReportDialog
@@ -22,7 +22,8 @@ def fill_pool(engine, n):
         s.execute(insert(PoolMember), [
             {"first_names": f"Etu{i}", "surname": "Mäki" if i % 3 else "Ranta", "source": "demo", "status": "active",
              "preferred_language": "fi", "consent_version": "v1", "consent_at": now, "joined_at": now,
-             "panels_served": 0, "municipality": "179"} for i in range(n)])
+             "panels_served": 0, "municipality": "179",
+             "search_key": member_search_key(f"Etu{i}", "Mäki" if i % 3 else "Ranta", None, None)} for i in range(n)])
         s.commit()
 
 
@@ -61,9 +62,15 @@ async def test_search_filters_the_pool(sqlite_engine):
         await settle(pilot)
         await pilot.press("slash")
         await pilot.press(*"ranta")
+        await pilot.pause(0.4)  # the search waits for typing to stop
         await settle(pilot)
         assert "of 10" in page_info(app)
+        app.screen.query_one("#search", Input).value = "MÄKI etu2"
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert "of 8" in page_info(app)  # Etu2, 20, 22, 23, 25, 26, 28, 29: case-folded, ä included
         app.screen.query_one("#search", Input).value = "nobody-like-this"
+        await pilot.pause(0.4)
         await settle(pilot)
         assert page_info(app) == "No members match."
 

@@ -116,13 +116,19 @@ class PoolScreen(Screen):
         Binding("w", "withdraw_member", "Withdraw", id="pool-withdraw"),
         Binding("pagedown,n", "next_page", "Next page", id="pool-next-page"),
         Binding("pageup,b", "previous_page", "Previous page", id="pool-previous-page"),
+        Binding("home", "first_page", "First page", id="pool-first-page", show=False),
+        Binding("end", "last_page", "Last page", id="pool-last-page", show=False),
         Binding("slash", "focus_search", "Search", id="pool-search"),
     ]
+
+    SEARCH_DELAY = 0.25  # seconds after the last keystroke before the pool is searched
 
     def __init__(self) -> None:
         super().__init__()
         self.page_start = 0
         self.total = 0
+        self._count_needed = True
+        self._search_timer = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -151,18 +157,30 @@ class PoolScreen(Screen):
                            language=None if language is Select.NULL else str(language))
 
     @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(self.SEARCH_DELAY, self._filter_changed)
+
     @on(Select.Changed)
     def _filter_changed(self) -> None:
         self.page_start = 0
+        self._count_needed = True
+        self.load_page()
+
+    def refresh_pool(self) -> None:
+        """Reload the current page and the count (after an add, edit or withdrawal)."""
+        self._count_needed = True
         self.load_page()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="pool-page")
     def load_page(self) -> None:
-        """Count and fetch one page in SQL off the UI thread; never the whole pool."""
+        """Fetch one page in SQL off the UI thread (and count only when the filter
+        changed); never the whole pool."""
         from pool.members import count_members, list_members
 
         q = self.app.call_from_thread(self.query_filter)
-        total = count_members(self.app.engine, q)
+        total = count_members(self.app.engine, q) if self._count_needed else self.total
         page = list_members(self.app.engine, q, offset=self.page_start, limit=PAGE_SIZE)
         self.app.call_from_thread(self._show_page, page, total)
 
@@ -170,6 +188,7 @@ class PoolScreen(Screen):
         from pool.reference import municipalities
 
         self.total = total
+        self._count_needed = False
         munis = municipalities()
         table = self.query_one("#members", DataTable)
         table.clear()
@@ -194,6 +213,14 @@ class PoolScreen(Screen):
             self.page_start = max(0, self.page_start - PAGE_SIZE)
             self.load_page()
 
+    def action_first_page(self) -> None:
+        self.page_start = 0
+        self.load_page()
+
+    def action_last_page(self) -> None:
+        self.page_start = max(0, (self.total - 1) // PAGE_SIZE * PAGE_SIZE)
+        self.load_page()
+
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
 
@@ -207,7 +234,7 @@ class PoolScreen(Screen):
     def _saved(self, member_id: int | None) -> None:
         if member_id is not None:
             self.notify(f"Saved member {member_id}.")
-            self.load_page()
+            self.refresh_pool()
 
     def action_add_member(self) -> None:
         self.app.push_screen(MemberForm(), self._saved)
@@ -230,6 +257,6 @@ class PoolScreen(Screen):
             if yes:
                 withdraw(self.app.engine, member_id)
                 self.notify(f"Member {member_id} withdrawn; their personal data is erased.")
-                self.load_page()
+                self.refresh_pool()
         self.app.push_screen(ConfirmDialog(
             f"Withdraw member {member_id}? Their personal data is erased for good.", "Withdraw"), confirmed)
