@@ -207,3 +207,62 @@ async def test_command_palette_offers_the_screen_actions(sqlite_engine):
         await pilot.pause()
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Import extract", "Purge extract", "Pool"} <= titles
+
+
+async def test_cancel_stops_a_running_import_and_saves_nothing(sqlite_engine, tmp_path, monkeypatch):
+    import time
+
+    import pool.extract
+
+    real = pool.extract._inserter
+
+    def slow_inserter(session):
+        insert = real(session)
+
+        def slow(rows):
+            time.sleep(0.05)
+            insert(rows)
+        return slow
+
+    monkeypatch.setattr(pool.extract, "_inserter", slow_inserter)
+    monkeypatch.setattr(pool.extract, "CHUNK_ROWS", 5)
+    path = write_rows(tmp_path / "e.csv", people(400))
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        for wid, value in (("path", str(path)), ("permit", "P"), ("purpose", "x"), ("delete-by", "2099-01-01")):
+            app.screen.query_one(f"#{wid}", Input).value = value
+        await pilot.click("#ok")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ImportProgress)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ImportProgress)
+        assert "cancelled; nothing was saved" in str(app.screen.query_one("#status", Static).render())
+    assert list_extracts(sqlite_engine) == []
+
+
+async def test_keys_can_be_remapped_by_binding_id(sqlite_engine, tmp_path, monkeypatch):
+    fill_pool(sqlite_engine, 150)
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text('pool-next-page = "j"\n')
+    monkeypatch.setenv("OTOS_KEYMAP", str(keymap))
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        assert "Members 101–150" in page_info(app)
+
+
+async def test_broken_keymap_is_a_warning_not_a_crash(sqlite_engine, tmp_path, monkeypatch):
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text("pool-next-page = [\n")
+    monkeypatch.setenv("OTOS_KEYMAP", str(keymap))
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert any("not valid TOML" in n.message for n in app._notifications)

@@ -1,6 +1,9 @@
 """The Otos terminal app: Extracts and Pool screens, command palette, error messages."""
 from __future__ import annotations
 
+import os
+import tomllib
+from pathlib import Path
 from typing import Iterable
 
 from sqlalchemy import Engine
@@ -29,10 +32,17 @@ class OtosApp(App):
     def __init__(self, engine: Engine) -> None:
         super().__init__()
         self.engine = engine
+        self._keymap_problem = None
+        try:
+            self.set_keymap(load_keymap())
+        except OtosError as exc:
+            self._keymap_problem = str(exc)
 
     def on_mount(self) -> None:
         from pool.extract import overdue
 
+        if self._keymap_problem:
+            self.notify(self._keymap_problem, severity="warning", timeout=15)
         for e in overdue(self.engine):
             self.notify(f"Extract {e['id']} ({e['file']}) is past its delete-by date {e['delete_by']}: "
                         "purge it on the Extracts screen (F2, then p).", severity="warning", timeout=15)
@@ -59,8 +69,38 @@ class OtosApp(App):
             self.notify(text, severity="error", timeout=10)
 
     def _handle_exception(self, error: Exception) -> None:
-        # A user-caused error raised in a handler is shown, and the app goes on.
+        # An error raised in a handler is shown as a message and the app goes on; the
+        # details (which could hold personal data) only with OTOS_DEBUG=1.
         if isinstance(error, OtosError):
             self.notify(str(error), severity="error", timeout=10)
             return
-        super()._handle_exception(error)
+        if os.environ.get("OTOS_DEBUG"):
+            super()._handle_exception(error)
+            return
+        self.notify(f"Unexpected error ({type(error).__name__}); nothing more was saved. "
+                    "Run with OTOS_DEBUG=1 to see the details.", severity="error", timeout=15)
+
+
+def keymap_path() -> Path:
+    """Where a user's key remapping lives: ``$OTOS_KEYMAP`` or ~/.config/otos/keymap.toml."""
+    given = os.environ.get("OTOS_KEYMAP")
+    if given:
+        return Path(given)
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "otos" / "keymap.toml"
+
+
+def load_keymap() -> dict[str, str]:
+    """Binding id -> keys, e.g. ``pool-withdraw = "ctrl+w"``, from the keymap file if any."""
+    path = keymap_path()
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise OtosError(f"{path}: the key map is not valid TOML ({exc}); the default keys are in use.") from None
+    bad = [k for k, v in data.items() if not isinstance(v, str)]
+    if bad:
+        raise OtosError(f"{path}: give each binding id a key as text (not: {', '.join(bad)}); "
+                        "the default keys are in use.")
+    return data
