@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -14,6 +15,12 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressB
 from textual.worker import get_current_worker
 
 from pool.errors import OtosError
+
+
+def _titled(widget, title: str):
+    """A field keeps its name in its border once a value hides the placeholder."""
+    widget.border_title = title
+    return widget
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -62,10 +69,10 @@ class ImportDialog(ModalScreen[ImportRequest | None]):
 
         with VerticalScroll(classes="dialog"):
             yield Label("Import a DVV extract", classes="title")
-            yield Input(placeholder="path of the extract file", id="path")
-            yield Input(placeholder="DVV permit number", id="permit")
-            yield Input(placeholder="purpose, e.g. Asukaspaneeli 2026 kutsut", id="purpose")
-            yield Input(placeholder="delete by (YYYY-MM-DD)", id="delete-by")
+            yield _titled(Input(placeholder="path of the extract file", id="path"), "File")
+            yield _titled(Input(placeholder="DVV permit number", id="permit"), "Permit")
+            yield _titled(Input(placeholder="purpose, e.g. Asukaspaneeli 2026 kutsut", id="purpose"), "Purpose")
+            yield _titled(Input(placeholder="delete by (YYYY-MM-DD)", id="delete-by"), "Delete by")
             yield Select([(p, p) for p in shipped_profiles()], value="dvv", allow_blank=False, id="profile")
             yield Checkbox("Reject the whole file on any faulty row (strict)", id="strict")
             yield Static("", id="error", classes="error")
@@ -88,7 +95,7 @@ class ImportDialog(ModalScreen[ImportRequest | None]):
         except ValueError:
             error.update("The delete-by date must be written YYYY-MM-DD.")
             return
-        self.dismiss(ImportRequest(value("path"), value("permit"), value("purpose"), delete_by,
+        self.dismiss(ImportRequest(str(Path(value("path")).expanduser()), value("permit"), value("purpose"), delete_by,
                                    str(self.query_one("#profile", Select).value),
                                    self.query_one("#strict", Checkbox).value))
 
@@ -200,7 +207,7 @@ MEMBER_FIELDS = [
     ("street", "Street address"), ("postal_code", "Postal code"), ("post_office", "Post office"),
     ("birth_year", "Birth year"), ("sex", "Sex (1 male, 2 female)"), ("municipality", "Municipality code"),
     ("preferred_language", "Language (fi, sv, en, se)"), ("education", "Education"),
-    ("needs", "Needs (accessibility, diet ...)"),
+    ("needs", "Needs (accessibility, diet ...)"), ("status", "Status (active, paused)"),
 ]
 
 
@@ -221,10 +228,10 @@ class MemberForm(ModalScreen[int | None]):
             with Grid(classes="form-grid"):
                 for key, label in MEMBER_FIELDS:
                     value = getattr(self.member, key, None) if self.member else None
-                    yield Input(value="" if value is None else str(value), placeholder=label, id=f"f-{key}",
-                                tooltip=label)
+                    yield _titled(Input(value="" if value is None else str(value), placeholder=label,
+                                        id=f"f-{key}"), label)
                 if not self.member:
-                    yield Input(placeholder="Consent text version agreed to", id="consent")
+                    yield _titled(Input(placeholder="Consent text version agreed to", id="consent"), "Consent version")
             yield Static("", id="error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Save", variant="primary", id="save")
