@@ -1,0 +1,108 @@
+"""Read and write the CSV layout of sortition-algorithms and the Sortition Foundation tools.
+
+``features.csv``: ``feature,value,min,max`` (one row per feature value).
+``people.csv``: an id column, one column per feature, optionally a household column.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from pool.errors import OtosError, RejectedFile
+from sampling.problem import Problem, Quota
+
+
+def _read_table(path: Path, what: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    if not path.is_file():
+        raise RejectedFile(f"{path}: the {what} file does not exist.", hint="Check the path.")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise RejectedFile(f"{path}: the {what} file is empty.")
+    if b"\x00" in raw[:8192]:
+        raise RejectedFile(f"{path}: this is a binary file, not a CSV {what} file.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    first = text.splitlines()[0]
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [h.strip() for h in next(reader)]
+    rows = []
+    for row in reader:
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            raise RejectedFile(f"{path}, line {reader.line_num}: {len(row)} fields, the header has {len(header)}.",
+                               hint="Every row needs a value for every column.")
+        rows.append((reader.line_num, [c.strip() for c in row]))
+    return header, rows
+
+
+def read_features(path: str | Path) -> list[Quota]:
+    """Quotas from a features.csv (feature,value,min,max)."""
+    path = Path(path)
+    header, rows = _read_table(path, "features")
+    cols = {h.casefold(): i for i, h in enumerate(header)}
+    missing = [c for c in ("feature", "value", "min", "max") if c not in cols]
+    if missing:
+        raise RejectedFile(f"{path}, line 1: the header lacks column(s) {', '.join(missing)}.",
+                           hint="features.csv needs the columns feature,value,min,max.")
+    quotas = []
+    for line, row in rows:
+        vals = {}
+        for c in ("min", "max"):
+            try:
+                vals[c] = int(row[cols[c]])
+            except ValueError:
+                raise RejectedFile(f"{path}, line {line}, column {cols[c] + 1} ({c}): not a whole number.",
+                                   hint="Quotas are counts of people.") from None
+        quotas.append(Quota(row[cols["feature"]], row[cols["value"]], vals["min"], vals["max"]))
+    if not quotas:
+        raise RejectedFile(f"{path}: the features file has a header but no quotas.")
+    return quotas
+
+
+def read_people(path: str | Path, quotas: list[Quota], k: int, household: str | None = None,
+                id_column: str | None = None) -> Problem:
+    """A Problem from people.csv: the id column (first, or ``id_column``), one column per
+    quota feature, and optionally a household column."""
+    path = Path(path)
+    header, rows = _read_table(path, "people")
+    cols = {h.casefold(): i for i, h in enumerate(header)}
+    features = list(dict.fromkeys(q.feature for q in quotas))
+    missing = [f for f in features if f.casefold() not in cols]
+    if household and household.casefold() not in cols:
+        missing.append(household)
+    id_col = cols.get((id_column or header[0]).casefold())
+    if id_col is None:
+        missing.append(id_column or "id")
+    if missing:
+        raise RejectedFile(f"{path}, line 1: the header lacks column(s) {', '.join(missing)}.",
+                           hint=f"The header has: {', '.join(header)}.")
+    ids, values, houses = [], [], []
+    for line, row in rows:
+        if not row[id_col]:
+            raise RejectedFile(f"{path}, line {line}, column {id_col + 1}: the id is empty.")
+        ids.append(row[id_col])
+        values.append(tuple(row[cols[f.casefold()]] for f in features))
+        houses.append(row[cols[household.casefold()]] or None if household else None)
+    if not ids:
+        raise OtosError(f"{path}: the pool is empty (a header but no people).")
+    return Problem(ids, features, values, quotas, k, houses)
+
+
+def write_features(path: str | Path, quotas: list[Quota]) -> None:
+    with Path(path).open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["feature", "value", "min", "max"])
+        w.writerows([q.feature, q.value, q.min, q.max] for q in quotas)
+
+
+def write_people(path: str | Path, problem: Problem, household: str | None = "household") -> None:
+    with Path(path).open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", *problem.features, *([household] if household else [])])
+        for pid, vals, house in zip(problem.ids, problem.values, problem.households):
+            w.writerow([pid, *vals, *([house or ""] if household else [])])

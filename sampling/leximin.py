@@ -1,0 +1,459 @@
+"""Leximin-fair selection probabilities by column generation (HiGHS for LPs and IPs).
+
+Among all probability distributions over quota-feasible panels, find the one whose
+selection probabilities are leximin-optimal: the smallest as large as possible, then
+the next smallest, and so on (Flanigan et al., Nature 2021). Written from the paper's
+description over *types* of interchangeable people:
+
+- a panel is a vector ``c`` of how many people of each type it seats;
+- the master LP over the panels found so far maximises the smallest probability ``z``
+  of the types not yet fixed, keeping fixed types at their fixed level;
+- its duals price a new panel: the integer program "maximise sum of dual / type size
+  times seats" over the quotas; a panel worth more than the convexity dual improves
+  the LP, otherwise the LP optimum is the true optimum at this level;
+- types whose dual is positive cannot rise above ``z``: they are fixed at ``z`` and the
+  next level starts. When every type is fixed, the last LP's panel weights are the
+  distribution.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from pool.errors import OtosError
+import highspy
+
+from sampling.highs import INF, INFEASIBLE, INTEGER, OPTIMAL, SOLUTION_LIMIT, new_highs
+from sampling.problem import Types
+
+REDUCED_COST_EPS = 1e-7  # a panel must improve the LP by more than this to be added
+DUAL_FIX_EPS = 1e-7  # a type with a larger dual is tight at the current level
+FIX_SLACK = 1e-9  # fixed levels are kept with this much room against rounding
+
+
+class Pricer:
+    """The integer program over quota-feasible panels, built once, re-priced per call."""
+
+    def __init__(self, types: Types) -> None:
+        self.t = types.count
+        self.idx = np.arange(self.t, dtype=np.int32)
+        h = new_highs()
+        h.setOptionValue("mip_rel_gap", 1e-9)
+        h.setOptionValue("mip_abs_gap", 1e-10)
+        h.addVars(self.t, types.forced.astype(float), types.size.astype(float))
+        h.changeColsIntegrality(self.t, self.idx, np.full(self.t, INTEGER))
+        ones = lambda n: np.ones(n)  # noqa: E731
+        for lo, hi, members in types.quota_rows:
+            h.addRow(float(lo), float(hi), len(members), members.astype(np.int32), ones(len(members)))
+        h.addRow(float(types.k), float(types.k), self.t, self.idx, ones(self.t))
+        for house in types.households:
+            h.addRow(-INF, 1.0, len(house), house.astype(np.int32), ones(len(house)))
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        self.h = h
+        # The same model without integrality: its optimal vertex is often integral
+        # already (the quota matrix is close to totally unimodular), at a tenth of the cost.
+        lp = new_highs()
+        model = h.getLp()
+        model.integrality_ = []
+        lp.passModel(model)
+        lp.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        self.lp = lp
+
+    def set_col_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        for m in (self.h, self.lp):
+            m.changeColsBounds(self.t, self.idx, lower, upper)
+
+    def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
+        for m in (self.h, self.lp):
+            m.changeRowBounds(row, lower, upper)
+
+    def any_panel(self, weights: np.ndarray, node_limit: int = 2000) -> tuple[float, np.ndarray] | None:
+        """Some feasible panel (not necessarily the best for ``weights``): the LP vertex
+        when it is integral, else the integer program's first solution. None when there
+        is none, or none found within ``node_limit`` branch-and-bound nodes."""
+        self.lp.changeColsCost(self.t, self.idx, weights.astype(float))
+        self.lp.run()
+        if self.lp.getModelStatus() == OPTIMAL:
+            x = np.asarray(self.lp.getSolution().col_value)
+            counts = np.rint(x)
+            if np.abs(x - counts).max() < 1e-9:
+                counts = counts.astype(np.int64)
+                return float(weights @ counts), counts
+        elif self.lp.getModelStatus() == INFEASIBLE:
+            return None
+        h = self.h
+        h.setOptionValue("mip_max_improving_sols", 1)
+        h.setOptionValue("mip_max_nodes", node_limit)
+        try:
+            h.changeColsCost(self.t, self.idx, weights.astype(float))
+            h.run()
+            if h.getModelStatus() not in (OPTIMAL, SOLUTION_LIMIT):
+                return None
+            counts = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int64)
+            return float(weights @ counts), counts
+        finally:
+            h.setOptionValue("mip_max_improving_sols", 2147483647)
+            h.setOptionValue("mip_max_nodes", 2147483647)
+
+    def best(self, weights: np.ndarray) -> tuple[float, np.ndarray] | None:
+        """The feasible panel with the largest weighted seat count, or None if none exists."""
+        self.h.changeColsCost(self.t, self.idx, weights.astype(float))
+        self.h.run()
+        if self.h.getModelStatus() != OPTIMAL:
+            return None
+        counts = np.rint(np.asarray(self.h.getSolution().col_value)).astype(np.int64)
+        return float(weights @ counts), counts
+
+
+class Master:
+    """The restricted master LP: minimise -z over panel weights, one row per type."""
+
+    def __init__(self, types: Types) -> None:
+        self.n = types.size.astype(float)
+        self.t = types.count
+        h = new_highs()
+        h.setOptionValue("dual_feasibility_tolerance", 1e-9)
+        h.setOptionValue("primal_feasibility_tolerance", 1e-9)
+        for _ in range(self.t):
+            h.addRow(0.0, INF, 0, np.array([], dtype=np.int32), np.array([]))
+        h.addRow(1.0, 1.0, 0, np.array([], dtype=np.int32), np.array([]))
+        # column 0 is z, in every unfixed type's row with coefficient -1
+        h.addCol(-1.0, 0.0, 1.0, self.t, np.arange(self.t, dtype=np.int32), -np.ones(self.t))
+        self.h = h
+        self.panels: list[np.ndarray] = []
+        self.keys: set[bytes] = set()
+
+    def add(self, counts: np.ndarray) -> bool:
+        """Add a panel as a column; False if it is already there."""
+        key = counts.tobytes()
+        if key in self.keys:
+            return False
+        self.keys.add(key)
+        nz = np.flatnonzero(counts)
+        rows = np.append(nz, self.t).astype(np.int32)
+        vals = np.append(counts[nz] / self.n[nz], 1.0)
+        self.h.addCol(0.0, 0.0, INF, len(rows), rows, vals)
+        self.panels.append(counts)
+        return True
+
+    def fix(self, t: int, level: float) -> None:
+        self.h.changeCoeff(t, 0, 0.0)
+        self.h.changeRowBounds(t, max(0.0, level - FIX_SLACK), INF)
+
+    def solve(self) -> tuple[float, np.ndarray, float, np.ndarray]:
+        """(z, type duals, convexity dual, panel weights) of the current LP."""
+        self.h.run()
+        if self.h.getModelStatus() != OPTIMAL:
+            raise OtosError("The fairness LP could not be solved (numerical trouble).",
+                            hint="Report this with the quotas; the pool data need not be sent.")
+        sol = self.h.getSolution()
+        duals = np.asarray(sol.row_dual)
+        cols = np.asarray(sol.col_value)
+        return float(cols[0]), duals[: self.t], float(duals[self.t]), cols[1:]
+
+
+@dataclass
+class Distribution:
+    """Panels (seats per type) with their probabilities, and each type's probability."""
+
+    panels: np.ndarray  # (m, types) seats
+    weights: np.ndarray  # (m,) probabilities summing to 1
+    type_probability: np.ndarray  # (types,)
+    levels: int
+    columns: int
+    seconds: float
+
+
+def _relaxed_leximin(types: Types, impossible: np.ndarray) -> np.ndarray:
+    """Leximin expected seats over the LP relaxation of the quota polytope.
+
+    An upper bound in the leximin order for any distribution over integer panels; when
+    the point it finds is a convex combination of integer panels, it is the answer.
+    Pure LPs (one per level), no column generation.
+    """
+    t = types.count
+    n = types.size.astype(float)
+    idx = np.arange(t, dtype=np.int32)
+    h = new_highs()
+    h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+    h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+    upper = np.where(impossible, 0.0, n)
+    h.addVars(t + 1, np.append(types.forced.astype(float), 0.0), np.append(upper, 1.0))
+    h.changeColCost(t, -1.0)  # minimise -z
+    for lo, hi, members in types.quota_rows:
+        h.addRow(float(lo), float(hi), len(members), members.astype(np.int32), np.ones(len(members)))
+    h.addRow(float(types.k), float(types.k), t, idx, np.ones(t))
+    for house in types.households:
+        h.addRow(-INF, 1.0, len(house), house.astype(np.int32), np.ones(len(house)))
+    first = h.getNumRow()
+    fixed = impossible | (types.forced > 0)
+    for i in range(t):  # x_i - n_i z >= 0 for types still rising
+        h.addRow(0.0, INF, 1 if fixed[i] else 2, np.array([i, t][: 1 if fixed[i] else 2], dtype=np.int32),
+                 np.array([1.0, -n[i]][: 1 if fixed[i] else 2]))
+    while not fixed.all():
+        h.run()
+        if h.getModelStatus() != OPTIMAL:
+            raise OtosError("No panel meets every quota (the quotas are infeasible for this pool).")
+        sol = h.getSolution()
+        z = float(np.asarray(sol.col_value)[t])
+        y = np.asarray(sol.row_dual)[first:]
+        tight = np.flatnonzero(~fixed & (y > DUAL_FIX_EPS))
+        if len(tight) == 0:
+            x = np.asarray(sol.col_value)[:t]
+            free = np.flatnonzero(~fixed)
+            tight = free[[np.argmin(x[free] / n[free])]]
+        for i in tight:
+            h.changeCoeff(first + int(i), t, 0.0)
+            h.changeRowBounds(first + int(i), max(0.0, z * n[i] - FIX_SLACK * n[i]), INF)
+            fixed[i] = True
+    h.run()
+    return np.asarray(h.getSolution().col_value)[:t].copy()
+
+
+def _decompose(types: Types, pricer: Pricer, target: np.ndarray, panels: list[np.ndarray],
+               tolerance: float = 1e-7) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """Write ``target`` expected seats as a lottery over integer panels, or None if it is
+    not one (to within ``tolerance`` in probability).
+
+    Column generation on: minimise the probability-weighted gap between the panels'
+    mix and the target; a panel prices in when it shrinks the gap.
+    """
+    t = types.count
+    n = types.size.astype(float)
+    h = new_highs()
+    for i in range(t):
+        h.addRow(float(target[i]), float(target[i]), 0, np.array([], dtype=np.int32), np.array([]))
+    h.addRow(1.0, 1.0, 0, np.array([], dtype=np.int32), np.array([]))
+    for i in range(t):  # gap columns: over and under the target, priced by probability
+        h.addCol(1.0 / n[i], 0.0, INF, 1, np.array([i], dtype=np.int32), np.array([1.0]))
+        h.addCol(1.0 / n[i], 0.0, INF, 1, np.array([i], dtype=np.int32), np.array([-1.0]))
+    used: list[np.ndarray] = []
+    keys: set[bytes] = set()
+
+    def add(c: np.ndarray) -> bool:
+        if c.tobytes() in keys:
+            return False
+        keys.add(c.tobytes())
+        nz = np.flatnonzero(c)
+        h.addCol(0.0, 0.0, INF, len(nz) + 1, np.append(nz, t).astype(np.int32),
+                 np.append(c[nz].astype(float), 1.0))
+        used.append(c)
+        return True
+
+    for c in panels:
+        add(c)
+    while True:
+        h.run()
+        if h.getModelStatus() != OPTIMAL:
+            return None
+        gap = h.getInfo().objective_function_value
+        if gap <= tolerance:
+            break
+        y = np.asarray(h.getSolution().row_dual)
+        found = pricer.best(y[:t])
+        if found is None:
+            return None
+        value, counts = found
+        if value + y[t] <= REDUCED_COST_EPS or not add(counts):
+            return None  # no panel closes the gap: the target is outside the panels' hull
+    w = np.asarray(h.getSolution().col_value)[2 * t:]
+    return used, w
+
+
+class _Face:
+    """Restricts a pricer to the smallest face of the quota polytope holding a point."""
+
+    TOL = 1e-9
+
+    def __init__(self, types: Types, pricer: Pricer) -> None:
+        self.pricer = pricer
+        self.lower = types.forced.astype(float)
+        self.upper = types.size.astype(float)
+        q = len(types.quota_rows)
+        self.rows = [(float(lo), float(hi), m, i) for i, (lo, hi, m) in enumerate(types.quota_rows)]
+        self.rows += [(-INF, 1.0, house, q + 1 + j) for j, house in enumerate(types.households)]
+
+    def restrict(self, r: np.ndarray) -> None:
+        tol = self.TOL
+        at_low, at_high = r <= self.lower + tol, r >= self.upper - tol
+        self.pricer.set_col_bounds(np.where(at_high, self.upper, self.lower), np.where(at_low, self.lower, self.upper))
+        for lo, hi, m, row in self.rows:
+            total = float(r[m].sum())
+            self.pricer.set_row_bounds(row, hi if total >= hi - tol else lo,
+                                       lo if (lo > -INF and total <= lo + tol) else hi)
+
+    def step(self, r: np.ndarray, v: np.ndarray) -> float:
+        return _step(r, v, self.lower, self.upper, [(lo, hi, m) for lo, hi, m, _ in self.rows], self.TOL)
+
+
+def _peel(face: _Face, target: np.ndarray, rng: np.random.Generator) -> tuple[list[tuple[np.ndarray, np.ndarray]], bool]:
+    """Peel integer panels off ``target`` (Carathéodory) until done or at a dead end.
+
+    Each step takes some integer panel ``v`` on the smallest face holding the current
+    point ``r`` and moves ``r`` away from ``v`` as far as the polytope allows, which makes
+    one more constraint tight. Returns the path [(r before the step, v)] and whether it
+    ended exactly (True) or at a face with no integer panel (False).
+    """
+    t = len(target)
+    r = target.astype(float).copy()
+    path: list[tuple[np.ndarray, np.ndarray]] = []
+    while True:
+        face.restrict(r)
+        found = face.pricer.any_panel(rng.random(t))
+        if found is None:
+            return path, False
+        v = found[1]
+        path.append((r, v))
+        if np.abs(v - r).max() <= 1e-7:
+            return path, True
+        lam = face.step(r, v.astype(float))
+        if lam >= 1 - 1e-12:
+            return path, True
+        if lam <= 1e-12:
+            return path, False
+        r = np.clip((r - lam * v) / (1 - lam), face.lower, face.upper)
+
+
+def _as_lottery(types: Types, target: np.ndarray, pricer: Pricer,
+                extra: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """Write ``target`` expected seats as a lottery over integer panels, or None when it
+    is not one.
+
+    Peeling does the bulk cheaply; where it reaches a dead end, the last stretch of the
+    path is redone exactly by column generation inside the (small) face it lies in,
+    backing up further until that succeeds. A final LP over every panel found sets the
+    weights.
+    """
+    face = _Face(types, Pricer(types))
+    path, exact = _peel(face, target, np.random.default_rng(0))
+    panels = [v for _, v in path]
+    if not exact:
+        back = 8
+        while True:
+            j = max(0, len(path) - back)
+            start = path[j][0] if j < len(path) else target
+            face.restrict(start)
+            tail = _decompose(types, face.pricer, start, panels[j:])
+            if tail is not None:
+                panels = panels[:j] + tail[0]
+                break
+            if j == 0:
+                return None
+            back *= 2
+    return _decompose(types, pricer, target, panels + extra)
+
+
+def _step(r: np.ndarray, v: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows, tol: float) -> float:
+    """Largest lam in [0, 1] with (r - lam v) / (1 - lam) still inside the polytope."""
+    def limit(slack_r: np.ndarray, slack_v: np.ndarray) -> float:
+        ok = slack_v > tol
+        return float(np.min(slack_r[ok] / slack_v[ok])) if ok.any() else 1.0
+
+    lam = min(1.0, limit(upper - r, upper - v), limit(r - lower, v - lower))
+    for lo, hi, m in rows:
+        ar, av = r[m].sum(), v[m].sum()
+        if hi < INF:
+            lam = min(lam, limit(np.array([hi - ar]), np.array([hi - av])))
+        if lo > -INF:
+            lam = min(lam, limit(np.array([ar - lo]), np.array([av - lo])))
+    return lam
+
+
+def leximin(types: Types, progress: Callable[[float, str], None] | None = None) -> Distribution:
+    """The leximin-optimal distribution over quota-feasible panels.
+
+    First the leximin point of the LP relaxation, then a column generation that writes it
+    as a lottery over integer panels; when that fails (the point lies outside the integer
+    panels' hull), the exact level-by-level column generation.
+    """
+    start = time.perf_counter()
+    say = progress or (lambda f, m: None)
+    pricer = Pricer(types)
+    n = types.size.astype(float)
+    panels, impossible = _cover(types, pricer)
+    say(0.2, "quotas checked; computing the fairest probabilities")
+    target = _relaxed_leximin(types, impossible)
+    say(0.5, "writing the fair probabilities as a lottery over panels")
+    found = _as_lottery(types, target, pricer, panels)
+    if found is not None:
+        used, w = found
+        w = np.clip(w, 0.0, None)
+        keep = w > 1e-12
+        chosen = np.array(used)[keep]
+        weights = w[keep] / w[keep].sum()
+        return Distribution(chosen, weights, (chosen.T @ weights) / n, 0, len(used), time.perf_counter() - start)
+    say(0.6, "the relaxation is not a lottery; running the exact column generation")
+    return _leximin_exact(types, pricer, panels, impossible, start, say)
+
+
+def _cover(types: Types, pricer: Pricer) -> tuple[list[np.ndarray], np.ndarray]:
+    """Panels that between them seat every type that any feasible panel can seat, and
+    the types that no feasible panel can seat."""
+    uncovered = types.forced == 0
+    panels = []
+    while uncovered.any():
+        found = pricer.best(uncovered.astype(float))
+        if found is None:
+            raise OtosError("No panel meets every quota (the quotas are infeasible for this pool).")
+        _, counts = found
+        newly = uncovered & (counts > 0)
+        if not panels or newly.any():
+            panels.append(counts)
+        if not newly.any():
+            break  # nobody left uncovered can sit on any feasible panel
+        uncovered &= ~newly
+    if not panels:  # every seat fixed in advance
+        found = pricer.best(np.zeros(types.count))
+        if found is None:
+            raise OtosError("No panel meets every quota (the quotas are infeasible for this pool).")
+        panels.append(found[1])
+    return panels, uncovered
+
+
+def _leximin_exact(types: Types, pricer: Pricer, panels: list[np.ndarray], impossible: np.ndarray,
+                   start: float, say: Callable[[float, str], None]) -> Distribution:
+    """Level-by-level column generation (see the module docstring)."""
+    master = Master(types)
+    n = types.size.astype(float)
+    fixed = np.zeros(types.count, dtype=bool)
+    for c in panels:
+        master.add(c)
+    for t in np.flatnonzero(types.forced > 0):  # seats fixed in advance are certain
+        master.fix(int(t), 1.0)
+        fixed[t] = True
+    for t in np.flatnonzero(impossible):  # these people cannot be selected at all
+        master.fix(int(t), 0.0)
+        fixed[t] = True
+    levels = 0
+    while not fixed.all():
+        while True:
+            z, duals, conv, _ = master.solve()
+            y = np.abs(duals)  # magnitudes: HiGHS's sign convention for >= rows of a min problem
+            found = pricer.best(y / n)
+            if found is None:
+                raise OtosError("The panel integer program failed unexpectedly.")
+            value, counts = found
+            if value - abs(conv) <= REDUCED_COST_EPS or not master.add(counts):
+                break
+        levels += 1
+        tight = np.flatnonzero(~fixed & (y > DUAL_FIX_EPS))
+        if len(tight) == 0:  # degenerate duals: fix the smallest-probability type instead
+            _, _, _, w = master.solve()
+            probs = (np.array(master.panels).T @ w) / n
+            tight = np.array([np.flatnonzero(~fixed)[np.argmin(probs[~fixed])]])
+        for t in tight:
+            master.fix(int(t), z)
+            fixed[t] = True
+        say(fixed.mean(), f"level {levels}: {fixed.sum()} of {types.count} types fixed, probability {z:.4f}")
+
+    _, _, _, w = master.solve()
+    w = np.clip(w, 0.0, None)
+    keep = w > 1e-12
+    panels = np.array(master.panels)[keep]
+    weights = w[keep] / w[keep].sum()
+    type_probability = (panels.T @ weights) / n
+    return Distribution(panels, weights, type_probability, levels, len(master.panels),
+                        time.perf_counter() - start)
