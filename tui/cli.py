@@ -84,6 +84,16 @@ def _parser() -> argparse.ArgumentParser:
     wdr.add_argument("id", type=int)
     wdr.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+    sel = sub.add_parser("select", help="run the fair lottery on features.csv / people.csv files (no workspace)")
+    sel.add_argument("--features", required=True, help="features.csv: feature,value,min,max")
+    sel.add_argument("--people", required=True, help="people.csv: id, one column per feature")
+    sel.add_argument("--size", type=int, required=True, help="panel size")
+    sel.add_argument("--seed", required=True, help="the public seed of the lottery")
+    sel.add_argument("--household", help="column that names each person's household")
+    sel.add_argument("--method", default="leximin", choices=["leximin", "legacy"],
+                     help="leximin (fair, the default) or legacy (greedy, less fair; for comparison)")
+    sel.add_argument("--json", action="store_true", help="print one JSON object")
+
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(dest="action", metavar="ACTION", required=True)
     aud.add_parser("verify", help="check the hash chain")
     al = aud.add_parser("list", help="newest entries")
@@ -143,6 +153,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "demo":
         return _demo(args)
+    if args.command == "select":
+        return _select(args)
     engine = open_database(args.db)
     if args.command in (None, "tui"):
         from tui.app import OtosApp
@@ -177,6 +189,24 @@ def _demo(args: argparse.Namespace) -> int:
         from tui.app import OtosApp
 
         OtosApp(engine).run()
+    return 0
+
+
+def _select(args: argparse.Namespace) -> int:
+    from sampling.interop import read_features, read_people
+    from sampling.select import select
+
+    problem = read_people(args.people, read_features(args.features), args.size, household=args.household)
+    result = select(problem, args.seed, args.method)
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False))
+        return 0
+    print(f"Panel of {len(result.panel)} drawn with seed {args.seed!r} ({result.algorithm}):")
+    print("  " + ", ".join(result.panel))
+    probs = sorted(result.probabilities.values())
+    print(f"Selection probabilities: lowest {probs[0]:.4f}, median {probs[len(probs) // 2]:.4f}, highest {probs[-1]:.4f}.")
+    for note in result.notes:
+        print(f"Note: {note}.")
     return 0
 
 
