@@ -32,6 +32,7 @@ from sampling.problem import Types
 REDUCED_COST_EPS = 1e-7  # a panel must improve the LP by more than this to be added
 DUAL_FIX_EPS = 1e-7  # a type with a larger dual is tight at the current level
 FIX_SLACK = 1e-9  # fixed levels are kept with this much room against rounding
+LP_ATTEMPTS = 25  # LP objectives tried for an integral vertex before the integer program
 
 
 class Pricer:
@@ -61,6 +62,7 @@ class Pricer:
         lp.passModel(model)
         lp.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.lp = lp
+        self.rng = np.random.default_rng(1)
 
     def set_col_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
         for m in (self.h, self.lp):
@@ -74,16 +76,19 @@ class Pricer:
         """Some feasible panel (not necessarily the best for ``weights``): the LP vertex
         when it is integral, else the integer program's first solution. None when there
         is none, or none found within ``node_limit`` branch-and-bound nodes."""
-        self.lp.changeColsCost(self.t, self.idx, weights.astype(float))
-        self.lp.run()
-        if self.lp.getModelStatus() == OPTIMAL:
+        for attempt in range(LP_ATTEMPTS):  # other objectives reach other vertices, often integral
+            w = weights if attempt == 0 else weights + self.rng.random(self.t)
+            self.lp.changeColsCost(self.t, self.idx, w.astype(float))
+            self.lp.run()
+            if self.lp.getModelStatus() == INFEASIBLE:
+                return None
+            if self.lp.getModelStatus() != OPTIMAL:
+                break
             x = np.asarray(self.lp.getSolution().col_value)
             counts = np.rint(x)
             if np.abs(x - counts).max() < 1e-9:
                 counts = counts.astype(np.int64)
                 return float(weights @ counts), counts
-        elif self.lp.getModelStatus() == INFEASIBLE:
-            return None
         h = self.h
         h.setOptionValue("mip_max_improving_sols", 1)
         h.setOptionValue("mip_max_nodes", node_limit)
@@ -395,7 +400,10 @@ def _cover(types: Types, pricer: Pricer) -> tuple[list[np.ndarray], np.ndarray]:
     uncovered = types.forced == 0
     panels = []
     while uncovered.any():
-        found = pricer.best(uncovered.astype(float))
+        # A quick panel first; only when it seats nobody new, the exact optimum decides.
+        found = pricer.any_panel(uncovered.astype(float))
+        if found is not None and not (uncovered & (found[1] > 0)).any():
+            found = pricer.best(uncovered.astype(float))
         if found is None:
             raise OtosError("No panel meets every quota (the quotas are infeasible for this pool).")
         _, counts = found
