@@ -162,3 +162,45 @@ class AuditEntry(SQLModel, table=True):
     details: str = Field(sa_type=Text)  # canonical JSON: counts, ids, hashes
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class Panel(SQLModel, table=True):
+    """A drawn panel: the durable, verifiable record of one lottery.
+
+    ``snapshot`` holds what the lottery saw (member ids, their quota values, households,
+    fixed seats) so that ``otos panel verify`` can recompute the same panel later even
+    after the pool has changed; it holds no names or contact details.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=100)
+    size: int
+    seed: str = Field(max_length=200)
+    method: str = Field(max_length=16)
+    algorithm: str = Field(max_length=64)
+    pool_sha256: str = Field(max_length=64)
+    quotas_sha256: str = Field(max_length=64)
+    quotas: str = Field(sa_type=Text)  # JSON list of [feature, value, min, max]
+    snapshot: str = Field(sa_type=Text)  # JSON: features, ids, values, households, fixed
+    recruitment_round: Optional[str] = Field(default=None, max_length=64)
+    min_probability: float = 0.0
+
+
+class PanelSeat(SQLModel, table=True):
+    """A seat on a panel: who holds it (while they are in the pool) and how it came."""
+
+    __tablename__ = "panel_seat"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    panel_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("panel.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    member_id: Optional[int] = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("pool_member.id", ondelete="SET NULL"), nullable=True)
+    )
+    snapshot_id: str = Field(max_length=32)  # the member id as the lottery saw it
+    role: str = Field(max_length=16)  # seated | dropped | replacement
+    probability: float = 0.0
+    seed: Optional[str] = Field(default=None, max_length=260)  # for replacement draws
+    created_at: dt.datetime = Field(default_factory=utcnow)

@@ -84,6 +84,39 @@ def _parser() -> argparse.ArgumentParser:
     wdr.add_argument("id", type=int)
     wdr.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+    pan = sub.add_parser("panel", help="panels drawn from the pool").add_subparsers(dest="action", metavar="ACTION",
+                                                                                    required=True)
+    pq = pan.add_parser("quotas", help="write quotas (features.csv) from population margins")
+    pq.add_argument("--size", type=int, required=True, help="panel size")
+    src = pq.add_mutually_exclusive_group(required=True)
+    src.add_argument("--extract", type=int, help="take margins from this (full-population) extract")
+    src.add_argument("--margins", help="margins CSV in the layout of Statistics Finland table 11rl")
+    pq.add_argument("--features", default="age,sex,language,municipality",
+                    help="comma-separated: age, sex, language, municipality (default all four)")
+    pq.add_argument("--age-bands", default="18,30,45,65,75", help="age cut points (default 18,30,45,65,75)")
+    pq.add_argument("--county", default="Keski-Suomi", help="county whose small municipalities are grouped")
+    pq.add_argument("--min-population", type=int, default=20000,
+                    help="municipalities smaller than this form the group 'muut' (default 20000)")
+    pq.add_argument("--tolerance", type=int, default=1, help="seats either side of each target (default 1)")
+    pq.add_argument("--out", required=True, help="features.csv to write")
+    pd_ = pan.add_parser("draw", help="draw a panel from the active pool")
+    pd_.add_argument("--size", type=int, required=True)
+    pd_.add_argument("--quotas", required=True, help="features.csv: feature,value,min,max")
+    pd_.add_argument("--seed", required=True, help="the public seed of the lottery")
+    pd_.add_argument("--round", help="only members of this recruitment round")
+    pd_.add_argument("--fixed", default="", help="member ids already seated, comma-separated")
+    pd_.add_argument("--method", default="leximin", choices=["leximin", "legacy"])
+    pd_.add_argument("--json", action="store_true")
+    pv = pan.add_parser("verify", help="recompute a recorded draw and compare")
+    pv.add_argument("id", type=int)
+    pr = pan.add_parser("replace", help="draw a replacement for a member who dropped out")
+    pr.add_argument("id", type=int)
+    pr.add_argument("member", type=int)
+    pan.add_parser("list", help="list drawn panels")
+    ps = pan.add_parser("show", help="seats of a panel")
+    ps.add_argument("id", type=int)
+    ps.add_argument("--json", action="store_true")
+
     sel = sub.add_parser("select", help="run the fair lottery on features.csv / people.csv files (no workspace)")
     sel.add_argument("--features", required=True, help="features.csv: feature,value,min,max")
     sel.add_argument("--people", required=True, help="people.csv: id, one column per feature")
@@ -163,7 +196,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if not getattr(args, "json", False):
         _warn_overdue(engine)
-    return {"extract": _extract, "pool": _pool, "audit": _audit}[args.command](engine, args)
+    return {"extract": _extract, "pool": _pool, "audit": _audit, "panel": _panel}[args.command](engine, args)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -190,6 +223,82 @@ def _demo(args: argparse.Namespace) -> int:
 
         OtosApp(engine).run()
     return 0
+
+
+def _ints(text: str, option: str) -> tuple[int, ...]:
+    from pool.errors import OtosError
+
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise OtosError(f"{option} {text!r} must be whole numbers separated by commas.") from None
+
+
+def _panel(engine, args: argparse.Namespace) -> int:
+    from sampling import panels
+
+    if args.action == "quotas":
+        from sampling.interop import write_features
+        from sampling.strata import suggested_municipality_groups
+        from sampling.targets import margins_from_csv, margins_from_extract, quotas_from_margins
+
+        features = [f.strip() for f in args.features.split(",") if f.strip()]
+        bands = _ints(args.age_bands, "--age-bands")
+        groups = suggested_municipality_groups(args.county, args.min_population)
+        if args.extract:
+            margins = margins_from_extract(engine, args.extract, features, age_bands=bands, groups=groups)
+        else:
+            margins = margins_from_csv(args.margins, features, age_bands=bands, groups=groups, areas=set(groups))
+        quotas = quotas_from_margins(margins, args.size, args.tolerance)
+        write_features(args.out, quotas)
+        for q in quotas:
+            print(f"{q.feature:>13} {q.value:<16} {q.min:>4} - {q.max:<4}")
+        print(f"Wrote {len(quotas)} quotas for a panel of {args.size} to {args.out}.")
+        return 0
+    if args.action == "draw":
+        from sampling.interop import read_features
+
+        quotas = read_features(args.quotas)
+        panel_id, sel = panels.draw_panel(engine, quotas, args.size, args.seed, method=args.method,
+                                          recruitment_round=args.round, fixed=list(_ints(args.fixed, "--fixed")))
+        if args.json:
+            _print_json({"id": panel_id, **sel.as_json()})
+            return 0
+        print(f"Drew panel {panel_id}: {len(sel.panel)} members with seed {args.seed!r} ({sel.algorithm}); "
+              f"lowest selection probability {sel.min_probability:.4f}.")
+        for note in sel.notes:
+            print(f"Note: {note}.")
+        print(f"See it with: otos panel show {panel_id}   Check it with: otos panel verify {panel_id}")
+        return 0
+    if args.action == "verify":
+        result = panels.verify_panel(engine, args.id)
+        for note in result.notes:
+            print(f"Note: {note}.")
+        if result.ok:
+            print(f"Panel {args.id} verified: recomputing the lottery from its record gives the same panel.")
+            return 0
+        for d in result.differences:
+            print(f"otos: {d}", file=sys.stderr)
+        return 1
+    if args.action == "replace":
+        new, prob = panels.replace_member(engine, args.id, args.member)
+        print(f"Member {args.member} dropped out of panel {args.id}; member {new} takes the seat "
+              f"(probability {prob:.4f} in the replacement lottery).")
+        return 0
+    if args.action == "list":
+        for p in panels.list_panels(engine):
+            print(f"{p['id']:>4}  {p['created_at']}  size {p['size']:>3}  seed {p['seed']!r}  {p['algorithm']}  "
+                  f"lowest probability {p['min_probability']:.4f}")
+        return 0
+    if args.action == "show":
+        seats = panels.panel_seats(engine, args.id)
+        if args.json:
+            _print_json(seats)
+            return 0
+        for seat in seats:
+            print(f"{seat['member']:>6}  {seat['name']:<40} {seat['role']:<12} {seat['probability']:.4f}")
+        return 0
+    return 1
 
 
 def _select(args: argparse.Namespace) -> int:

@@ -1,0 +1,197 @@
+"""Panels in the workspace: draw from the pool, record, verify, replace a dropout.
+
+Every draw is a durable record (``Panel``): seed, pool snapshot and its hash, quotas and
+their hash, algorithm and version, and each seat with its probability. ``verify``
+recomputes the lottery from the record and says whether it gives the same panel, and
+whether the pool has changed since.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy import Engine, select as sql_select
+from sqlmodel import Session
+
+from pool import audit
+from pool.errors import NotFound, OtosError
+from pool.models import Panel, PanelSeat, PoolMember, utcnow
+from sampling.problem import Problem, Quota
+from sampling.select import Selection, select
+from sampling.strata import member_values
+
+
+def quota_values(quotas: list[Quota]) -> tuple[list[str], dict[str, list[str]]]:
+    features = list(dict.fromkeys(q.feature for q in quotas))
+    return features, {f: [q.value for q in quotas if q.feature == f] for f in features}
+
+
+def pool_problem(engine: Engine, quotas: list[Quota], k: int, *, recruitment_round: str | None = None,
+                 fixed: frozenset[str] = frozenset(), include: set[int] | None = None,
+                 day: dt.date | None = None) -> Problem:
+    """The lottery's view of the active pool: member ids, quota values, dwellings."""
+    day = day or dt.date.today()
+    features, values = quota_values(quotas)
+    with Session(engine) as s:
+        q = sql_select(PoolMember).where(PoolMember.status == "active").order_by(PoolMember.id)
+        if recruitment_round:
+            q = q.where(PoolMember.recruitment_round == recruitment_round)
+        members = [m for m in s.execute(q).scalars() if include is None or m.id in include]
+    return Problem(
+        ids=[str(m.id) for m in members],
+        features=features,
+        values=[member_values(m, features, values, day) for m in members],
+        quotas=list(quotas),
+        k=k,
+        households=[m.dwelling_id for m in members],
+        fixed=fixed,
+    )
+
+
+def _snapshot(problem: Problem) -> str:
+    return json.dumps({"features": problem.features, "ids": problem.ids, "values": problem.values,
+                       "households": problem.households, "fixed": sorted(problem.fixed)}, ensure_ascii=False)
+
+
+def _from_snapshot(panel: Panel) -> Problem:
+    snap = json.loads(panel.snapshot)
+    quotas = [Quota(*q) for q in json.loads(panel.quotas)]
+    return Problem(snap["ids"], snap["features"], [tuple(v) for v in snap["values"]], quotas, panel.size,
+                   snap["households"], frozenset(snap["fixed"]))
+
+
+def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method: str = "leximin",
+               recruitment_round: str | None = None, fixed: list[int] = (),
+               progress: Callable[[float, str], None] | None = None) -> tuple[int, Selection]:
+    """Draw a panel of ``k`` from the active pool and record it. Returns (panel id, selection)."""
+    problem = pool_problem(engine, quotas, k, recruitment_round=recruitment_round,
+                           fixed=frozenset(str(i) for i in fixed))
+    sel = select(problem, seed, method, progress)
+    now = utcnow()
+    with Session(engine) as s:
+        panel = Panel(created_by=audit.actor(), size=k, seed=seed, method=method, algorithm=sel.algorithm,
+                      pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash,
+                      quotas=json.dumps([[q.feature, q.value, q.min, q.max] for q in quotas], ensure_ascii=False),
+                      snapshot=_snapshot(problem), recruitment_round=recruitment_round,
+                      min_probability=sel.min_probability)
+        s.add(panel)
+        s.flush()
+        for pid in sel.panel:
+            s.add(PanelSeat(panel_id=panel.id, member_id=int(pid), snapshot_id=pid, role="seated",
+                            probability=sel.probabilities[pid]))
+            m = s.get(PoolMember, int(pid))
+            m.panels_served += 1
+            m.last_panel_at = now
+        audit.record(s, "panel.draw", panel=panel.id, size=k, seed=seed, algorithm=sel.algorithm,
+                     pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash, pool=len(problem.ids),
+                     min_probability=round(sel.min_probability, 6))
+        s.commit()
+        return panel.id, sel
+
+
+@dataclass
+class Verification:
+    ok: bool
+    differences: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def verify_panel(engine: Engine, panel_id: int) -> Verification:
+    """Recompute the recorded lottery and compare; note any change in the pool since."""
+    with Session(engine) as s:
+        panel = s.get(Panel, panel_id)
+        if panel is None:
+            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)).scalars())
+    problem = _from_snapshot(panel)
+    diffs, notes = [], []
+    if problem.pool_hash() != panel.pool_sha256:
+        diffs.append("the recorded pool snapshot does not match its recorded hash (the record was changed)")
+    if problem.quotas_hash() != panel.quotas_sha256:
+        diffs.append("the recorded quotas do not match their recorded hash (the record was changed)")
+    again = select(problem, panel.seed, panel.method)
+    drawn = sorted(x.snapshot_id for x in seats if x.role in ("seated", "dropped"))
+    if again.algorithm != panel.algorithm:
+        notes.append(f"recorded with {panel.algorithm}, recomputed with {again.algorithm}")
+    if again.panel != drawn:
+        missing = sorted(set(drawn) - set(again.panel))
+        extra = sorted(set(again.panel) - set(drawn))
+        diffs.append(f"the recomputed panel differs: recorded but not recomputed {missing}, "
+                     f"recomputed but not recorded {extra}")
+    current = pool_problem(engine, problem.quotas, panel.size, recruitment_round=panel.recruitment_round)
+    if current.pool_hash() != panel.pool_sha256:
+        now_ids, then_ids = set(current.ids), set(problem.ids)
+        notes.append(f"the pool has changed since the draw: {len(now_ids - then_ids)} joined, "
+                     f"{len(then_ids - now_ids)} left or paused, the rest may have changed strata")
+    for seat in seats:
+        if seat.role == "replacement":
+            notes.append(f"seat of member {seat.snapshot_id} came by replacement (seed {seat.seed!r})")
+    return Verification(not diffs, diffs, notes)
+
+
+def replace_member(engine: Engine, panel_id: int, member_id: int) -> tuple[int, float]:
+    """Draw a replacement for a member who dropped out, keeping every quota.
+
+    The members still seated are fixed; the replacement is drawn fairly (leximin) from
+    active pool members who have not sat on this panel, with the seed
+    ``<panel seed>/replacement-<n>``. Returns (new member id, their probability).
+    """
+    with Session(engine) as s:
+        panel = s.get(Panel, panel_id)
+        if panel is None:
+            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)).scalars())
+    holding = {x.snapshot_id: x for x in seats if x.role in ("seated", "replacement")}
+    if str(member_id) not in holding:
+        raise OtosError(f"Member {member_id} does not hold a seat on panel {panel_id}.",
+                        hint="See otos panel show.")
+    quotas = [Quota(*q) for q in json.loads(panel.quotas)]
+    stay = frozenset(holding) - {str(member_id)}
+    ever = {x.snapshot_id for x in seats}
+    with Session(engine) as s:
+        active = set(s.execute(sql_select(PoolMember.id).where(PoolMember.status == "active")).scalars())
+    include = {int(i) for i in stay} | {i for i in active if str(i) not in ever}
+    missing = [i for i in stay if int(i) not in active]
+    if missing:
+        raise OtosError(f"Seated member(s) {', '.join(missing)} are no longer active in the pool.",
+                        hint="Replace them first, one at a time.")
+    problem = pool_problem(engine, quotas, panel.size, fixed=stay, include=include)
+    n = sum(1 for x in seats if x.role == "replacement") + 1
+    seed = f"{panel.seed}/replacement-{n}"
+    sel = select(problem, seed)
+    [new] = set(sel.panel) - stay
+    with Session(engine) as s:
+        seat = s.get(PanelSeat, holding[str(member_id)].id)
+        seat.role = "dropped"
+        s.add(PanelSeat(panel_id=panel_id, member_id=int(new), snapshot_id=new, role="replacement",
+                        probability=sel.probabilities[new], seed=seed))
+        m = s.get(PoolMember, int(new))
+        m.panels_served += 1
+        m.last_panel_at = utcnow()
+        audit.record(s, "panel.replace", panel=panel_id, dropped=member_id, replacement=int(new), seed=seed,
+                     pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash)
+        s.commit()
+    return int(new), sel.probabilities[new]
+
+
+def list_panels(engine: Engine) -> list[dict]:
+    with Session(engine) as s:
+        return [{"id": p.id, "created_at": p.created_at.isoformat(sep=" "), "size": p.size, "seed": p.seed,
+                 "algorithm": p.algorithm, "min_probability": p.min_probability,
+                 "round": p.recruitment_round}
+                for p in s.execute(sql_select(Panel).order_by(Panel.id)).scalars()]
+
+
+def panel_seats(engine: Engine, panel_id: int) -> list[dict]:
+    """Seats with the holder's name (while they are in the pool), role and probability."""
+    with Session(engine) as s:
+        if s.get(Panel, panel_id) is None:
+            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        rows = []
+        for seat in s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id).order_by(PanelSeat.id)).scalars():
+            m = s.get(PoolMember, seat.member_id) if seat.member_id else None
+            rows.append({"member": seat.snapshot_id, "name": f"{m.surname}, {m.first_names}" if m else "(withdrawn)",
+                         "role": seat.role, "probability": seat.probability})
+        return rows

@@ -1,0 +1,176 @@
+"""Targets from population margins, turned into min/max quotas for a panel of k.
+
+Margins come from a full-population extract in the workspace, or from a margins CSV in
+the layout of Statistics Finland table 11rl (area x age x language x sex, one count per
+row; column names in Finnish or English). Shares become seat targets by largest
+remainder, and each target +- a tolerance becomes a quota.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from pool.errors import OtosError, RejectedFile
+from pool.models import Person
+from pool.reference import municipalities
+from sampling.problem import Quota
+
+DEFAULT_AGE_BANDS = (18, 30, 45, 65, 75)
+SEX_LABEL = {1: "mies", 2: "nainen"}
+Margins = dict[str, Counter]
+
+
+def band_labels(cuts: tuple[int, ...]) -> list[tuple[int, int | None, str]]:
+    """(from, to or None, label) for cut points 18,30,45 -> 18-29, 30-44, 45+."""
+    out = []
+    for i, a in enumerate(cuts):
+        b = cuts[i + 1] - 1 if i + 1 < len(cuts) else None
+        out.append((a, b, f"{a}-{b}" if b is not None else f"{a}+"))
+    return out
+
+
+def age_label(age: int, cuts: tuple[int, ...]) -> str | None:
+    for a, b, label in band_labels(cuts):
+        if age >= a and (b is None or age <= b):
+            return label
+    return None
+
+
+def language_label(code: str | None) -> str:
+    return code if code in ("fi", "sv") else "muu"
+
+
+def margins_from_extract(engine: Engine, extract_id: int, features: list[str], *,
+                         age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS,
+                         groups: dict[str, str] | None = None, day: dt.date | None = None) -> Margins:
+    """Counts per feature value among the living people of an extract."""
+    day = day or dt.date.today()
+    margins: Margins = {f: Counter() for f in features}
+    with Session(engine) as s:
+        rows = s.execute(select(Person.birth_date, Person.sex, Person.mother_tongue, Person.municipality)
+                         .where(Person.extract_id == extract_id, Person.deceased.is_(False))).all()
+    if not rows:
+        raise OtosError(f"Extract {extract_id} has no people to take margins from.", hint="See otos extract list.")
+    for birth, sex, lang, muni in rows:
+        for f in features:
+            if f == "age":
+                if birth is None:
+                    continue
+                age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+                label = age_label(age, age_bands)
+            elif f == "sex":
+                label = SEX_LABEL.get(sex)
+            elif f == "language":
+                label = language_label(lang)
+            elif f == "municipality":
+                label = (groups or {}).get(muni) or (municipalities()[muni].name_fi if muni in municipalities() else None)
+            else:
+                raise OtosError(f"An extract has no {f!r}; margins from an extract cover age, sex, language "
+                                "and municipality.")
+            if label is not None:
+                margins[f][label] += 1
+    return margins
+
+
+_COLS = {
+    "area": ("alue", "area", "region", "kunta", "municipality"),
+    "age": ("ikä", "ika", "age"),
+    "language": ("kieli", "language", "språk"),
+    "sex": ("sukupuoli", "sex", "gender", "kön"),
+    "count": ("lukumäärä", "väestö", "vaesto", "count", "value", "population", "väkiluku", "2024", "2025"),
+}
+_TOTAL = ("yhteensä", "total", "totalt", "kaikki", "sum")
+
+
+def margins_from_csv(path: str | Path, features: list[str], *, age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS,
+                     groups: dict[str, str] | None = None, areas: set[str] | None = None) -> Margins:
+    """Counts per feature value from an 11rl-layout CSV (rows with totals are skipped)."""
+    path = Path(path)
+    if not path.is_file():
+        raise RejectedFile(f"{path}: the margins file does not exist.")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    if not text.strip():
+        raise RejectedFile(f"{path}: the margins file is empty.")
+    first = text.splitlines()[0]
+    reader = csv.reader(io.StringIO(text), delimiter=max((",", ";", "\t"), key=first.count))
+    header = [h.strip().strip('"').casefold() for h in next(reader)]
+    col = {}
+    for key, names in _COLS.items():
+        col[key] = next((i for i, h in enumerate(header) if h in names or any(h.startswith(n) for n in names)), None)
+    need = [k for k in ("count", *[f for f in features if f in ("age", "language", "sex")]) if col.get(k) is None]
+    if "municipality" in features and col["area"] is None:
+        need.append("area")
+    if need:
+        raise RejectedFile(f"{path}, line 1: no column for {', '.join(need)}.",
+                           hint="Expected the columns of table 11rl: Alue, Ikä, Kieli, Sukupuoli and a count.")
+    names = {m.name_fi.casefold(): m.code for m in municipalities().values()}
+    names |= {m.name_sv.casefold(): m.code for m in municipalities().values()}
+    margins: Margins = {f: Counter() for f in features}
+    for row in reader:
+        if not any(c.strip() for c in row):
+            continue
+        cell = lambda k: row[col[k]].strip().strip('"') if col.get(k) is not None else ""  # noqa: E731
+        if any(cell(k).casefold().startswith(_TOTAL) for k in ("area", "age", "language", "sex") if col.get(k) is not None):
+            continue
+        try:
+            count = int(float(cell("count").replace(" ", "").replace(",", ".")))
+        except ValueError:
+            raise RejectedFile(f"{path}, line {reader.line_num}, column {col['count'] + 1}: the count is not a number.") from None
+        area = cell("area")
+        code = names.get(re.sub(r"^(ks|ku)?\d+\s*", "", area.casefold()).strip(), area[-3:] if area[-3:].isdigit() else None)
+        if areas and code not in areas:
+            continue
+        for f in features:
+            if f == "age":
+                m = re.match(r"(\d+)", cell("age"))
+                label = age_label(int(m.group(1)), age_bands) if m else None
+            elif f == "sex":
+                s = cell("sex").casefold()
+                label = "mies" if s.startswith(("m", "1")) else "nainen" if s.startswith(("n", "f", "w", "k", "2")) else None
+            elif f == "language":
+                s = cell("language").casefold()
+                label = "fi" if s.startswith(("suomi", "fi", "finnish")) else "sv" if s.startswith(
+                    ("ruotsi", "sv", "swedish", "svenska")) else "muu"
+            elif f == "municipality":
+                label = (groups or {}).get(code) or (municipalities()[code].name_fi if code in municipalities() else None)
+            else:
+                raise OtosError(f"Margins files cover age, sex, language and municipality, not {f!r}.")
+            if label is not None:
+                margins[f][label] += count
+    return margins
+
+
+def seats_by_largest_remainder(counts: Counter, k: int) -> dict[str, int]:
+    """Seats per value in proportion to ``counts``, rounded by largest remainder (Hare)."""
+    total = sum(counts.values())
+    if total <= 0:
+        raise OtosError("The margins hold no people.")
+    ideal = {v: c * k / total for v, c in counts.items()}
+    seats = {v: math.floor(x) for v, x in ideal.items()}
+    left = k - sum(seats.values())
+    for v in sorted(ideal, key=lambda v: (-(ideal[v] - seats[v]), v))[:left]:
+        seats[v] += 1
+    return seats
+
+
+def quotas_from_margins(margins: Margins, k: int, tolerance: int = 1) -> list[Quota]:
+    """min = target - tolerance, max = target + tolerance per value (never below 0)."""
+    if tolerance < 0:
+        raise OtosError("The tolerance cannot be negative.")
+    quotas = []
+    for feature, counts in margins.items():
+        for value, target in sorted(seats_by_largest_remainder(counts, k).items()):
+            quotas.append(Quota(feature, value, max(0, target - tolerance), target + tolerance))
+    return quotas
