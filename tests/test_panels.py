@@ -1,0 +1,165 @@
+"""Panels drawn from the workspace pool: quotas from margins, draw, verify, replace."""
+import datetime as dt
+import json
+from collections import Counter
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session
+
+from pool.errors import OtosError
+from pool.members import add_member, withdraw
+from pool.models import Panel
+from sampling.interop import write_features
+from sampling.panels import draw_panel, panel_seats, pool_problem, replace_member, verify_panel
+from sampling.problem import Quota
+from sampling.select import quotas_met
+from sampling.targets import (margins_from_csv, margins_from_extract, quotas_from_margins,
+                              seats_by_largest_remainder)
+from tests.conftest import people, write_rows
+from tui.cli import main
+
+THIS_YEAR = dt.date.today().year
+QUOTAS = [Quota("age", "18-44", 2, 4), Quota("age", "45+", 2, 4), Quota("sex", "nainen", 2, 4),
+          Quota("sex", "mies", 2, 4), Quota("municipality", "Jyväskylä", 1, 5), Quota("municipality", "muut", 1, 5)]
+
+
+def fill(engine, n=30, shared_dwellings=False):
+    for i in range(n):
+        add_member(engine, {"first_names": f"Etu{i}", "surname": "Suku", "birth_year": str(THIS_YEAR - 20 - (i * 7) % 60),
+                            "sex": "1" if i % 2 else "2", "municipality": "179" if i % 3 else "410",
+                            "education": "korkea-aste"}, consent_version="v1")
+    if shared_dwellings:
+        with Session(engine) as s:
+            s.execute(text("UPDATE pool_member SET dwelling_id = 'D' || CAST((id + 1) / 2 AS TEXT) WHERE id <= 10"))
+            s.commit()
+
+
+def test_largest_remainder_hands_out_exactly_k_seats():
+    seats = seats_by_largest_remainder(Counter({"a": 5, "b": 3, "c": 2}), 7)
+    assert seats == {"a": 4, "b": 2, "c": 1}  # 3.5, 2.1, 1.4: one extra seat to the largest remainder
+    assert sum(seats_by_largest_remainder(Counter({"x": 1, "y": 1, "z": 1}), 10).values()) == 10
+
+
+def test_quotas_from_an_extract_follow_the_population(engine, tmp_path):
+    from pool.extract import import_extract
+
+    report = import_extract(engine, write_rows(tmp_path / "e.csv", people(400)), permit="P", purpose="x",
+                            delete_by=dt.date.today() + dt.timedelta(days=9))
+    margins = margins_from_extract(engine, report.extract_id, ["sex", "language", "municipality"],
+                                   groups={"179": "Jyväskylä"})
+    assert sum(margins["sex"].values()) <= 400 and set(margins["language"]) <= {"fi", "sv", "muu"}
+    quotas = quotas_from_margins(margins, 30, tolerance=1)
+    by_feature = Counter()
+    for q in quotas:
+        by_feature[q.feature] += q.min + 1  # target = min + tolerance when target >= 1
+        assert q.max - q.min <= 2
+    assert by_feature["sex"] == 30
+
+
+def test_margins_csv_in_the_11rl_layout(tmp_path):
+    path = tmp_path / "11rl.csv"
+    path.write_text("Alue;Ikä;Kieli;Sukupuoli;Väestö 31.12.2024\n"
+                    "KU179 Jyväskylä;20;suomi;Miehet;100\nKU179 Jyväskylä;20;ruotsi;Naiset;10\n"
+                    "KU410 Laukaa;70;suomi;Naiset;50\nKU410 Laukaa;Yhteensä;suomi;Naiset;999\n", encoding="utf-8")
+    m = margins_from_csv(path, ["age", "language", "sex", "municipality"], groups={"179": "Jyväskylä", "410": "muut"})
+    assert m["age"] == Counter({"18-29": 110, "65-74": 50})
+    assert m["language"] == Counter({"fi": 150, "sv": 10})
+    assert m["sex"] == Counter({"mies": 100, "nainen": 60})
+    assert m["municipality"] == Counter({"Jyväskylä": 110, "muut": 50})
+
+
+def test_margins_csv_bad_count_is_named(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("Alue,Ikä,Kieli,Sukupuoli,Väestö\nJyväskylä,20,suomi,Miehet,lots\n")
+    with pytest.raises(OtosError, match=r"line 2, column 5: the count is not a number"):
+        margins_from_csv(path, ["age"])
+
+
+def test_pool_members_fall_into_the_quota_categories(engine):
+    fill(engine, 9)
+    problem = pool_problem(engine, QUOTAS, 6)
+    assert all(v and all(v) for v in problem.values)
+    assert {v[2] for v in problem.values} == {"Jyväskylä", "muut"}
+
+
+def test_draw_records_verifies_and_meets_quotas(engine):
+    fill(engine, 30, shared_dwellings=True)
+    panel_id, sel = draw_panel(engine, QUOTAS, 6, "Lotto 47/2026")
+    problem = pool_problem(engine, QUOTAS, 6)
+    assert quotas_met(problem, sel.panel) == []
+    seats = panel_seats(engine, panel_id)
+    assert sorted(s["member"] for s in seats) == sel.panel
+    assert all(s["probability"] > 0 for s in seats)
+    result = verify_panel(engine, panel_id)
+    assert result.ok and result.notes == []
+
+
+def test_verify_detects_a_changed_record_and_notes_a_changed_pool(engine):
+    fill(engine, 30)
+    panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed")
+    withdraw(engine, int(sel.panel[0]))
+    result = verify_panel(engine, panel_id)
+    assert result.ok and any("pool has changed" in n for n in result.notes)
+    with Session(engine) as s:
+        panel = s.get(Panel, panel_id)
+        quotas = json.loads(panel.quotas)
+        quotas[0][3] += 1
+        panel.quotas = json.dumps(quotas)
+        s.commit()
+    result = verify_panel(engine, panel_id)
+    assert not result.ok and "quotas do not match" in result.differences[0]
+
+
+def test_verify_detects_a_changed_seat(engine):
+    fill(engine, 30)
+    panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed")
+    outsider = next(str(i) for i in range(1, 31) if str(i) not in sel.panel)
+    with Session(engine) as s:
+        s.execute(text("UPDATE panel_seat SET snapshot_id = :o WHERE snapshot_id = :p"),
+                  {"o": outsider, "p": sel.panel[0]})
+        s.commit()
+    result = verify_panel(engine, panel_id)
+    assert not result.ok and "recomputed panel differs" in result.differences[0]
+
+
+def test_replacement_keeps_every_quota_and_is_recorded(engine):
+    fill(engine, 30)
+    panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed")
+    gone = int(sel.panel[0])
+    new, prob = replace_member(engine, panel_id, gone)
+    assert str(new) not in sel.panel and prob > 0
+    holding = [s["member"] for s in panel_seats(engine, panel_id) if s["role"] in ("seated", "replacement")]
+    assert len(holding) == 6 and str(gone) not in holding
+    assert quotas_met(pool_problem(engine, QUOTAS, 6), holding) == []
+    assert verify_panel(engine, panel_id).ok
+    with pytest.raises(OtosError, match="does not hold a seat"):
+        replace_member(engine, panel_id, gone)
+
+
+def test_unknown_feature_value_stops_the_draw_and_records_nothing(engine):
+    fill(engine, 12)
+    add_member(engine, {"first_names": "X", "surname": "Y", "birth_year": "1990", "sex": "1",
+                        "municipality": "091"}, consent_version="v1")  # Helsinki: no quota, no catch-all
+    quotas = [Quota("municipality", "Jyväskylä", 0, 6), Quota("municipality", "Laukaa", 0, 6)]
+    with pytest.raises(OtosError, match="municipality=''"):
+        draw_panel(engine, quotas, 4, "s")
+    with Session(engine) as s:
+        assert s.execute(text("SELECT count(*) FROM panel")).scalar_one() == 0
+
+
+def test_panel_cli_quotas_draw_verify_replace(engine, tmp_path, capsys, monkeypatch):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the CLI is exercised on the SQLite file")
+    db = str(engine.url.database)
+    fill(engine, 30)
+    q = tmp_path / "features.csv"
+    write_features(q, QUOTAS)
+    assert main(["--db", db, "panel", "draw", "--size", "6", "--quotas", str(q), "--seed", "7", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["id"] == 1 and len(out["panel"]) == 6
+    assert main(["--db", db, "panel", "verify", "1"]) == 0
+    assert main(["--db", db, "panel", "replace", "1", out["panel"][0]]) == 0
+    assert "takes the seat" in capsys.readouterr().out
+    assert main(["--db", db, "panel", "draw", "--size", "99", "--quotas", str(q), "--seed", "7"]) == 2
+    assert "larger than the pool" in capsys.readouterr().err
