@@ -23,7 +23,7 @@ from pool.models import Person
 from pool.reference import municipalities
 from sampling.problem import Quota
 
-DEFAULT_AGE_BANDS = (18, 30, 45, 65, 75)
+DEFAULT_AGE_BANDS = (15, 30, 45, 65, 75)
 SEX_LABEL = {1: "mies", 2: "nainen"}
 Margins = dict[str, Counter]
 

@@ -63,7 +63,7 @@ def test_margins_csv_in_the_11rl_layout(tmp_path):
                     "KU179 Jyväskylä;20;suomi;Miehet;100\nKU179 Jyväskylä;20;ruotsi;Naiset;10\n"
                     "KU410 Laukaa;70;suomi;Naiset;50\nKU410 Laukaa;Yhteensä;suomi;Naiset;999\n", encoding="utf-8")
     m = margins_from_csv(path, ["age", "language", "sex", "municipality"], groups={"179": "Jyväskylä", "410": "muut"})
-    assert m["age"] == Counter({"18-29": 110, "65-74": 50})
+    assert m["age"] == Counter({"15-29": 110, "65-74": 50})
     assert m["language"] == Counter({"fi": 150, "sv": 10})
     assert m["sex"] == Counter({"mies": 100, "nainen": 60})
     assert m["municipality"] == Counter({"Jyväskylä": 110, "muut": 50})

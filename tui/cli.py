@@ -84,6 +84,23 @@ def _parser() -> argparse.ArgumentParser:
     wdr.add_argument("id", type=int)
     wdr.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+    inv = sub.add_parser("invite", help="stage 1: the invitation sample").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    idr = inv.add_parser("draw", help="draw a stratified invitation sample from an extract")
+    idr.add_argument("--extract", type=int, required=True)
+    idr.add_argument("--size", type=int, required=True, help="number of invitations")
+    idr.add_argument("--seed", required=True)
+    idr.add_argument("--strata", default="age,sex,language,municipality",
+                     help="comma-separated strata (default age,sex,language,municipality)")
+    idr.add_argument("--oversample", action="append", default=[], metavar="FEATURE=VALUE:FACTOR",
+                     help="e.g. age=18-29:1.5 (repeat)")
+    idr.add_argument("--min-age", type=int, default=15)
+    idr.add_argument("--age-bands", default="15,30,45,65,75")
+    idr.add_argument("--county", default="Keski-Suomi")
+    idr.add_argument("--min-population", type=int, default=20000)
+    idr.add_argument("--round", help="name of the recruitment round")
+    idr.add_argument("--json", action="store_true")
+
     pan = sub.add_parser("panel", help="panels drawn from the pool").add_subparsers(dest="action", metavar="ACTION",
                                                                                     required=True)
     pq = pan.add_parser("quotas", help="write quotas (features.csv) from population margins")
@@ -93,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--margins", help="margins CSV in the layout of Statistics Finland table 11rl")
     pq.add_argument("--features", default="age,sex,language,municipality",
                     help="comma-separated: age, sex, language, municipality (default all four)")
-    pq.add_argument("--age-bands", default="18,30,45,65,75", help="age cut points (default 18,30,45,65,75)")
+    pq.add_argument("--age-bands", default="15,30,45,65,75", help="age cut points (default 15,30,45,65,75)")
     pq.add_argument("--county", default="Keski-Suomi", help="county whose small municipalities are grouped")
     pq.add_argument("--min-population", type=int, default=20000,
                     help="municipalities smaller than this form the group 'muut' (default 20000)")
@@ -196,7 +213,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if not getattr(args, "json", False):
         _warn_overdue(engine)
-    return {"extract": _extract, "pool": _pool, "audit": _audit, "panel": _panel}[args.command](engine, args)
+    return {"extract": _extract, "pool": _pool, "audit": _audit, "panel": _panel,
+            "invite": _invite}[args.command](engine, args)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -232,6 +250,38 @@ def _ints(text: str, option: str) -> tuple[int, ...]:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise OtosError(f"{option} {text!r} must be whole numbers separated by commas.") from None
+
+
+def _invite(engine, args: argparse.Namespace) -> int:
+    from pool.errors import OtosError
+    from sampling.invitations import draw_invitations
+    from sampling.strata import suggested_municipality_groups
+
+    oversample = {}
+    for item in args.oversample:
+        key, _, factor = item.rpartition(":")
+        feature, sep, value = key.partition("=")
+        try:
+            oversample[(feature.strip(), value.strip())] = float(factor)
+        except ValueError:
+            raise OtosError(f"--oversample {item!r} must look like age=18-29:1.5.") from None
+        if not sep:
+            raise OtosError(f"--oversample {item!r} must look like age=18-29:1.5.")
+    result = draw_invitations(engine, args.extract, args.size, args.seed,
+                              strata=tuple(f.strip() for f in args.strata.split(",") if f.strip()),
+                              age_bands=_ints(args.age_bands, "--age-bands"),
+                              groups=suggested_municipality_groups(args.county, args.min_population),
+                              oversample=oversample, min_age=args.min_age, round_name=args.round)
+    if args.json:
+        _print_json({"round": result.round, "invited": result.drawn, "allocations": [
+            {"stratum": list(a.stratum), "population": a.population, "candidates": a.candidates,
+             "allocated": a.allocated, "drawn": a.drawn} for a in result.allocations]})
+        return 0
+    print(f"{'stratum':<44} {'population':>10} {'allocated':>9} {'drawn':>6}")
+    for a in result.allocations:
+        print(f"{' / '.join(a.stratum):<44} {a.population:>10,} {a.allocated:>9} {a.drawn:>6}")
+    print(f"{result.drawn:,} invitations with response codes in round {result.round!r}.")
+    return 0
 
 
 def _panel(engine, args: argparse.Namespace) -> int:

@@ -1,0 +1,91 @@
+"""Stage 1: the stratified invitation sample."""
+import datetime as dt
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session
+
+from pool import codes
+from pool.errors import OtosError
+from pool.extract import import_extract
+from pool.models import Invitation, Person
+from sampling.invitations import draw_invitations
+from tests.conftest import people, write_rows
+
+GROUPS = {"179": "Jyväskylä"}
+
+
+@pytest.fixture
+def extract(engine, tmp_path):
+    rows = people(1500, seed=21)
+    report = import_extract(engine, write_rows(tmp_path / "e.csv", rows), permit="P", purpose="x",
+                            delete_by=dt.date.today() + dt.timedelta(days=30))
+    return report.extract_id
+
+
+def invited_people(engine):
+    with Session(engine) as s:
+        return s.execute(select(Person).join(Invitation, Invitation.person_id == Person.id)).scalars().all()
+
+
+def test_allocation_is_proportional_and_only_mailable_people_one_per_dwelling(engine, extract):
+    result = draw_invitations(engine, extract, 300, "seed", strata=("sex", "municipality"),
+                              groups=GROUPS | {})
+    assert result.drawn == 300 and sum(a.allocated for a in result.allocations) == 300
+    total = sum(a.population for a in result.allocations)
+    for a in result.allocations:
+        assert abs(a.allocated - 300 * a.population / total) < 1 + 1e-9 or a.allocated == a.candidates
+    invited = invited_people(engine)
+    assert len(invited) == 300
+    assert all(p.mailable and not p.turvakielto and not p.deceased for p in invited)
+    dwellings = Counter(p.dwelling_id for p in invited if p.dwelling_id)
+    assert max(dwellings.values()) == 1
+    with Session(engine) as s:
+        for code in s.execute(select(Invitation.response_code)).scalars():
+            assert codes.normalise(code) == code
+
+
+def test_under_age_people_are_never_invited(engine, extract):
+    draw_invitations(engine, extract, 200, "s", strata=("age",), min_age=40, age_bands=(40, 65))
+    today = dt.date.today()
+    for p in invited_people(engine):
+        assert (today - p.birth_date).days / 365.25 >= 39.99
+
+
+def test_same_seed_same_people_and_nobody_is_invited_twice(engine, extract):
+    a = draw_invitations(engine, extract, 100, "Lotto", create=False)
+    b = draw_invitations(engine, extract, 100, "Lotto", create=False)
+    c = draw_invitations(engine, extract, 100, "other", create=False)
+    assert a.person_ids == b.person_ids != c.person_ids
+    first = draw_invitations(engine, extract, 100, "Lotto")
+    again = draw_invitations(engine, extract, 100, "Lotto")
+    assert not set(first.person_ids) & set(again.person_ids)
+
+
+def test_oversampling_raises_a_groups_share(engine, extract):
+    plain = draw_invitations(engine, extract, 300, "s", strata=("age",), create=False)
+    boosted = draw_invitations(engine, extract, 300, "s", strata=("age",), oversample={("age", "15-29"): 2.0},
+                               create=False)
+    young = lambda r: next(a.allocated for a in r.allocations if a.stratum == ("15-29",))  # noqa: E731
+    assert young(boosted) > young(plain) * 1.6
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"size": 10 ** 6}, "can be invited"),
+    ({"size": 0}, "at least 1"),
+    ({"size": 10, "seed": " "}, "seed is empty"),
+    ({"size": 10, "oversample": {("age", "200-300"): 2.0}}, "no stratum has"),
+    ({"size": 10, "strata": ("shoe",)}, "Unknown stratum"),
+])
+def test_bad_requests_are_named_and_nothing_is_created(engine, extract, kwargs, message):
+    args = {"seed": "s"} | kwargs
+    with pytest.raises(OtosError, match=message):
+        draw_invitations(engine, extract, **args)
+    with Session(engine) as s:
+        assert s.execute(select(Invitation)).first() is None
+
+
+def test_unknown_extract_is_named(engine):
+    with pytest.raises(OtosError, match="no extract 9"):
+        draw_invitations(engine, 9, 10, "s")
