@@ -266,3 +266,75 @@ async def test_broken_keymap_is_a_warning_not_a_crash(sqlite_engine, tmp_path, m
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert any("not valid TOML" in n.message for n in app._notifications)
+
+
+def lottery_pool(engine, n=40):
+    from pool.members import add_member
+
+    for i in range(n):
+        add_member(engine, {"first_names": f"E{i}", "surname": "S", "birth_year": str(dt.date.today().year - 20 - i),
+                            "sex": "1" if i % 2 else "2", "municipality": "179"}, consent_version="v1")
+
+
+async def test_quotas_screen_shows_the_pool_and_the_clash_live(sqlite_engine, tmp_path):
+    from sampling.interop import write_features
+    from sampling.problem import Quota
+    from tui.lottery_screens import QuotaEditor
+
+    lottery_pool(sqlite_engine)
+    path = tmp_path / "features.csv"
+    write_features(path, [Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)])
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        app.screen.query_one("#quota-file", Input).value = str(path)
+        app.screen.query_one("#panel-size", Input).value = "6"
+        app.screen.query_one("#quotas", DataTable).focus()
+        await pilot.press("l")
+        await settle(pilot)
+        table = app.screen.query_one("#quotas", DataTable)
+        assert table.row_count == 2 and table.get_row_at(0)[:5] == ["sex", "mies", 2, 4, 20]
+        assert "Feasible" in str(app.screen.query_one("#feasibility", Static).render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuotaEditor)
+        app.screen.query_one("#min", Input).value = "5"
+        app.screen.query_one("#max", Input).value = "6"
+        await pilot.click("#save")
+        await settle(pilot)
+        status = str(app.screen.query_one("#feasibility", Static).render())
+        assert "minimums of sex add up to 7, more than the panel size 6" in status
+        assert app.screen.query_one("#feasibility", Static).has_class("error")
+
+
+async def test_draw_screen_draws_verifies_and_replaces(sqlite_engine):
+    from sampling.panels import list_panels, panel_seats
+    from sampling.problem import Quota
+
+    lottery_pool(sqlite_engine)
+    app = OtosApp(sqlite_engine)
+    app.quotas = [Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        app.screen.query_one("#seed", Input).value = "Lotto 12"
+        app.screen.query_one("#draw-size", Input).value = "6"
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert len(list_panels(sqlite_engine)) == 1
+        table = app.screen.query_one("#panel", DataTable)
+        assert table.row_count == 6
+        assert "lowest 0.1500" in str(app.screen.query_one("#draw-status", Static).render())
+        table.focus()
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.click("#confirm")
+        await settle(pilot)
+        roles = [s["role"] for s in panel_seats(sqlite_engine, 1)]
+        assert roles.count("dropped") == 1 and roles.count("replacement") == 1
+        await pilot.press("v")
+        await pilot.pause()
+        assert any("Verified" in n.message for n in app._notifications)

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from pool.errors import OtosError
+from tui.lottery_screens import DrawScreen, QuotasScreen
 from tui.screens import ExtractsScreen, PoolScreen
 
 
@@ -21,17 +22,20 @@ class OtosApp(App):
 
     TITLE = "Otos"
     CSS_PATH = "otos.tcss"
-    MODES = {"extracts": ExtractsScreen, "pool": PoolScreen}
+    MODES = {"extracts": ExtractsScreen, "pool": PoolScreen, "quotas": QuotasScreen, "draw": DrawScreen}
     DEFAULT_MODE = "pool"
     BINDINGS = [
         Binding("f2", "switch_mode('extracts')", "Extracts", id="show-extracts"),
         Binding("f3", "switch_mode('pool')", "Pool", id="show-pool"),
+        Binding("f4", "switch_mode('quotas')", "Quotas", id="show-quotas"),
+        Binding("f5", "switch_mode('draw')", "Draw", id="show-draw"),
         Binding("ctrl+q", "quit", "Quit", id="quit"),
     ]
 
     def __init__(self, engine: Engine) -> None:
         super().__init__()
         self.engine = engine
+        self.quotas: list = []  # the quotas the Quotas screen edits and the Draw screen uses
         self._keymap_problem = None
         try:
             self.set_keymap(load_keymap())
@@ -51,6 +55,14 @@ class OtosApp(App):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Extracts", "List, import and purge DVV extracts", lambda: self.switch_mode("extracts"))
         yield SystemCommand("Pool", "Browse, add, edit and withdraw pool members", lambda: self.switch_mode("pool"))
+        yield SystemCommand("Quotas", "Quotas against the pool, feasibility", lambda: self.switch_mode("quotas"))
+        yield SystemCommand("Draw", "Draw a panel with the fair lottery", lambda: self.switch_mode("draw"))
+        if isinstance(screen, QuotasScreen):
+            yield SystemCommand("Quotas from extract", "Make quotas from the newest extract", screen.action_from_extract)
+            yield SystemCommand("Save quotas", "Write the quotas to the file named", screen.action_save_quotas)
+        if isinstance(screen, DrawScreen):
+            yield SystemCommand("Draw panel", "Run the lottery with the seed given", screen.action_draw)
+            yield SystemCommand("Verify panel", "Recompute the drawn panel", screen.action_verify)
         if isinstance(screen, ExtractsScreen):
             yield SystemCommand("Import extract", "Import a DVV extract file", screen.action_import_extract)
             yield SystemCommand("Purge extract", "Delete non-members' register data", screen.action_purge)

@@ -1,0 +1,328 @@
+"""The Quotas and Draw screens: quotas against the pool, live feasibility, the lottery."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
+
+from pool.errors import OtosError
+from sampling.problem import Quota
+from tui.dialogs import ConfirmDialog, _titled
+
+
+class QuotaEditor(ModalScreen[Quota | None]):
+    """Edit one quota's min and max; returns the new quota or None."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
+
+    def __init__(self, quota: Quota) -> None:
+        super().__init__()
+        self.quota = quota
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Quota {self.quota.feature} = {self.quota.value}", classes="title")
+            yield _titled(Input(str(self.quota.min), id="min"), "Minimum seats")
+            yield _titled(Input(str(self.quota.max), id="max"), "Maximum seats")
+            yield Static("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        try:
+            lo = int(self.query_one("#min", Input).value)
+            hi = int(self.query_one("#max", Input).value)
+        except ValueError:
+            self.query_one("#error", Static).update("Minimum and maximum must be whole numbers.")
+            return
+        if lo < 0 or hi < lo:
+            self.query_one("#error", Static).update("The minimum must be at least 0 and at most the maximum.")
+            return
+        self.dismiss(Quota(self.quota.feature, self.quota.value, lo, hi))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class QuotasScreen(Screen):
+    """Quotas against the pool's composition, with feasibility checked on every change."""
+
+    AUTO_FOCUS = "#quotas"
+    BINDINGS = [
+        Binding("e", "edit_quota", "Edit", id="quota-edit"),
+        Binding("l", "load_quotas", "Load file", id="quota-load"),
+        Binding("g", "from_extract", "From extract", id="quota-from-extract"),
+        Binding("s", "save_quotas", "Save file", id="quota-save"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="quota-inputs"):
+            yield _titled(Input(placeholder="features.csv", id="quota-file"), "Quotas file")
+            yield _titled(Input("30", id="panel-size"), "Panel size")
+            yield _titled(Input("1", id="tolerance"), "Tolerance (seats)")
+        yield Static("Load a quotas file (l) or make quotas from the newest extract (g).", id="feasibility")
+        table = DataTable(id="quotas", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Feature", "Value", "Min", "Max", "Pool", "Pool share", "Seats if proportional to pool")
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Otos — Quotas"
+        if self.app.quotas:
+            self.refresh_quotas()
+
+    def wanted_size(self) -> int:
+        try:
+            size = int(self.query_one("#panel-size", Input).value)
+        except ValueError:
+            raise OtosError("The panel size must be a whole number.") from None
+        if size < 1:
+            raise OtosError("The panel size must be at least 1.")
+        return size
+
+    def action_load_quotas(self) -> None:
+        from sampling.interop import read_features
+
+        path = self.query_one("#quota-file", Input).value.strip()
+        if not path:
+            self.notify("Type the path of a features.csv first.", severity="warning")
+            return
+        self.app.quotas = read_features(Path(path).expanduser())
+        self.refresh_quotas()
+
+    def action_from_extract(self) -> None:
+        from pool.extract import list_extracts
+        from sampling.strata import suggested_municipality_groups
+        from sampling.targets import margins_from_extract, quotas_from_margins
+
+        extracts = [e for e in list_extracts(self.app.engine) if not e["purged"]]
+        if not extracts:
+            self.notify("There is no extract to take population margins from.", severity="warning")
+            return
+        try:
+            tolerance = int(self.query_one("#tolerance", Input).value)
+        except ValueError:
+            raise OtosError("The tolerance must be a whole number of seats.") from None
+        county = _county_of(self.app.engine, extracts[-1]["id"])
+        margins = margins_from_extract(self.app.engine, extracts[-1]["id"], ["age", "sex", "language", "municipality"],
+                                       groups=suggested_municipality_groups(county))
+        self.app.quotas = quotas_from_margins(margins, self.wanted_size(), tolerance)
+        self.notify(f"Quotas made from extract {extracts[-1]['id']} ({county}).")
+        self.refresh_quotas()
+
+    def action_save_quotas(self) -> None:
+        from sampling.interop import write_features
+
+        path = self.query_one("#quota-file", Input).value.strip()
+        if not path or not self.app.quotas:
+            self.notify("Give a file name and make or load quotas first.", severity="warning")
+            return
+        write_features(Path(path).expanduser(), self.app.quotas)
+        self.notify(f"Quotas saved to {path}.")
+
+    @on(DataTable.RowSelected, "#quotas")
+    def _row_chosen(self) -> None:  # Enter on a row
+        self.action_edit_quota()
+
+    def action_edit_quota(self) -> None:
+        table = self.query_one("#quotas", DataTable)
+        if not self.app.quotas or table.row_count == 0:
+            return
+        index = table.cursor_row
+
+        def saved(quota: Quota | None) -> None:
+            if quota is not None:
+                self.app.quotas[index] = quota
+                self.refresh_quotas()
+        self.app.push_screen(QuotaEditor(self.app.quotas[index]), saved)
+
+    @on(Input.Submitted, "#panel-size")
+    def _size_changed(self) -> None:
+        self.refresh_quotas()
+
+    def refresh_quotas(self) -> None:
+        self.query_one("#feasibility", Static).update("Checking the quotas against the pool ...")
+        self.check_quotas(list(self.app.quotas), self.wanted_size())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="quota-check")
+    def check_quotas(self, quotas: list[Quota], size: int) -> None:
+        from sampling.feasibility import check_feasible
+        from sampling.panels import pool_problem
+        from sampling.problem import check
+
+        problem = pool_problem(self.app.engine, quotas, size)
+        counts = Counter()
+        for values in problem.values:
+            for f, v in zip(problem.features, values):
+                counts[(f, v)] += 1
+        try:
+            check(problem)
+            clash = check_feasible(problem)
+            status = "Feasible: panels meeting every quota exist." if clash is None else clash.message(size)
+        except OtosError as exc:
+            status = str(exc)
+        self.app.call_from_thread(self._show, quotas, counts, len(problem.ids), size, status)
+
+    def _show(self, quotas, counts, pool, size, status) -> None:
+        table = self.query_one("#quotas", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for q in quotas:
+            n = counts[(q.feature, q.value)]
+            share = n / pool if pool else 0.0
+            table.add_row(q.feature, q.value, q.min, q.max, n, f"{share:.1%}", f"{share * size:.1f}")
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+        feasibility = self.query_one("#feasibility", Static)
+        feasibility.update(f"Pool: {pool} active members. {status}")
+        feasibility.set_class(not status.startswith("Feasible"), "error")
+
+
+def _county_of(engine, extract_id: int) -> str:
+    from sqlalchemy import func, select
+    from sqlmodel import Session
+
+    from pool.models import Person
+    from pool.reference import municipalities
+
+    with Session(engine) as s:
+        code = s.execute(select(Person.municipality, func.count()).where(Person.extract_id == extract_id)
+                         .group_by(Person.municipality).order_by(func.count().desc()).limit(1)).scalar()
+    return municipalities()[code].county if code in municipalities() else "Keski-Suomi"
+
+
+class DrawScreen(Screen):
+    """Seed, the lottery with progress, the panel with probabilities, replacement, verify."""
+
+    AUTO_FOCUS = "#seed"
+    BINDINGS = [
+        Binding("ctrl+d", "draw", "Draw panel", id="draw-panel", priority=True),
+        Binding("r", "replace", "Replace member", id="draw-replace"),
+        Binding("v", "verify", "Verify", id="draw-verify"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.panel_id: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="draw-inputs"):
+            yield _titled(Input(placeholder="e.g. the lottery numbers of the week", id="seed"), "Public seed")
+            yield _titled(Input("30", id="draw-size"), "Panel size")
+            yield Select([("fair (leximin)", "leximin"), ("greedy (legacy, less fair)", "legacy")],
+                         value="leximin", allow_blank=False, id="method")
+            yield Button("Draw", variant="primary", id="draw")
+        yield ProgressBar(total=1.0, show_eta=False, id="draw-progress")
+        yield Static("Set the quotas on the Quotas screen (F4), give a seed, then Draw (Ctrl+D).", id="draw-status")
+        table = DataTable(id="panel", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Member", "Name", "Role", "Probability")
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Otos — Draw"
+
+    @on(Button.Pressed, "#draw")
+    def action_draw(self) -> None:
+        seed = self.query_one("#seed", Input).value.strip()
+        if not seed:
+            self.notify("Give the public seed first.", severity="warning")
+            return
+        if not self.app.quotas:
+            self.notify("There are no quotas yet: set them on the Quotas screen (F4).", severity="warning")
+            return
+        try:
+            size = int(self.query_one("#draw-size", Input).value)
+        except ValueError:
+            self.notify("The panel size must be a whole number.", severity="error")
+            return
+        method = str(self.query_one("#method", Select).value)
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.query_one("#draw-status", Static).update("Drawing ...")
+                self.run_draw(list(self.app.quotas), size, seed, method)
+        self.app.push_screen(ConfirmDialog(
+            f"Draw a panel of {size} with the seed {seed!r}? The draw is recorded and cannot be undone.", "Draw"), go)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
+    def run_draw(self, quotas: list[Quota], size: int, seed: str, method: str) -> None:
+        from sampling.panels import draw_panel
+
+        def progress(fraction: float, message: str) -> None:
+            self.app.call_from_thread(self._progress, fraction, message)
+
+        try:
+            panel_id, sel = draw_panel(self.app.engine, quotas, size, seed, method=method, progress=progress)
+        except OtosError as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self._drawn, panel_id, sel)
+
+    def _progress(self, fraction: float, message: str) -> None:
+        self.query_one("#draw-progress", ProgressBar).update(progress=fraction)
+        self.query_one("#draw-status", Static).update(message)
+
+    def _failed(self, message: str) -> None:
+        status = self.query_one("#draw-status", Static)
+        status.update(message)
+        status.add_class("error")
+
+    def _drawn(self, panel_id: int, sel) -> None:
+        self.panel_id = panel_id
+        self.query_one("#draw-progress", ProgressBar).update(progress=1.0)
+        probs = sorted(sel.probabilities.values())
+        status = self.query_one("#draw-status", Static)
+        status.remove_class("error")
+        status.update(f"Panel {panel_id} drawn ({sel.algorithm}). Selection probabilities over the pool: lowest "
+                      f"{probs[0]:.4f}, median {probs[len(probs) // 2]:.4f}, highest {probs[-1]:.4f}. "
+                      + " ".join(f"Note: {n}." for n in sel.notes))
+        self.show_seats()
+
+    def show_seats(self) -> None:
+        from sampling.panels import panel_seats
+
+        table = self.query_one("#panel", DataTable)
+        table.clear()
+        for seat in panel_seats(self.app.engine, self.panel_id):
+            table.add_row(seat["member"], seat["name"], seat["role"], f"{seat['probability']:.4f}", key=seat["member"])
+
+    def action_replace(self) -> None:
+        from sampling.panels import replace_member
+
+        table = self.query_one("#panel", DataTable)
+        if self.panel_id is None or table.row_count == 0:
+            self.notify("Draw a panel first.", severity="warning")
+            return
+        member = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                new, prob = replace_member(self.app.engine, self.panel_id, member)
+                self.notify(f"Member {new} takes the seat of member {member}.")
+                self.show_seats()
+        self.app.push_screen(ConfirmDialog(
+            f"Member {member} has dropped out? A replacement is drawn that keeps every quota.", "Replace"), go)
+
+    def action_verify(self) -> None:
+        from sampling.panels import verify_panel
+
+        if self.panel_id is None:
+            self.notify("Draw a panel first.", severity="warning")
+            return
+        result = verify_panel(self.app.engine, self.panel_id)
+        text = ("Verified: recomputing the lottery gives the same panel." if result.ok
+                else "NOT verified: " + "; ".join(result.differences))
+        self.notify(text + "".join(f" Note: {n}." for n in result.notes), severity="information" if result.ok else "error",
+                    timeout=12)
