@@ -163,3 +163,19 @@ def test_panel_cli_quotas_draw_verify_replace(engine, tmp_path, capsys, monkeypa
     assert "takes the seat" in capsys.readouterr().out
     assert main(["--db", db, "panel", "draw", "--size", "99", "--quotas", str(q), "--seed", "7"]) == 2
     assert "larger than the pool" in capsys.readouterr().err
+
+
+def test_pool_exports_to_the_sortition_layout_and_back(engine, tmp_path, capsys):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the CLI is exercised on the SQLite file")
+    from sampling.interop import read_features, read_people
+
+    fill(engine, 20, shared_dwellings=True)
+    q = tmp_path / "features.csv"
+    write_features(q, QUOTAS)
+    out = tmp_path / "people.csv"
+    assert main(["--db", str(engine.url.database), "panel", "export", "--quotas", str(q), "--out", str(out)]) == 0
+    assert (out.stat().st_mode & 0o777) == 0o600
+    again = read_people(out, read_features(q), 6, household="household")
+    assert again.pool_hash() == pool_problem(engine, QUOTAS, 6).pool_hash()
+    assert "Suku" not in out.read_text()  # ids and categories only, no names

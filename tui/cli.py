@@ -129,6 +129,10 @@ def _parser() -> argparse.ArgumentParser:
     pr = pan.add_parser("replace", help="draw a replacement for a member who dropped out")
     pr.add_argument("id", type=int)
     pr.add_argument("member", type=int)
+    pe = pan.add_parser("export", help="write the pool as people.csv for sortition-algorithms and similar tools")
+    pe.add_argument("--quotas", required=True, help="features.csv whose features the columns follow")
+    pe.add_argument("--out", required=True, help="people.csv to write (member id, one column per feature, household)")
+    pe.add_argument("--round", help="only members of this recruitment round")
     pan.add_parser("list", help="list drawn panels")
     ps = pan.add_parser("show", help="seats of a panel")
     ps.add_argument("id", type=int)
@@ -243,6 +247,11 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _private(path: str) -> None:
+    """Files about people are readable by their owner only."""
+    os.chmod(path, 0o600)
+
+
 def _ints(text: str, option: str) -> tuple[int, ...]:
     from pool.errors import OtosError
 
@@ -319,6 +328,15 @@ def _panel(engine, args: argparse.Namespace) -> int:
         for note in sel.notes:
             print(f"Note: {note}.")
         print(f"See it with: otos panel show {panel_id}   Check it with: otos panel verify {panel_id}")
+        return 0
+    if args.action == "export":
+        from sampling.interop import read_features, write_people
+
+        quotas = read_features(args.quotas)
+        problem = panels.pool_problem(engine, quotas, 1, recruitment_round=args.round)
+        write_people(args.out, problem)
+        _private(args.out)
+        print(f"Wrote {len(problem.ids)} pool members (ids and quota categories only) to {args.out}.")
         return 0
     if args.action == "verify":
         result = panels.verify_panel(engine, args.id)
