@@ -231,3 +231,14 @@ def test_reference_instance_reaches_the_maximin_optimum():
     sel = select(problem, "2026")
     assert sel.min_probability >= 0.0705 - 1e-4  # the peer's maximin optimum (CBC)
     assert quotas_met(problem, sel.panel) == []
+
+
+@pytest.mark.parametrize("start,households", [(1, False), (200, True)])
+def test_exact_column_generation_fallback_matches_too(start, households, monkeypatch):
+    import sampling.leximin
+
+    monkeypatch.setattr(sampling.leximin, "_as_lottery", lambda *a, **k: None)  # force the fallback path
+    problem = tiny_feasible(start, households)
+    sel = select(problem, "s")
+    assert sel.distribution.levels > 0
+    assert sorted(sel.probabilities.values()) == pytest.approx(independent_leximin(problem), abs=1e-6)
