@@ -19,6 +19,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session
 
 from pool import audit, codes
+from pool.csvfile import read_text, sniff_delimiter
 from pool.errors import NotFound, OtosError, RejectedFile, RowFault
 from pool.models import Invitation, Person, PoolMember, utcnow
 from pool.reference import municipalities
@@ -179,20 +180,9 @@ def import_members(engine: Engine, path: str | Path, mapping: dict[str, str], *,
     if bad:
         raise OtosError(f"Unknown member field(s) in the mapping: {', '.join(bad)}.",
                         hint=f"Fields: {', '.join(IMPORTABLE)}.")
-    if not path.is_file():
-        raise RejectedFile(f"{path}: the file does not exist.", hint="Check the path.")
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise RejectedFile(f"{path}: the file is empty.")
-    if b"\x00" in raw[:8192]:
-        raise RejectedFile(f"{path}: this is a binary file, not a CSV export.",
-                           hint="Export the survey as CSV (not XLSX).")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+    text, raw = read_text(path, "registration survey")
     lines = text.splitlines()
-    delim = delimiter or max((",", ";", "\t"), key=lines[0].count)
+    delim = delimiter or sniff_delimiter(lines[0])
     reader = csv.reader(lines, delimiter=delim)
     header = [h.strip() for h in next(reader)]
     index = {h.casefold(): i for i, h in enumerate(header)}

@@ -9,24 +9,14 @@ import csv
 import io
 from pathlib import Path
 
+from pool.csvfile import read_text, sniff_delimiter
 from pool.errors import OtosError, RejectedFile
 from sampling.problem import Problem, Quota
 
 
 def _read_table(path: Path, what: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    if not path.is_file():
-        raise RejectedFile(f"{path}: the {what} file does not exist.", hint="Check the path.")
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise RejectedFile(f"{path}: the {what} file is empty.")
-    if b"\x00" in raw[:8192]:
-        raise RejectedFile(f"{path}: this is a binary file, not a CSV {what} file.")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    first = text.splitlines()[0]
-    delimiter = max((",", ";", "\t"), key=first.count)
+    text, _ = read_text(path, what)
+    delimiter = sniff_delimiter(text.splitlines()[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip() for h in next(reader)]
     rows = []

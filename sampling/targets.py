@@ -12,12 +12,13 @@ import datetime as dt
 import io
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from pool.csvfile import read_text, sniff_delimiter
 from pool.errors import OtosError, RejectedFile
 from pool.models import Person
 from pool.reference import municipalities
@@ -94,17 +95,8 @@ def margins_from_csv(path: str | Path, features: list[str], *, age_bands: tuple[
                      groups: dict[str, str] | None = None, areas: set[str] | None = None) -> Margins:
     """Counts per feature value from an 11rl-layout CSV (rows with totals are skipped)."""
     path = Path(path)
-    if not path.is_file():
-        raise RejectedFile(f"{path}: the margins file does not exist.")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-    if not text.strip():
-        raise RejectedFile(f"{path}: the margins file is empty.")
-    first = text.splitlines()[0]
-    reader = csv.reader(io.StringIO(text), delimiter=max((",", ";", "\t"), key=first.count))
+    text, _ = read_text(path, "margins")
+    reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text.splitlines()[0]))
     header = [h.strip().strip('"').casefold() for h in next(reader)]
     col = {}
     for key, names in _COLS.items():

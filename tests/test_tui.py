@@ -1,7 +1,6 @@
 """The terminal app, driven headless with the Pilot against a real database."""
 import datetime as dt
 
-import pytest
 from sqlalchemy import insert
 from sqlmodel import Session
 from textual.widgets import DataTable, Input, Static

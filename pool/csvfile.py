@@ -1,0 +1,31 @@
+"""Small CSV files a person exports from a spreadsheet or survey tool: checked and decoded."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pool.errors import RejectedFile
+
+
+def read_text(path: Path, what: str) -> tuple[str, bytes]:
+    """The decoded text (UTF-8 with or without BOM, else Windows-1252) and the raw bytes.
+
+    Rejects a missing, empty or binary file with a message naming it and ``what`` it
+    should have been.
+    """
+    if not path.is_file():
+        raise RejectedFile(f"{path}: the {what} file does not exist.", hint="Check the path.")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise RejectedFile(f"{path}: the {what} file is empty.")
+    if b"\x00" in raw[:8192]:
+        raise RejectedFile(f"{path}: this is a binary file, not a CSV {what} file.",
+                           hint="Save it as CSV (not XLSX) and try again.")
+    try:
+        return raw.decode("utf-8-sig"), raw
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), raw
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The most frequent of , ; and tab in the header line."""
+    return max((",", ";", "\t"), key=first_line.count)
