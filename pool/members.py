@@ -316,9 +316,20 @@ def withdraw(engine: Engine, member_id: int) -> None:
         s.commit()
 
 
+def participation(engine: Engine, member_id: int) -> list[dict[str, Any]]:
+    """The panels a member has been drawn to, with the seat's role and probability."""
+    from pool.models import Panel, PanelSeat
+
+    with Session(engine) as s:
+        rows = s.execute(select(PanelSeat, Panel.created_at).join(Panel, Panel.id == PanelSeat.panel_id)
+                         .where(PanelSeat.member_id == member_id).order_by(PanelSeat.id)).all()
+    return [{"panel": seat.panel_id, "drawn_at": at.isoformat(sep=" "), "role": seat.role,
+             "probability": seat.probability} for seat, at in rows]
+
+
 def member_dict(m: PoolMember) -> dict[str, Any]:
     """A member as plain JSON-ready values (for ``--json`` and exports)."""
-    d = m.model_dump()
+    d = m.model_dump(exclude={"search_key"})
     for k, v in d.items():
         if isinstance(v, (dt.date, dt.datetime)):
             d[k] = v.isoformat()

@@ -179,3 +179,17 @@ def test_pool_exports_to_the_sortition_layout_and_back(engine, tmp_path, capsys)
     again = read_people(out, read_features(q), 6, household="household")
     assert again.pool_hash() == pool_problem(engine, QUOTAS, 6).pool_hash()
     assert "Suku" not in out.read_text()  # ids and categories only, no names
+
+
+def test_participation_history_follows_the_seats(engine):
+    from pool.members import get_member, participation
+
+    fill(engine, 30)
+    panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed")
+    member = int(sel.panel[0])
+    assert get_member(engine, member).panels_served == 1
+    [row] = participation(engine, member)
+    assert (row["panel"], row["role"]) == (panel_id, "seated")
+    new, _ = replace_member(engine, panel_id, member)
+    assert participation(engine, member)[0]["role"] == "dropped"
+    assert participation(engine, new)[0]["role"] == "replacement"

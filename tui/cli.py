@@ -477,6 +477,7 @@ def _pool(engine, args: argparse.Namespace) -> int:
         return 0
     if args.action == "show":
         d = members.member_dict(members.get_member(engine, args.id))
+        d["participation"] = members.participation(engine, args.id)
         if args.json:
             _print_json(d)
         else:
