@@ -23,6 +23,26 @@ def _titled(widget, title: str):
     return widget
 
 
+class FormDialog(ModalScreen):
+    """A modal form: Escape or Cancel dismisses with None; ``form_end`` yields the error
+    line and the buttons every form ends with."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
+
+    def form_end(self, ok_label: str, ok_id: str) -> ComposeResult:
+        yield Static("", id="error", classes="error")
+        with Horizontal(classes="buttons"):
+            yield Button(ok_label, variant="primary", id=ok_id)
+            yield Button("Cancel", id="cancel")
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#error", Static).update(message)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class ConfirmDialog(ModalScreen[bool]):
     """Ask a yes/no question; ``True`` only when the user presses the confirm button."""
 
@@ -59,10 +79,8 @@ class ImportRequest:
     strict: bool
 
 
-class ImportDialog(ModalScreen[ImportRequest | None]):
-    """Ask for the file and the terms the extract was delivered under."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
+class ImportDialog(FormDialog):
+    """Ask for the file and the terms the extract was delivered under (-> ImportRequest)."""
 
     def compose(self) -> ComposeResult:
         from pool.profile import shipped_profiles
@@ -75,33 +93,25 @@ class ImportDialog(ModalScreen[ImportRequest | None]):
             yield _titled(Input(placeholder="delete by (YYYY-MM-DD)", id="delete-by"), "Delete by")
             yield Select([(p, p) for p in shipped_profiles()], value="dvv", allow_blank=False, id="profile")
             yield Checkbox("Reject the whole file on any faulty row (strict)", id="strict")
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Import", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
+            yield from self.form_end("Import", "ok")
 
     @on(Button.Pressed, "#ok")
     def _ok(self) -> None:
         value = lambda wid: self.query_one(f"#{wid}", Input).value.strip()  # noqa: E731
-        error = self.query_one("#error", Static)
         for wid, what in (("path", "the file"), ("permit", "the permit number"), ("purpose", "the purpose"),
                           ("delete-by", "the delete-by date")):
             if not value(wid):
-                error.update(f"Give {what}.")
+                self.show_error(f"Give {what}.")
                 self.query_one(f"#{wid}", Input).focus()
                 return
         try:
             delete_by = dt.date.fromisoformat(value("delete-by"))
         except ValueError:
-            error.update("The delete-by date must be written YYYY-MM-DD.")
+            self.show_error("The delete-by date must be written YYYY-MM-DD.")
             return
         self.dismiss(ImportRequest(str(Path(value("path")).expanduser()), value("permit"), value("purpose"), delete_by,
                                    str(self.query_one("#profile", Select).value),
                                    self.query_one("#strict", Checkbox).value))
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class ImportProgress(ModalScreen[Any]):
@@ -211,11 +221,9 @@ MEMBER_FIELDS = [
 ]
 
 
-class MemberForm(ModalScreen[int | None]):
+class MemberForm(FormDialog):
     """Add or edit a pool member. Saves itself and dismisses with the id on success;
     a bad field keeps the form open with the message."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
 
     def __init__(self, member=None) -> None:
         super().__init__()
@@ -232,10 +240,7 @@ class MemberForm(ModalScreen[int | None]):
                                         id=f"f-{key}"), label)
                 if not self.member:
                     yield _titled(Input(placeholder="Consent text version agreed to", id="consent"), "Consent version")
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Save", variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
+            yield from self.form_end("Save", "save")
 
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
@@ -251,8 +256,4 @@ class MemberForm(ModalScreen[int | None]):
                 consent = self.query_one("#consent", Input).value
                 self.dismiss(members.add_member(self.app.engine, data, consent_version=consent))
         except OtosError as exc:
-            self.query_one("#error", Static).update(str(exc))
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+            self.show_error(str(exc))

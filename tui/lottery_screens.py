@@ -8,18 +8,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
 
 from pool.errors import OtosError
 from sampling.problem import Quota
-from tui.dialogs import ConfirmDialog, _titled
+from tui.dialogs import ConfirmDialog, FormDialog, _titled
 
 
-class QuotaEditor(ModalScreen[Quota | None]):
+class QuotaEditor(FormDialog):
     """Edit one quota's min and max; returns the new quota or None."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
 
     def __init__(self, quota: Quota) -> None:
         super().__init__()
@@ -30,10 +28,7 @@ class QuotaEditor(ModalScreen[Quota | None]):
             yield Label(f"Quota {self.quota.feature} = {self.quota.value}", classes="title")
             yield _titled(Input(str(self.quota.min), id="min"), "Minimum seats")
             yield _titled(Input(str(self.quota.max), id="max"), "Maximum seats")
-            yield Static("", id="error", classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Save", variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
+            yield from self.form_end("Save", "save")
 
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
@@ -41,16 +36,12 @@ class QuotaEditor(ModalScreen[Quota | None]):
             lo = int(self.query_one("#min", Input).value)
             hi = int(self.query_one("#max", Input).value)
         except ValueError:
-            self.query_one("#error", Static).update("Minimum and maximum must be whole numbers.")
+            self.show_error("Minimum and maximum must be whole numbers.")
             return
         if lo < 0 or hi < lo:
-            self.query_one("#error", Static).update("The minimum must be at least 0 and at most the maximum.")
+            self.show_error("The minimum must be at least 0 and at most the maximum.")
             return
         self.dismiss(Quota(self.quota.feature, self.quota.value, lo, hi))
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class QuotasScreen(Screen):
