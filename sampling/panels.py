@@ -50,9 +50,10 @@ def pool_problem(engine: Engine, quotas: list[Quota], k: int, *, recruitment_rou
     )
 
 
-def _snapshot(problem: Problem) -> str:
+def _snapshot(problem: Problem, probabilities: dict[str, float]) -> str:
     return json.dumps({"features": problem.features, "ids": problem.ids, "values": problem.values,
-                       "households": problem.households, "fixed": sorted(problem.fixed)}, ensure_ascii=False)
+                       "households": problem.households, "fixed": sorted(problem.fixed),
+                       "probabilities": [probabilities[i] for i in problem.ids]}, ensure_ascii=False)
 
 
 def _from_snapshot(panel: Panel) -> Problem:
@@ -74,7 +75,7 @@ def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method
         panel = Panel(created_by=audit.actor(), size=k, seed=seed, method=method, algorithm=sel.algorithm,
                       pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash,
                       quotas=json.dumps([[q.feature, q.value, q.min, q.max] for q in quotas], ensure_ascii=False),
-                      snapshot=_snapshot(problem), recruitment_round=recruitment_round,
+                      snapshot=_snapshot(problem, sel.probabilities), recruitment_round=recruitment_round,
                       min_probability=sel.min_probability)
         s.add(panel)
         s.flush()
@@ -182,6 +183,19 @@ def list_panels(engine: Engine) -> list[dict]:
                  "algorithm": p.algorithm, "min_probability": p.min_probability,
                  "round": p.recruitment_round}
                 for p in s.execute(sql_select(Panel).order_by(Panel.id)).scalars()]
+
+
+def all_probabilities(engine: Engine, panel_id: int) -> dict[str, float]:
+    """Every volunteer's selection probability in the recorded draw (member id -> p)."""
+    with Session(engine) as s:
+        panel = s.get(Panel, panel_id)
+        if panel is None:
+            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        snap = json.loads(panel.snapshot)
+    if "probabilities" not in snap:
+        raise OtosError(f"Panel {panel_id} was recorded without everyone's probabilities.",
+                        hint=f"otos panel verify {panel_id} recomputes them.")
+    return dict(zip(snap["ids"], snap["probabilities"]))
 
 
 def panel_seats(engine: Engine, panel_id: int) -> list[dict]:

@@ -193,3 +193,13 @@ def test_participation_history_follows_the_seats(engine):
     new, _ = replace_member(engine, panel_id, member)
     assert participation(engine, member)[0]["role"] == "dropped"
     assert participation(engine, new)[0]["role"] == "replacement"
+
+
+def test_every_volunteers_probability_is_kept_with_the_draw(engine):
+    from sampling.panels import all_probabilities
+
+    fill(engine, 30)
+    panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed")
+    probs = all_probabilities(engine, panel_id)
+    assert probs == pytest.approx(sel.probabilities) and len(probs) == 30
+    assert sum(probs.values()) == pytest.approx(6)

@@ -136,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     pan.add_parser("list", help="list drawn panels")
     ps = pan.add_parser("show", help="seats of a panel")
     ps.add_argument("id", type=int)
+    ps.add_argument("--all", action="store_true", help="every volunteer's selection probability, not only the seats")
     ps.add_argument("--json", action="store_true")
 
     sel = sub.add_parser("select", help="run the fair lottery on features.csv / people.csv files (no workspace)")
@@ -357,6 +358,14 @@ def _panel(engine, args: argparse.Namespace) -> int:
         for p in panels.list_panels(engine):
             print(f"{p['id']:>4}  {p['created_at']}  size {p['size']:>3}  seed {p['seed']!r}  {p['algorithm']}  "
                   f"lowest probability {p['min_probability']:.4f}")
+        return 0
+    if args.action == "show" and args.all:
+        probs = panels.all_probabilities(engine, args.id)
+        if args.json:
+            _print_json(probs)
+        else:
+            for pid, p in sorted(probs.items(), key=lambda x: (x[1], int(x[0]) if x[0].isdigit() else 0)):
+                print(f"{pid:>6}  {p:.4f}")
         return 0
     if args.action == "show":
         seats = panels.panel_seats(engine, args.id)
