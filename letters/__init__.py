@@ -1,1 +1,1 @@
-"""Otos letters (see the issues for what comes here)."""
+"""Letters: print-ready invitation letters for window envelopes (reportlab). Never imports textual."""

@@ -101,6 +101,16 @@ def _parser() -> argparse.ArgumentParser:
     idr.add_argument("--round", help="name of the recruitment round")
     idr.add_argument("--json", action="store_true")
 
+    let = sub.add_parser("letters", help="invitation letters").add_subparsers(dest="action", metavar="ACTION",
+                                                                             required=True)
+    lp = let.add_parser("print", help="write a round's letters as one print-ready PDF, and its mailing list")
+    lp.add_argument("--round", required=True, help="the recruitment round of the invitations")
+    lp.add_argument("--out", required=True, help="FILE.pdf (the mailing list goes beside it as FILE.csv)")
+    lp.add_argument("--reminder", action="store_true", help="only those who have not answered")
+    lp.add_argument("--topic", help="the panel topic")
+    lp.add_argument("--reply-by", help="last day to answer (default: three weeks from today)")
+    lp.add_argument("--templates", help="folder of letter templates (fi.txt ...) to use instead of the shipped ones")
+
     pan = sub.add_parser("panel", help="panels drawn from the pool").add_subparsers(dest="action", metavar="ACTION",
                                                                                     required=True)
     pq = pan.add_parser("quotas", help="write quotas (features.csv) from population margins")
@@ -219,7 +229,7 @@ def _run(args: argparse.Namespace) -> int:
     if not getattr(args, "json", False):
         _warn_overdue(engine)
     return {"extract": _extract, "pool": _pool, "audit": _audit, "panel": _panel,
-            "invite": _invite}[args.command](engine, args)
+            "invite": _invite, "letters": _letters}[args.command](engine, args)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -260,6 +270,24 @@ def _ints(text: str, option: str) -> tuple[int, ...]:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise OtosError(f"{option} {text!r} must be whole numbers separated by commas.") from None
+
+
+def _letters(engine, args: argparse.Namespace) -> int:
+    from letters.batch import LetterSettings, print_round
+
+    settings = LetterSettings(templates=args.templates)
+    if args.topic:
+        settings.topic = args.topic
+    if args.reply_by:
+        settings.reply_by = args.reply_by
+    report = print_round(engine, args.round, args.out, settings, reminder=args.reminder)
+    print(f"Wrote {report.letters:,} letters to {report.pdf} and the mailing list to {report.mailing_list} "
+          "(owner-only files: they hold personal data).")
+    for reason, n in report.left_out.items():
+        print(f"  left out: {n} ({reason})")
+    for problem in report.problems:
+        print(f"  {problem}")
+    return 0
 
 
 def _invite(engine, args: argparse.Namespace) -> int:

@@ -1,0 +1,223 @@
+"""A print batch: one PDF of invitation letters for a recruitment round, in postal-code
+order, and the mailing list a print house expects beside it.
+
+People who cannot be mailed (turvakielto, deceased, no domestic address) never appear
+in the PDF or the list; the batch summary counts them by reason. Both files are
+written with owner-only permissions: they hold personal data.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from reportlab.graphics.barcode import qrencoder
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfgen.canvas import Canvas
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from letters.address import FIRST_LINE_FROM_TOP, LEADING, LEFT, SIZE, AddressError, address_lines
+from letters.fonts import register
+from letters.template import Template, check_values, load_template
+from pool import audit, codes
+from pool.errors import ImportCancelled, OtosError
+from pool.models import Extract, Invitation, Person
+
+PAGE_W, PAGE_H = A4
+TEXT_WIDTH = PAGE_W - 2 * LEFT
+
+
+@dataclass
+class LetterSettings:
+    county: str = "Keski-Suomen hyvinvointialue"
+    sender: tuple[str, ...] = ("Keski-Suomen hyvinvointialue", "Osallisuuspalvelut", "PL 1", "40101 JYVÄSKYLÄ")
+    topic: str = "hyvinvointialueen palvelut"
+    reply_by: str = ""
+    compensation: str = "30 euron palkkio"
+    contact_phone: str = "014 000 0000"
+    register_url: str = "https://osallistu.example.fi/paneeli"
+    language: str = "fi"
+    templates: str | None = None
+
+
+@dataclass
+class BatchReport:
+    pdf: Path
+    mailing_list: Path
+    letters: int
+    left_out: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _reason(p: Person | None) -> str | None:
+    if p is None:
+        return "register data already purged"
+    if p.turvakielto:
+        return "turvakielto (no contact address)"
+    if p.deceased:
+        return "deceased"
+    if not p.mailable:
+        return "no domestic address"
+    return None
+
+
+def _draw_letter(c: Canvas, t: Template, values: dict[str, str], lines: list[str], settings: LetterSettings,
+                 today: dt.date) -> None:
+    regular, bold = register()
+    top = PAGE_H
+    c.setFont(regular, 9)
+    for i, line in enumerate(settings.sender):  # return address above the window
+        c.drawString(LEFT, top - 15 * mm - i * 11, line)
+    c.drawRightString(PAGE_W - LEFT, top - 15 * mm, f"{today.day}.{today.month}.{today.year}")
+    c.setFont(regular, SIZE)
+    for i, line in enumerate(lines):
+        c.drawString(LEFT, top - FIRST_LINE_FROM_TOP - i * LEADING, line)
+    paragraphs = t.fill(values)
+    y = top - 100 * mm
+    c.setFont(bold, 14)
+    for line in simpleSplit(paragraphs[0], bold, 14, TEXT_WIDTH):
+        c.drawString(LEFT, y, line)
+        y -= 18
+    y -= 6
+    for para in paragraphs[1:]:
+        small = para.startswith(("Tietosuoja", "Dataskydd", "Privacy"))
+        size = 8 if small else 10.5
+        c.setFont(regular, size)
+        for line in simpleSplit(para, regular, size, TEXT_WIDTH):
+            c.drawString(LEFT, y, line)
+            y -= size * 1.35
+        y -= 6
+        if para.startswith(("Ilmoittaudu", "Anmäl", "Register")):
+            _draw_code(c, values, settings, y)
+            y -= 34 * mm
+
+
+def _draw_code(c: Canvas, values: dict[str, str], settings: LetterSettings, y: float) -> None:
+    regular, bold = register()
+    c.setFont(regular, 10)
+    c.drawString(LEFT, y - 4 * mm, "Vastauskoodisi / Din svarskod / Your response code:")
+    c.setFont(bold, 24)
+    c.drawString(LEFT, y - 16 * mm, values["code"])
+    side = 28 * mm
+    _draw_qr(c, f"{settings.register_url}?code={values['code'].replace('-', '')}", PAGE_W - LEFT - side,
+             y - 30 * mm, side)
+
+
+def _draw_qr(c: Canvas, text: str, x: float, y: float, side: float) -> None:
+    """A QR code as one filled path, one rectangle per run of dark modules.
+
+    A fixed mask pattern (any of the eight is valid QR) instead of trying all eight:
+    scanners read it the same, and the letter renders several times faster.
+    """
+    qr = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    qr.addData(text)
+    qr.version = qr.calculate_version()
+    qr.makeImpl(False, 0)
+    n = qr.getModuleCount()
+    cell = side / (n + 8)  # four modules of quiet zone on each side
+    path = c.beginPath()
+    for row in range(n):
+        col = 0
+        while col < n:
+            if qr.isDark(row, col):
+                start = col
+                while col < n and qr.isDark(row, col):
+                    col += 1
+                path.rect(x + (start + 4) * cell, y + (n + 3 - row) * cell, (col - start) * cell, cell)
+            col += 1
+    c.drawPath(path, stroke=0, fill=1)
+
+
+def print_round(engine: Engine, round_name: str, out: str | Path, settings: LetterSettings | None = None, *,
+                reminder: bool = False, progress: Callable[[float, str], None] | None = None,
+                cancelled: Callable[[], bool] | None = None, today: dt.date | None = None) -> BatchReport:
+    """Write the batch PDF and its mailing list CSV for the invitations of a round."""
+    settings = settings or LetterSettings()
+    today = today or dt.date.today()
+    template = load_template(settings.language, settings.templates)
+    values = {"county": settings.county, "topic": settings.topic,
+              "reply_by": settings.reply_by or f"{(today + dt.timedelta(days=21)):%-d.%-m.%Y}",
+              "compensation": settings.compensation, "contact_phone": settings.contact_phone,
+              "register_url": settings.register_url}
+    check_values(template, values)
+    out = Path(out)
+    if out.suffix.lower() != ".pdf":
+        raise OtosError(f"{out}: the batch file must end in .pdf.")
+    with Session(engine) as s:
+        q = select(Invitation, Person, Extract).join(Extract, Extract.id == Invitation.extract_id) \
+            .outerjoin(Person, Person.id == Invitation.person_id).where(Invitation.round == round_name)
+        if reminder:
+            q = q.where(Invitation.answered_at.is_(None))
+        rows = s.execute(q).all()
+    if not rows:
+        raise OtosError(f"Round {round_name!r} has no invitations{' left unanswered' if reminder else ''}.",
+                        hint="Draw invitations first (otos invite draw), or check the round's name.")
+    left_out: dict[str, int] = {}
+    printable = []
+    problems = []
+    for inv, person, ext in rows:
+        reason = _reason(person)
+        if reason is None:
+            try:
+                lines = address_lines(f"{person.first_names} {person.surname}", person.street_fi,
+                                      person.postal_code, person.post_office_fi)
+            except AddressError as exc:
+                reason = "address does not fit the window"
+                problems.append(f"invitation {inv.id}: {exc}")
+        if reason:
+            left_out[reason] = left_out.get(reason, 0) + 1
+            continue
+        printable.append((person.postal_code, inv.id, inv, person, ext, lines))
+    if not printable:
+        raise OtosError(f"None of the {len(rows)} invitations of round {round_name!r} can be mailed.",
+                        hint="See the reasons: " + ", ".join(f"{k}: {v}" for k, v in left_out.items()) + ".")
+    printable.sort(key=lambda r: (r[0], r[1]))
+    tmp = out.with_suffix(".pdf.part")
+    listing = out.with_suffix(".csv")
+    c = Canvas(str(tmp), pagesize=A4, pageCompression=1)
+    c.setTitle(f"Kutsukirjeet {round_name}")
+    try:
+        with _private_open(listing.with_suffix(".csv.part")) as fh:
+            w = csv.writer(fh, delimiter=";")
+            w.writerow(["sivu", "nimi", "lahiosoite", "postinumero", "postitoimipaikka", "vastauskoodi"])
+            for page, (_, _, inv, person, ext, lines) in enumerate(printable, start=1):
+                code = codes.display(inv.response_code)
+                _draw_letter(c, template, values | {"first_names": person.first_names.split()[0], "code": code,
+                                                    "permit": ext.permit, "delete_by": f"{ext.delete_by:%-d.%-m.%Y}"},
+                             lines, settings, today)
+                c.showPage()
+                w.writerow([page, f"{person.first_names} {person.surname}", person.street_fi, person.postal_code,
+                            person.post_office_fi.upper(), code])
+                if page % 200 == 0:
+                    if cancelled and cancelled():
+                        raise ImportCancelled("Printing was cancelled; no batch was written.")
+                    if progress:
+                        progress(page / len(printable), f"{page:,} letters")
+        c.save()
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, out)
+        os.replace(listing.with_suffix(".csv.part"), listing)
+    except BaseException:
+        for part in (tmp, listing.with_suffix(".csv.part")):
+            part.unlink(missing_ok=True)
+        raise
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    with Session(engine) as s:
+        audit.record(s, "letters.print", round=round_name, letters=len(printable), reminder=reminder,
+                     left_out=left_out, pdf_sha256=digest)
+        s.commit()
+    if progress:
+        progress(1.0, f"{len(printable):,} letters")
+    return BatchReport(out, listing, len(printable), left_out, problems)
+
+
+def _private_open(path: Path):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")

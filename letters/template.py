@@ -1,0 +1,80 @@
+"""Letter texts are template files the team edits without touching code.
+
+One file per language (``fi.txt`` ...). Paragraphs are separated by a blank line; the
+first paragraph is the heading. Placeholders in braces, e.g. ``{reply_by}``; an
+unknown placeholder, or one without a value, is an error naming it and its line.
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from pool.errors import OtosError
+
+PLACEHOLDERS = {
+    "county": "the wellbeing services county, e.g. Keski-Suomen hyvinvointialue",
+    "topic": "the panel topic",
+    "reply_by": "the last day to answer",
+    "compensation": "the compensation paid for taking part",
+    "contact_phone": "the phone number for answering and questions",
+    "register_url": "the registration address",
+    "permit": "the DVV permit number (filled in from the extract)",
+    "delete_by": "the date the address data is deleted (filled in from the extract)",
+    "first_names": "the recipient's first names (filled in per letter)",
+    "code": "the response code (filled in per letter)",
+}
+PER_LETTER = ("first_names", "code", "permit", "delete_by")
+
+
+class TemplateError(OtosError):
+    """A letter template that cannot be used as it is."""
+
+
+@dataclass
+class Template:
+    language: str
+    source: str
+    paragraphs: list[str]
+
+    def fill(self, values: dict[str, str]) -> list[str]:
+        return [p.format_map(values) for p in self.paragraphs]
+
+
+def load_template(language: str, folder: str | Path | None = None) -> Template:
+    """The template for ``language`` from ``folder`` (or the shipped ones), checked."""
+    if folder:
+        path = Path(folder) / f"{language}.txt"
+        if not path.is_file():
+            raise TemplateError(f"There is no letter template {path}.", hint="Write one per language: fi.txt, sv.txt ...")
+        source, text = str(path), path.read_text("utf-8")
+    else:
+        res = resources.files("letters") / "templates" / f"{language}.txt"
+        if not res.is_file():
+            raise TemplateError(f"Otos ships no letter template for language {language!r}.",
+                                hint="Give a folder of templates with --templates.")
+        source, text = f"template {language}.txt", res.read_text("utf-8")
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(line) if f is not None]
+        except ValueError as exc:
+            raise TemplateError(f"{source}, line {number}: {exc} (a lone brace?).",
+                                hint="Write placeholders as {name}.") from None
+        unknown = [f for f in fields if f not in PLACEHOLDERS]
+        if unknown:
+            raise TemplateError(f"{source}, line {number}: unknown placeholder {{{unknown[0]}}}.",
+                                hint="Known placeholders: " + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS) + ".")
+    paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+    if not paragraphs:
+        raise TemplateError(f"{source} is empty.")
+    return Template(language, source, paragraphs)
+
+
+def check_values(template: Template, values: dict[str, str]) -> None:
+    """Every placeholder the template uses must have a value (per-letter ones are filled later)."""
+    used = {f for p in template.paragraphs for _, f, _, _ in string.Formatter().parse(p) if f}
+    missing = sorted(f for f in used - set(PER_LETTER) if not str(values.get(f, "")).strip())
+    if missing:
+        raise TemplateError(f"{template.source} uses {', '.join('{' + m + '}' for m in missing)} but no value was given.",
+                            hint="Give it: " + "; ".join(f"{m} = {PLACEHOLDERS[m]}" for m in missing) + ".")

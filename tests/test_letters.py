@@ -1,0 +1,124 @@
+"""Invitation letters: what the PDF holds, where the address sits, who never appears."""
+import datetime as dt
+
+import pytest
+from pypdf import PdfReader
+from reportlab.lib.units import mm
+
+from letters.address import AddressError, address_lines
+from letters.batch import print_round
+from letters.template import TemplateError, load_template
+from pool.extract import import_extract
+from pool.errors import OtosError
+from sampling.invitations import draw_invitations
+from tests.conftest import people, write_rows
+
+
+@pytest.fixture
+def round_with_letters(sqlite_engine, tmp_path):
+    rows = people(120, seed=4)
+    for r in rows[:3]:  # three protected people, address columns filled in
+        r[12] = "1"
+    rows[3][1], rows[3][2], rows[3][12], rows[3][13] = "Áilu Ŋuvvá", "Đuolbbaš-Šŧážž", "0", "0"
+    rows[3][14] = "SAMIDWELLING0001"
+    report = import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", rows), permit="DVV/9/2026",
+                            purpose="x", delete_by=dt.date.today() + dt.timedelta(days=60))
+    draw = draw_invitations(sqlite_engine, report.extract_id, 40, "s", strata=("sex",), round_name="r1")
+    return sqlite_engine, rows, draw
+
+
+def page_texts(path):
+    return [p.extract_text() for p in PdfReader(str(path)).pages]
+
+
+def test_each_letter_has_the_name_address_and_code(round_with_letters, tmp_path):
+    engine, rows, draw = round_with_letters
+    out = tmp_path / "batch.pdf"
+    report = print_round(engine, "r1", out)
+    texts = page_texts(out)
+    assert report.letters == len(texts) == 40
+    listing = (tmp_path / "batch.csv").read_text().splitlines()[1:]
+    postal = [line.split(";")[3] for line in listing]
+    assert postal == sorted(postal)  # postal-code order for the print house
+    for text, line in zip(texts, listing):
+        _, name, street, pc, office, code = line.split(";")
+        assert name in text and street in text and f"{pc} {office}" in text and code in text
+        assert "Kutsu asukaspaneeliin" in text and "DVV/9/2026" in text
+    assert (out.stat().st_mode & 0o777) == 0o600 and ((tmp_path / "batch.csv").stat().st_mode & 0o777) == 0o600
+
+
+def test_turvakielto_people_appear_nowhere(round_with_letters, tmp_path):
+    engine, rows, _ = round_with_letters
+    out = tmp_path / "batch.pdf"
+    print_round(engine, "r1", out)
+    everything = "\n".join(page_texts(out)) + (tmp_path / "batch.csv").read_text()
+    for r in rows[:3]:
+        assert f"{r[1]} {r[2]}" not in everything
+        assert r[0] not in everything
+
+
+def test_sami_letters_survive_the_round_trip(sqlite_engine, tmp_path):
+    rows = people(5, seed=8)
+    for i, r in enumerate(rows):
+        r[12] = r[13] = "0"
+        r[3], r[5], r[6], r[14] = "Čuđđevárri 1", "99980", "UTSJOKI", f"DWELLING{i}"
+    rows[0][1], rows[0][2] = "Áilu Ŋuvvá", "Đuolbbaš-Šŧážž"
+    report = import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", rows), permit="P", purpose="x",
+                            delete_by=dt.date.today() + dt.timedelta(days=60))
+    draw_invitations(sqlite_engine, report.extract_id, 5, "s", strata=("sex",), round_name="sami", min_age=0,
+                     age_bands=(0,))
+    out = tmp_path / "s.pdf"
+    print_round(sqlite_engine, "sami", out)
+    text = "\n".join(page_texts(out))
+    assert "Áilu Ŋuvvá Đuolbbaš-Šŧážž" in text and "Čuđđevárri 1" in text
+
+
+def test_address_lines_lie_inside_the_envelope_window(round_with_letters, tmp_path):
+    engine, _, _ = round_with_letters
+    out = tmp_path / "batch.pdf"
+    print_round(engine, "r1", out)
+    listing = (tmp_path / "batch.csv").read_text().splitlines()[1]
+    _, name, street, pc, office, _ = listing.split(";")
+    page = PdfReader(str(out)).pages[0]
+    height = float(page.mediabox.height)
+    spots = {}
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            spots.setdefault(text.strip(), (tm[4], height - tm[5]))
+    page.extract_text(visitor_text=visit)
+    for line in (name, street, f"{pc} {office}"):
+        x, from_top = spots[line]
+        assert 20 * mm - 1 <= x <= 22 * mm  # left edge 20 mm
+        assert 40 * mm <= from_top <= 75 * mm  # inside the C5 / E65 windows (40-70/75 mm)
+
+
+def test_long_address_is_wrapped_never_cut_and_too_long_is_refused():
+    lines = address_lines("Maria-Liisa Johanna Kristiina Wilhelmiina Räsänen-Ylikoski", "Kauppakatu 1 A 5",
+                          "40100", "Jyväskylä")
+    assert len(lines) == 4  # the name wraps onto two lines
+    assert " ".join(lines[:-2]) == "Maria-Liisa Johanna Kristiina Wilhelmiina Räsänen-Ylikoski"
+    assert lines[-1] == "40100 JYVÄSKYLÄ"
+    with pytest.raises(AddressError, match="lacks: post office"):
+        address_lines("A B", "Katu 1", "40100", "")
+    with pytest.raises(AddressError, match="needs 7 lines"):
+        address_lines("Nimi " * 40, "Katu 1", "40100", "X")
+
+
+def test_template_with_an_unknown_placeholder_is_named(tmp_path):
+    (tmp_path / "fi.txt").write_text("Otsikko\n\nHei {first_names},\nTule {paikka} klo 18.\n")
+    with pytest.raises(TemplateError, match=r"line 4: unknown placeholder \{paikka\}"):
+        load_template("fi", tmp_path)
+    with pytest.raises(TemplateError, match="no letter template"):
+        load_template("de", tmp_path)
+
+
+def test_missing_value_and_empty_round_are_named(round_with_letters, tmp_path):
+    from letters.batch import LetterSettings
+
+    engine, _, _ = round_with_letters
+    with pytest.raises(TemplateError, match=r"\{topic\} but no value"):
+        print_round(engine, "r1", tmp_path / "x.pdf", LetterSettings(topic=""))
+    with pytest.raises(OtosError, match="has no invitations"):
+        print_round(engine, "no-such-round", tmp_path / "x.pdf")
+    assert not (tmp_path / "x.pdf").exists()
