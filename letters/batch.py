@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from letters.address import FIRST_LINE_FROM_TOP, LEADING, LEFT, SIZE, AddressError, address_lines
 from letters.fonts import register
+from letters.language import letter_languages
 from letters.template import Template, check_values, load_template
 from pool import audit, codes
 from pool.errors import ImportCancelled, OtosError
@@ -43,7 +44,7 @@ class LetterSettings:
     compensation: str = "30 euron palkkio"
     contact_phone: str = "014 000 0000"
     register_url: str = "https://osallistu.example.fi/paneeli"
-    language: str = "fi"
+    english_for_others: bool = True
     templates: str | None = None
 
 
@@ -141,12 +142,19 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
     """Write the batch PDF and its mailing list CSV for the invitations of a round."""
     settings = settings or LetterSettings()
     today = today or dt.date.today()
-    template = load_template(settings.language, settings.templates)
+    templates: dict[str, Template] = {}
+
+    def template_for(lang: str) -> Template:
+        if lang not in templates:
+            templates[lang] = load_template(lang, settings.templates)
+            check_values(templates[lang], values)
+        return templates[lang]
+
     values = {"county": settings.county, "topic": settings.topic,
               "reply_by": settings.reply_by or f"{(today + dt.timedelta(days=21)):%-d.%-m.%Y}",
               "compensation": settings.compensation, "contact_phone": settings.contact_phone,
               "register_url": settings.register_url}
-    check_values(template, values)
+    template_for("fi")
     out = Path(out)
     if out.suffix.lower() != ".pdf":
         raise OtosError(f"{out}: the batch file must end in .pdf.")
@@ -165,16 +173,20 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
     for inv, person, ext in rows:
         reason = _reason(person)
         if reason is None:
+            langs = letter_languages(person.mother_tongue, person.municipality,
+                                     english_for_others=settings.english_for_others)
+            swedish = langs[0] == "sv"  # Swedish letters use the Swedish street and post office names
+            street = (person.street_sv if swedish and person.street_sv else person.street_fi)
+            office = (person.post_office_sv if swedish and person.post_office_sv else person.post_office_fi)
             try:
-                lines = address_lines(f"{person.first_names} {person.surname}", person.street_fi,
-                                      person.postal_code, person.post_office_fi)
+                lines = address_lines(f"{person.first_names} {person.surname}", street, person.postal_code, office)
             except AddressError as exc:
                 reason = "address does not fit the window"
                 problems.append(f"invitation {inv.id}: {exc}")
         if reason:
             left_out[reason] = left_out.get(reason, 0) + 1
             continue
-        printable.append((person.postal_code, inv.id, inv, person, ext, lines))
+        printable.append((person.postal_code, inv.id, inv, person, ext, lines, langs, street, office))
     if not printable:
         raise OtosError(f"None of the {len(rows)} invitations of round {round_name!r} can be mailed.",
                         hint="See the reasons: " + ", ".join(f"{k}: {v}" for k, v in left_out.items()) + ".")
@@ -186,20 +198,25 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
     try:
         with _private_open(listing.with_suffix(".csv.part")) as fh:
             w = csv.writer(fh, delimiter=";")
-            w.writerow(["sivu", "nimi", "lahiosoite", "postinumero", "postitoimipaikka", "vastauskoodi"])
-            for page, (_, _, inv, person, ext, lines) in enumerate(printable, start=1):
+            w.writerow(["kirje", "sivu", "kielet", "nimi", "lahiosoite", "postinumero", "postitoimipaikka",
+                        "vastauskoodi"])
+            page = 0
+            for number, (_, _, inv, person, ext, lines, langs, street, office) in enumerate(printable, start=1):
                 code = codes.display(inv.response_code)
-                _draw_letter(c, template, values | {"first_names": person.first_names.split()[0], "code": code,
-                                                    "permit": ext.permit, "delete_by": f"{ext.delete_by:%-d.%-m.%Y}"},
-                             lines, settings, today)
-                c.showPage()
-                w.writerow([page, f"{person.first_names} {person.surname}", person.street_fi, person.postal_code,
-                            person.post_office_fi.upper(), code])
-                if page % 200 == 0:
+                first_page = page + 1
+                for i, lang in enumerate(langs):  # one page per language; the first carries the address
+                    _draw_letter(c, template_for(lang), values | {
+                        "first_names": person.first_names.split()[0], "code": code, "permit": ext.permit,
+                        "delete_by": f"{ext.delete_by:%-d.%-m.%Y}"}, lines if i == 0 else [], settings, today)
+                    c.showPage()
+                    page += 1
+                w.writerow([number, first_page, "+".join(langs), f"{person.first_names} {person.surname}", street,
+                            person.postal_code, office.upper(), code])
+                if number % 200 == 0:
                     if cancelled and cancelled():
                         raise ImportCancelled("Printing was cancelled; no batch was written.")
                     if progress:
-                        progress(page / len(printable), f"{page:,} letters")
+                        progress(number / len(printable), f"{number:,} letters")
         c.save()
         os.chmod(tmp, 0o600)
         os.replace(tmp, out)

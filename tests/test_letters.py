@@ -36,14 +36,17 @@ def test_each_letter_has_the_name_address_and_code(round_with_letters, tmp_path)
     out = tmp_path / "batch.pdf"
     report = print_round(engine, "r1", out)
     texts = page_texts(out)
-    assert report.letters == len(texts) == 40
     listing = (tmp_path / "batch.csv").read_text().splitlines()[1:]
-    postal = [line.split(";")[3] for line in listing]
+    assert report.letters == len(listing) == 40
+    postal = [line.split(";")[5] for line in listing]
     assert postal == sorted(postal)  # postal-code order for the print house
-    for text, line in zip(texts, listing):
-        _, name, street, pc, office, code = line.split(";")
+    for line in listing:
+        _, page, langs, name, street, pc, office, code = line.split(";")
+        text = texts[int(page) - 1]
         assert name in text and street in text and f"{pc} {office}" in text and code in text
         assert "Kutsu asukaspaneeliin" in text and "DVV/9/2026" in text
+        if "en" in langs:  # another mother tongue: an English page follows
+            assert "Invitation to the residents' panel" in texts[int(page)] and code in texts[int(page)]
     assert (out.stat().st_mode & 0o777) == 0o600 and ((tmp_path / "batch.csv").stat().st_mode & 0o777) == 0o600
 
 
@@ -78,7 +81,7 @@ def test_address_lines_lie_inside_the_envelope_window(round_with_letters, tmp_pa
     out = tmp_path / "batch.pdf"
     print_round(engine, "r1", out)
     listing = (tmp_path / "batch.csv").read_text().splitlines()[1]
-    _, name, street, pc, office, _ = listing.split(";")
+    _, _, _, name, street, pc, office, _ = listing.split(";")
     page = PdfReader(str(out)).pages[0]
     height = float(page.mediabox.height)
     spots = {}
@@ -122,3 +125,32 @@ def test_missing_value_and_empty_round_are_named(round_with_letters, tmp_path):
     with pytest.raises(OtosError, match="has no invitations"):
         print_round(engine, "no-such-round", tmp_path / "x.pdf")
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_language_rules():
+    from letters.language import letter_languages
+
+    assert letter_languages("fi", "179") == ["fi"]  # Jyväskylä: unilingual Finnish county
+    assert letter_languages("sv", "179") == ["fi"]
+    assert letter_languages("ru", "179") == ["fi", "en"]
+    assert letter_languages("ru", "179", english_for_others=False) == ["fi"]
+    assert letter_languages("sv", "272") == ["sv"]  # Kokkola, bilingual county: own language
+    assert letter_languages("fi", "272") == ["fi"]
+    assert letter_languages(None, "272") == ["fi", "sv"]  # unknown: both
+    assert letter_languages("ar", "272") == ["fi", "en"]
+
+
+def test_swedish_letter_uses_swedish_names(sqlite_engine, tmp_path):
+    rows = people(6, seed=3, county="Keski-Pohjanmaa")
+    for i, r in enumerate(rows):
+        r[8], r[11], r[12], r[13], r[14] = "272", "sv", "0", "0", f"D{i}"
+        r[3], r[4], r[5], r[6], r[7] = "Rantakatu 1", "Strandgatan 1", "67100", "KOKKOLA", "KARLEBY"
+    report = import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", rows), permit="P", purpose="x",
+                            delete_by=dt.date.today() + dt.timedelta(days=60))
+    draw_invitations(sqlite_engine, report.extract_id, 3, "s", strata=("sex",), round_name="sv", min_age=0,
+                     age_bands=(0,))
+    out = tmp_path / "sv.pdf"
+    print_round(sqlite_engine, "sv", out)
+    text = page_texts(out)[0]
+    assert "Strandgatan 1" in text and "67100 KARLEBY" in text and "Inbjudan till invånarpanelen" in text
+    assert "Rantakatu" not in text
