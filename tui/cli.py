@@ -111,6 +111,18 @@ def _parser() -> argparse.ArgumentParser:
     lp.add_argument("--reply-by", help="last day to answer (default: three weeks from today)")
     lp.add_argument("--templates", help="folder of letter templates (fi.txt ...) to use instead of the shipped ones")
 
+    exp = sub.add_parser("export", help="rosters, composition table, call list").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    er = exp.add_parser("roster", help="a panel's roster for facilitators (contact details)")
+    er.add_argument("--panel", type=int, required=True)
+    er.add_argument("--format", choices=["csv", "xlsx", "pdf"], default="csv")
+    er.add_argument("--out", required=True)
+    ec = exp.add_parser("composition", help="anonymised composition of a panel, for publication")
+    ec.add_argument("--panel", type=int, required=True)
+    ec.add_argument("--out", required=True)
+    el = exp.add_parser("calls", help="call list: active members with a phone but no e-mail")
+    el.add_argument("--out", required=True)
+
     pan = sub.add_parser("panel", help="panels drawn from the pool").add_subparsers(dest="action", metavar="ACTION",
                                                                                     required=True)
     pq = pan.add_parser("quotas", help="write quotas (features.csv) from population margins")
@@ -229,7 +241,7 @@ def _run(args: argparse.Namespace) -> int:
     if not getattr(args, "json", False):
         _warn_overdue(engine)
     return {"extract": _extract, "pool": _pool, "audit": _audit, "panel": _panel,
-            "invite": _invite, "letters": _letters}[args.command](engine, args)
+            "invite": _invite, "letters": _letters, "export": _export}[args.command](engine, args)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -270,6 +282,21 @@ def _ints(text: str, option: str) -> tuple[int, ...]:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise OtosError(f"{option} {text!r} must be whole numbers separated by commas.") from None
+
+
+def _export(engine, args: argparse.Namespace) -> int:
+    from letters import exports
+
+    if args.action == "roster":
+        n = exports.export_roster(engine, args.panel, args.out, args.format)
+        print(f"Wrote the roster of panel {args.panel} ({n} seats) to {args.out} (owner-only: contact details).")
+    elif args.action == "composition":
+        n = exports.export_composition(engine, args.panel, args.out)
+        print(f"Wrote the composition of panel {args.panel} ({n} categories, no personal data) to {args.out}.")
+    else:
+        n = exports.export_call_list(engine, args.out)
+        print(f"Wrote {n} members to call to {args.out} (owner-only).")
+    return 0
 
 
 def _letters(engine, args: argparse.Namespace) -> int:

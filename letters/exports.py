@@ -1,0 +1,171 @@
+"""What leaves the building besides letters: panel rosters, the anonymised composition
+table and the call list. Every export is audited; files with personal data are written
+owner-only.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from pool import audit
+from pool.errors import NotFound, OtosError
+from pool.models import Panel, PanelSeat, PoolMember
+from pool.reference import municipalities
+
+ROSTER_COLUMNS = ["jäsen", "rooli", "nimi", "sähköposti", "puhelin", "lähiosoite", "postinumero", "postitoimipaikka",
+                  "kieli", "kunta", "tarpeet"]
+
+
+def _private_file(path: Path, mode: str = "w", **kw):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.chmod(path, 0o600)
+    return os.fdopen(fd, mode, **kw)
+
+
+def roster_rows(engine: Engine, panel_id: int) -> tuple[list[list[str]], list[list[str]]]:
+    """(seated members, members who left the panel): contact details for facilitators."""
+    with Session(engine) as s:
+        if s.get(Panel, panel_id) is None:
+            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        seats = s.execute(select(PanelSeat, PoolMember).outerjoin(PoolMember, PoolMember.id == PanelSeat.member_id)
+                          .where(PanelSeat.panel_id == panel_id).order_by(PanelSeat.id)).all()
+    seated, left = [], []
+    munis = municipalities()
+    for seat, m in seats:
+        if m is None:
+            row = [seat.snapshot_id, seat.role, "(withdrawn from the pool)"] + [""] * 8
+        else:
+            row = [str(m.id), seat.role, f"{m.first_names} {m.surname}", m.email or "", m.phone or "", m.street or "",
+                   m.postal_code or "", (m.post_office or "").upper(), m.preferred_language,
+                   munis[m.municipality].name_fi if m.municipality in munis else (m.municipality or ""), m.needs or ""]
+        (left if seat.role == "dropped" else seated).append(row)
+    return seated, left
+
+
+def export_roster(engine: Engine, panel_id: int, out: str | Path, fmt: str) -> int:
+    """Write the roster (csv, xlsx or pdf); returns the number of seats listed."""
+    out = Path(out)
+    if fmt not in ("csv", "xlsx", "pdf"):
+        raise OtosError(f"Unknown roster format {fmt!r}.", hint="Use csv, xlsx or pdf.")
+    seated, left = roster_rows(engine, panel_id)
+    if fmt == "csv":
+        with _private_file(out, encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh, delimiter=";")
+            w.writerow(ROSTER_COLUMNS)
+            w.writerows(seated)
+            if left:
+                w.writerow([])
+                w.writerow(["Paneelista poistuneet"])
+                w.writerows(left)
+    elif fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "Paneeli"
+        ws.append(ROSTER_COLUMNS)
+        for row in seated:
+            ws.append(row)
+        if left:
+            gone = wb.create_sheet("Poistuneet")
+            gone.append(ROSTER_COLUMNS)
+            for row in left:
+                gone.append(row)
+        with _private_file(out, "wb") as fh:
+            wb.save(fh)
+    else:
+        _roster_pdf(out, panel_id, seated, left)
+    _audit_export(engine, "export.roster", out, panel=panel_id, format=fmt, rows=len(seated) + len(left))
+    return len(seated)
+
+
+def _roster_pdf(out: Path, panel_id: int, seated: list[list[str]], left: list[list[str]]) -> None:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from letters.fonts import register
+
+    regular, bold = register()
+    styles = getSampleStyleSheet()
+    styles["Heading2"].fontName = bold
+    cols = [0, 1, 2, 3, 4, 8, 9, 10]  # the facilitator's page: no postal address
+
+    def table(rows):
+        t = Table([[ROSTER_COLUMNS[i] for i in cols]] + [[r[i] for i in cols] for r in rows], repeatRows=1)
+        t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), regular, 8), ("FONT", (0, 0), (-1, 0), bold, 8),
+                               ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
+        return t
+    story = [Paragraph(f"Paneeli {panel_id}: jäsenet", styles["Heading2"]), table(seated)]
+    if left:
+        story += [Spacer(1, 12), Paragraph("Paneelista poistuneet", styles["Heading2"]), table(left)]
+    tmp = out.with_suffix(out.suffix + ".part")
+    SimpleDocTemplate(str(tmp), pagesize=landscape(A4)).build(story)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, out)
+
+
+def composition_rows(engine: Engine, panel_id: int) -> list[list[str]]:
+    """Per quota category: pool count and share, quota, panel count. No personal data."""
+    with Session(engine) as s:
+        panel = s.get(Panel, panel_id)
+        if panel is None:
+            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        holding = {x.snapshot_id for x in s.execute(select(PanelSeat).where(
+            PanelSeat.panel_id == panel_id, PanelSeat.role.in_(("seated", "replacement")))).scalars()}
+    snap = json.loads(panel.snapshot)
+    features = snap["features"]
+    pool, seats = Counter(), Counter()
+    for pid, values in zip(snap["ids"], snap["values"]):
+        for f, v in zip(features, values):
+            pool[(f, v)] += 1
+            if pid in holding:
+                seats[(f, v)] += 1
+    total = len(snap["ids"])
+    return [[f, v, str(pool[(f, v)]), f"{pool[(f, v)] / total:.1%}" if total else "", f"{lo}-{hi}",
+             str(seats[(f, v)]), f"{seats[(f, v)] / max(len(holding), 1):.1%}"]
+            for f, v, lo, hi in json.loads(panel.quotas)]
+
+
+def export_composition(engine: Engine, panel_id: int, out: str | Path) -> int:
+    rows = composition_rows(engine, panel_id)
+    out = Path(out)
+    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh, delimiter=";")
+        w.writerow(["ominaisuus", "arvo", "pooli", "poolin osuus", "kiintiö", "paneeli", "paneelin osuus"])
+        w.writerows(rows)
+    _audit_export(engine, "export.composition", out, panel=panel_id, rows=len(rows))
+    return len(rows)
+
+
+def export_call_list(engine: Engine, out: str | Path) -> int:
+    """Active members with a phone but no e-mail, oldest first, for phone follow-up."""
+    out = Path(out)
+    with Session(engine) as s:
+        members = s.execute(select(PoolMember).where(PoolMember.status == "active", PoolMember.email.is_(None),
+                                                     PoolMember.phone.is_not(None))
+                            .order_by(PoolMember.birth_year, PoolMember.id)).scalars().all()
+    munis = municipalities()
+    with _private_file(out, encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh, delimiter=";")
+        w.writerow(["jäsen", "nimi", "puhelin", "syntymävuosi", "kunta", "kieli"])
+        for m in members:
+            w.writerow([m.id, f"{m.first_names} {m.surname}", m.phone, m.birth_year or "",
+                        munis[m.municipality].name_fi if m.municipality in munis else "", m.preferred_language])
+    _audit_export(engine, "export.calls", out, rows=len(members))
+    return len(members)
+
+
+def _audit_export(engine: Engine, action: str, out: Path, **details) -> None:
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    with Session(engine) as s:
+        audit.record(s, action, file_sha256=digest, **details)
+        s.commit()

@@ -1,0 +1,76 @@
+"""Rosters, composition and call list: contents, permissions, audit, no personal data where promised."""
+import csv
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlmodel import Session
+
+from letters.exports import export_call_list, export_composition, export_roster
+from pool import audit
+from pool.errors import OtosError
+from pool.members import add_member, update_member
+from sampling.panels import draw_panel, replace_member
+from sampling.problem import Quota
+
+QUOTAS = [Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)]
+
+
+@pytest.fixture
+def panel(sqlite_engine):
+    for i in range(20):
+        add_member(sqlite_engine, {"first_names": f"Etu{i}", "surname": f"Suku{i}", "sex": "1" if i % 2 else "2",
+                                   "email": None if i % 4 == 0 else f"m{i}@example.org",
+                                   "phone": f"040 000 {i:04d}", "birth_year": str(1930 + i),
+                                   "needs": "pyörätuoli" if i == 3 else None}, consent_version="v1")
+    panel_id, sel = draw_panel(sqlite_engine, QUOTAS, 6, "s")
+    replace_member(sqlite_engine, panel_id, int(sel.panel[0]))
+    return sqlite_engine, panel_id, sel
+
+
+def test_roster_formats_list_seats_and_leavers_separately(panel, tmp_path):
+    engine, panel_id, sel = panel
+    assert export_roster(engine, panel_id, tmp_path / "r.csv", "csv") == 6
+    text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+    seated_part, _, left_part = text.partition("Paneelista poistuneet")
+    assert f"Etu{int(sel.panel[0]) - 1} Suku{int(sel.panel[0]) - 1}" in left_part
+    assert len([r for r in csv.reader(seated_part.splitlines(), delimiter=";") if r][1:]) == 6
+    export_roster(engine, panel_id, tmp_path / "r.xlsx", "xlsx")
+    wb = load_workbook(tmp_path / "r.xlsx")
+    assert wb["Paneeli"].max_row == 7 and wb["Poistuneet"].max_row == 2
+    export_roster(engine, panel_id, tmp_path / "r.pdf", "pdf")
+    pdf_text = "\n".join(p.extract_text() for p in PdfReader(str(tmp_path / "r.pdf")).pages)
+    assert "Paneeli" in pdf_text and "@example.org" in pdf_text
+    for name in ("r.csv", "r.xlsx", "r.pdf"):
+        assert ((tmp_path / name).stat().st_mode & 0o777) == 0o600
+    with Session(engine) as s:
+        actions = [e.action for e in audit.entries(s)]
+    assert actions.count("export.roster") == 3
+
+
+def test_composition_has_counts_and_no_personal_data(panel, tmp_path):
+    engine, panel_id, _ = panel
+    assert export_composition(engine, panel_id, tmp_path / "c.csv") == 2
+    text = (tmp_path / "c.csv").read_text(encoding="utf-8-sig")
+    assert "Suku" not in text and "@" not in text and "040" not in text
+    rows = list(csv.reader(text.splitlines(), delimiter=";"))[1:]
+    assert sum(int(r[5]) for r in rows) == 6 and sum(int(r[2]) for r in rows) == 20
+
+
+def test_call_list_holds_members_without_email_oldest_first(panel, tmp_path):
+    engine, _, _ = panel
+    update_member(engine, 5, {"status": "paused"})
+    n = export_call_list(engine, tmp_path / "calls.csv")
+    rows = list(csv.reader((tmp_path / "calls.csv").read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))[1:]
+    assert n == len(rows) == 4  # members 1, 5, 9, 13, 17 have no e-mail; 5 is paused
+    assert [r[0] for r in rows] == ["1", "9", "13", "17"]
+    years = [int(r[3]) for r in rows]
+    assert years == sorted(years)
+
+
+def test_unknown_panel_and_format_are_named(panel, tmp_path):
+    engine, _, _ = panel
+    with pytest.raises(OtosError, match="no panel 99"):
+        export_roster(engine, 99, tmp_path / "x.csv", "csv")
+    with pytest.raises(OtosError, match="Unknown roster format"):
+        export_roster(engine, 1, tmp_path / "x.doc", "doc")
