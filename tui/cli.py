@@ -123,6 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     el = exp.add_parser("calls", help="call list: active members with a phone but no e-mail")
     el.add_argument("--out", required=True)
 
+    rep = sub.add_parser("report", help="how representative a panel is: population, invited, volunteers, panel")
+    rep.add_argument("--panel", type=int, required=True)
+    rep.add_argument("--out", help="FILE.pdf with bar charts (without it, a table in the terminal)")
+
     pan = sub.add_parser("panel", help="panels drawn from the pool").add_subparsers(dest="action", metavar="ACTION",
                                                                                     required=True)
     pq = pan.add_parser("quotas", help="write quotas (features.csv) from population margins")
@@ -241,7 +245,8 @@ def _run(args: argparse.Namespace) -> int:
     if not getattr(args, "json", False):
         _warn_overdue(engine)
     return {"extract": _extract, "pool": _pool, "audit": _audit, "panel": _panel,
-            "invite": _invite, "letters": _letters, "export": _export}[args.command](engine, args)
+            "invite": _invite, "letters": _letters, "export": _export,
+            "report": _report}[args.command](engine, args)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -282,6 +287,18 @@ def _ints(text: str, option: str) -> tuple[int, ...]:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise OtosError(f"{option} {text!r} must be whole numbers separated by commas.") from None
+
+
+def _report(engine, args: argparse.Namespace) -> int:
+    from letters.report import build_report, format_table, write_pdf
+
+    report = build_report(engine, args.panel)
+    if args.out:
+        write_pdf(engine, report, args.out)
+        print(f"Wrote the representativeness report of panel {args.panel} to {args.out}.")
+    else:
+        print(format_table(report))
+    return 0
 
 
 def _export(engine, args: argparse.Namespace) -> int:

@@ -1,0 +1,155 @@
+"""The representativeness report: for each quota category, the population, the invited,
+the volunteers and the panel side by side, the spread of selection probabilities and
+whether every quota is met. A terminal table and a PDF with bar charts (reportlab's own
+charting). No personal data: counts and shares only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from pool import audit
+from pool.errors import NotFound
+from pool.models import Extract, Invitation, Panel, PanelSeat, Person
+from sampling.strata import value_for
+
+STAGES = ("population", "invited", "volunteers", "panel")
+
+
+@dataclass
+class Row:
+    feature: str
+    value: str
+    quota: tuple[int, int]
+    counts: dict[str, int]
+
+    @property
+    def met(self) -> bool:
+        return self.quota[0] <= self.counts["panel"] <= self.quota[1]
+
+
+@dataclass
+class Report:
+    panel_id: int
+    rows: list[Row]
+    totals: dict[str, int]
+    probabilities: list[float]
+
+    def share(self, row: Row, stage: str) -> float | None:
+        total = self.totals[stage]
+        return row.counts[stage] / total if total else None
+
+
+def build_report(engine: Engine, panel_id: int, day: dt.date | None = None) -> Report:
+    day = day or dt.date.today()
+    with Session(engine) as s:
+        panel = s.get(Panel, panel_id)
+        if panel is None:
+            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        holding = {x.snapshot_id for x in s.execute(select(PanelSeat).where(
+            PanelSeat.panel_id == panel_id, PanelSeat.role.in_(("seated", "replacement")))).scalars()}
+        ext = s.execute(select(Extract).where(Extract.purged_at.is_(None)).order_by(Extract.id.desc())).scalars().first()
+        people = s.execute(select(Person.birth_date, Person.sex, Person.mother_tongue, Person.municipality, Person.id)
+                           .where(Person.extract_id == ext.id, Person.deceased.is_(False))).all() if ext else []
+        invited_ids = set(s.execute(select(Invitation.person_id).where(Invitation.person_id.is_not(None))).scalars())
+    quotas = json.loads(panel.quotas)
+    snap = json.loads(panel.snapshot)
+    features = snap["features"]
+    values = {f: [q[1] for q in quotas if q[0] == f] for f in features}
+    counts = {stage: Counter() for stage in STAGES}
+    totals = Counter()
+    for birth, sex, lang, muni, pid in people:
+        for stage in ("population", "invited") if pid in invited_ids else ("population",):
+            totals[stage] += 1
+            for f in features:
+                v = value_for(f, values[f], birth_year=birth.year if birth else None, sex=sex, mother_tongue=lang,
+                              municipality=muni, education=None, extra=None, day=day)
+                counts[stage][(f, v)] += 1
+    for pid, vals in zip(snap["ids"], snap["values"]):
+        stages = ("volunteers", "panel") if pid in holding else ("volunteers",)
+        for stage in stages:
+            totals[stage] += 1
+            for f, v in zip(features, vals):
+                counts[stage][(f, v)] += 1
+    rows = [Row(f, v, (lo, hi), {stage: counts[stage][(f, v)] for stage in STAGES}) for f, v, lo, hi in quotas]
+    return Report(panel_id, rows, dict(totals), sorted(snap.get("probabilities", [])))
+
+
+def format_table(report: Report) -> str:
+    """The report as a terminal table."""
+    head = f"{'feature':<13} {'value':<14}" + "".join(f"{s:>12}" for s in STAGES) + f"{'quota':>9}  met"
+    lines = [f"Panel {report.panel_id}: shares by stage (population = the newest extract not yet purged)", head]
+    for r in report.rows:
+        cells = "".join(f"{report.share(r, s):>12.1%}" if report.share(r, s) is not None else f"{'-':>12}"
+                        for s in STAGES)
+        lines.append(f"{r.feature:<13} {r.value:<14}{cells}{r.quota[0]:>5}-{r.quota[1]:<3}  {'yes' if r.met else 'NO'}")
+    if report.probabilities:
+        p = report.probabilities
+        lines.append(f"Selection probabilities of the {len(p)} volunteers: lowest {p[0]:.4f}, median "
+                     f"{statistics.median(p):.4f}, highest {p[-1]:.4f}.")
+    lines.append("Every quota is met." if all(r.met for r in report.rows) else "Some quota is NOT met.")
+    return "\n".join(lines)
+
+
+def write_pdf(engine: Engine, report: Report, out: str | Path) -> None:
+    """The report as a PDF: a table and one bar chart per feature."""
+    from reportlab.graphics.charts.barcharts import HorizontalBarChart
+    from reportlab.graphics.charts.legends import Legend
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from letters.fonts import register
+
+    regular, bold = register()
+    styles = getSampleStyleSheet()
+    for name in ("Title", "Heading2", "BodyText"):
+        styles[name].fontName = bold if name != "BodyText" else regular
+    palette = [colors.HexColor(c) for c in ("#9aa5b1", "#5b8def", "#f0a830", "#2e7d32")]
+    story = [Paragraph(f"Paneelin {report.panel_id} edustavuus", styles["Title"])]
+    header = ["ominaisuus", "arvo", "väestö", "kutsutut", "vapaaehtoiset", "paneeli", "kiintiö", "täyttyy"]
+    data = [header]
+    for r in report.rows:
+        data.append([r.feature, r.value] + [f"{report.share(r, s):.1%}" if report.share(r, s) is not None else "-"
+                                            for s in STAGES] + [f"{r.quota[0]}-{r.quota[1]}", "kyllä" if r.met else "EI"])
+    table = Table(data, repeatRows=1)
+    table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), regular, 8), ("FONT", (0, 0), (-1, 0), bold, 8),
+                               ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
+    story += [table, Spacer(1, 10)]
+    if report.probabilities:
+        p = report.probabilities
+        story.append(Paragraph(
+            f"Valintatodennäköisyydet ({len(p)} vapaaehtoista): pienin {p[0]:.4f}, mediaani {statistics.median(p):.4f}, "
+            f"suurin {p[-1]:.4f}.", styles["BodyText"]))
+    for feature in dict.fromkeys(r.feature for r in report.rows):
+        rows = [r for r in report.rows if r.feature == feature]
+        d = Drawing(480, max(90, 40 + 34 * len(rows)))
+        chart = HorizontalBarChart()
+        chart.x, chart.y, chart.width, chart.height = 90, 20, 250, 30 * len(rows)
+        chart.data = [[100 * (report.share(r, s) or 0.0) for r in rows] for s in STAGES]
+        chart.categoryAxis.categoryNames = [r.value for r in rows]
+        chart.categoryAxis.labels.fontName = regular
+        chart.valueAxis.labels.fontName = regular
+        chart.valueAxis.valueMin = 0
+        for i, colour in enumerate(palette):
+            chart.bars[i].fillColor = colour
+        legend = Legend()
+        legend.x, legend.y, legend.fontName = 360, 20 + 30 * len(rows), regular
+        legend.columnMaximum = 4
+        legend.colorNamePairs = list(zip(palette, ["väestö", "kutsutut", "vapaaehtoiset", "paneeli"]))
+        d.add(chart)
+        d.add(legend)
+        story += [Spacer(1, 8), Paragraph(f"{feature} (%)", styles["Heading2"]), d]
+    SimpleDocTemplate(str(out), pagesize=A4).build(story)
+    with Session(engine) as s:
+        audit.record(s, "export.report", panel=report.panel_id)
+        s.commit()

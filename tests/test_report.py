@@ -1,0 +1,60 @@
+"""The representativeness report: shares by stage, quotas met, no personal data."""
+import datetime as dt
+
+import pytest
+from pypdf import PdfReader
+
+from letters.report import build_report, format_table, write_pdf
+from pool.errors import OtosError
+from pool.extract import import_extract
+from pool.members import register_by_code
+from sampling.invitations import draw_invitations
+from sampling.panels import draw_panel
+from sampling.problem import Quota
+from tests.conftest import people, write_rows
+from tui.cli import main
+
+
+@pytest.fixture
+def drawn(sqlite_engine, tmp_path):
+    rows = people(600, seed=12)
+    report = import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", rows), permit="P", purpose="x",
+                            delete_by=dt.date.today() + dt.timedelta(days=60))
+    draw = draw_invitations(sqlite_engine, report.extract_id, 200, "s", strata=("sex",), round_name="r")
+    from sqlmodel import Session, select
+
+    from pool.models import Invitation
+    with Session(sqlite_engine) as s:
+        codes = s.execute(select(Invitation.response_code).order_by(Invitation.id)).scalars().all()
+    for code in codes[:40]:
+        register_by_code(sqlite_engine, code, {"email": "x@example.org"}, consent_version="v1")
+    quotas = [Quota("sex", "mies", 3, 5), Quota("sex", "nainen", 3, 5)]
+    panel_id, _ = draw_panel(sqlite_engine, quotas, 8, "seed")
+    return sqlite_engine, panel_id, draw
+
+
+def test_shares_by_stage_and_quotas_met(drawn):
+    engine, panel_id, draw = drawn
+    report = build_report(engine, panel_id)
+    assert report.totals["invited"] == 200 and report.totals["volunteers"] == 40 and report.totals["panel"] == 8
+    assert sum(r.counts["panel"] for r in report.rows) == 8
+    assert all(r.met for r in report.rows)
+    assert sum(report.share(r, "population") for r in report.rows) == pytest.approx(1.0, abs=0.01)
+    table = format_table(report)
+    assert "Every quota is met." in table and "lowest 0.2000" in table
+
+
+def test_pdf_report_has_no_personal_data(drawn, tmp_path):
+    engine, panel_id, _ = drawn
+    out = tmp_path / "r.pdf"
+    write_pdf(engine, build_report(engine, panel_id), out)
+    text = "\n".join(p.extract_text() for p in PdfReader(str(out)).pages)
+    assert "edustavuus" in text and "nainen" in text and "@" not in text
+
+
+def test_report_cli_and_unknown_panel(drawn, capsys):
+    engine, panel_id, _ = drawn
+    assert main(["--db", str(engine.url.database), "report", "--panel", str(panel_id)]) == 0
+    assert "shares by stage" in capsys.readouterr().out
+    with pytest.raises(OtosError, match="no panel 42"):
+        build_report(engine, 42)
