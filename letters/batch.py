@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import hashlib
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -20,7 +21,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from letters.address import FIRST_LINE_FROM_TOP, LEADING, LEFT, SIZE, AddressError, address_lines
@@ -233,6 +234,43 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
     if progress:
         progress(1.0, f"{len(printable):,} letters")
     return BatchReport(out, listing, len(printable), left_out, problems)
+
+
+def preview(engine: Engine, round_name: str, settings: LetterSettings | None = None,
+            today: dt.date | None = None) -> tuple[Counter, str]:
+    """Which language versions the round's letters get (counts), and the text of the
+    first letter as it will be printed."""
+    settings = settings or LetterSettings()
+    today = today or dt.date.today()
+    with Session(engine) as s:
+        rows = s.execute(select(Invitation, Person, Extract).join(Extract, Extract.id == Invitation.extract_id)
+                         .join(Person, Person.id == Invitation.person_id)
+                         .where(Invitation.round == round_name, Person.mailable.is_(True))
+                         .order_by(Person.postal_code, Invitation.id)).all()
+    if not rows:
+        raise OtosError(f"Round {round_name!r} has no letters to print.")
+    groups = Counter("+".join(letter_languages(p.mother_tongue, p.municipality,
+                                               english_for_others=settings.english_for_others)) for _, p, _ in rows)
+    inv, person, ext = rows[0]
+    lang = letter_languages(person.mother_tongue, person.municipality)[0]
+    values = {"county": settings.county, "topic": settings.topic,
+              "reply_by": settings.reply_by or f"{(today + dt.timedelta(days=21)):%-d.%-m.%Y}",
+              "compensation": settings.compensation, "contact_phone": settings.contact_phone,
+              "register_url": settings.register_url, "first_names": person.first_names.split()[0],
+              "code": codes.display(inv.response_code), "permit": ext.permit,
+              "delete_by": f"{ext.delete_by:%-d.%-m.%Y}"}
+    template = load_template(lang, settings.templates)
+    check_values(template, values)
+    address = "\n".join(address_lines(f"{person.first_names} {person.surname}", person.street_fi, person.postal_code,
+                                      person.post_office_fi))
+    return groups, address + "\n\n" + "\n\n".join(template.fill(values))
+
+
+def rounds(engine: Engine) -> list[str]:
+    """Recruitment rounds that have invitations, newest first."""
+    with Session(engine) as s:
+        return list(s.execute(select(Invitation.round).group_by(Invitation.round)
+                              .order_by(func.max(Invitation.id).desc())).scalars())
 
 
 def _private_open(path: Path):

@@ -79,7 +79,8 @@ def build_report(engine: Engine, panel_id: int, day: dt.date | None = None) -> R
             for f, v in zip(features, vals):
                 counts[stage][(f, v)] += 1
     rows = [Row(f, v, (lo, hi), {stage: counts[stage][(f, v)] for stage in STAGES}) for f, v, lo, hi in quotas]
-    return Report(panel_id, rows, dict(totals), sorted(snap.get("probabilities", [])))
+    return Report(panel_id, rows, {stage: totals.get(stage, 0) for stage in STAGES},
+                  sorted(snap.get("probabilities", [])))
 
 
 def format_table(report: Report) -> str:

@@ -337,3 +337,56 @@ async def test_draw_screen_draws_verifies_and_replaces(sqlite_engine):
         await pilot.press("v")
         await pilot.pause()
         assert any("Verified" in n.message for n in app._notifications)
+
+
+def lettered_workspace(engine, tmp_path):
+    from sampling.invitations import draw_invitations
+
+    report = import_extract(engine, write_rows(tmp_path / "e.csv", people(200, seed=6)), permit="P", purpose="x",
+                            delete_by=dt.date.today() + dt.timedelta(days=30))
+    draw_invitations(engine, report.extract_id, 30, "s", strata=("sex",), round_name="kierros-1")
+
+
+async def test_letters_screen_previews_and_prints(sqlite_engine, tmp_path):
+    from textual.widgets import Select
+
+    lettered_workspace(sqlite_engine, tmp_path)
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f6")
+        await pilot.pause()
+        app.screen.query_one("#round", Select).value = "kierros-1"
+        app.screen.query_one("#out", Input).value = str(tmp_path / "k.pdf")
+        await pilot.click("#preview")
+        await pilot.pause()
+        assert "Kutsu asukaspaneeliin" in str(app.screen.query_one("#letter-preview", Static).render())
+        assert "Language versions: fi" in str(app.screen.query_one("#letters-status", Static).render())
+        await pilot.pause(0.3)
+        await pilot.click("#print")
+        await settle(pilot)
+        assert "letters written to" in str(app.screen.query_one("#letters-status", Static).render())
+    assert (tmp_path / "k.pdf").exists() and (tmp_path / "k.csv").exists()
+
+
+async def test_exports_screen_shows_the_report_and_writes_files(sqlite_engine, tmp_path):
+    from textual.widgets import Select
+
+    from sampling.panels import draw_panel
+    from sampling.problem import Quota
+
+    lottery_pool(sqlite_engine)
+    draw_panel(sqlite_engine, [Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)], 6, "s")
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f7")
+        await pilot.pause()
+        app.screen.query_one("#folder", Input).value = str(tmp_path)
+        app.screen.query_one("#panel", Select).value = 1
+        await pilot.pause()
+        assert "Every quota is met." in str(app.screen.query_one("#report-table", Static).render())
+        await pilot.click("#roster-xlsx")
+        await pilot.pause()
+        await pilot.pause(0.3)
+        await pilot.click("#report")
+        await pilot.pause()
+    assert (tmp_path / "paneeli-1-jasenet.xlsx").exists() and (tmp_path / "paneeli-1-edustavuus.pdf").exists()

@@ -14,6 +14,7 @@ from textual.worker import Worker, WorkerState
 
 from pool.errors import OtosError
 from tui.lottery_screens import DrawScreen, QuotasScreen
+from tui.output_screens import ExportsScreen, LettersScreen
 from tui.screens import ExtractsScreen, PoolScreen
 
 
@@ -22,13 +23,16 @@ class OtosApp(App):
 
     TITLE = "Otos"
     CSS_PATH = "otos.tcss"
-    MODES = {"extracts": ExtractsScreen, "pool": PoolScreen, "quotas": QuotasScreen, "draw": DrawScreen}
+    MODES = {"extracts": ExtractsScreen, "pool": PoolScreen, "quotas": QuotasScreen, "draw": DrawScreen,
+             "letters": LettersScreen, "exports": ExportsScreen}
     DEFAULT_MODE = "pool"
     BINDINGS = [
         Binding("f2", "switch_mode('extracts')", "Extracts", id="show-extracts"),
         Binding("f3", "switch_mode('pool')", "Pool", id="show-pool"),
         Binding("f4", "switch_mode('quotas')", "Quotas", id="show-quotas"),
         Binding("f5", "switch_mode('draw')", "Draw", id="show-draw"),
+        Binding("f6", "switch_mode('letters')", "Letters", id="show-letters"),
+        Binding("f7", "switch_mode('exports')", "Exports", id="show-exports"),
         Binding("ctrl+q", "quit", "Quit", id="quit"),
     ]
 
@@ -57,6 +61,8 @@ class OtosApp(App):
         yield SystemCommand("Pool", "Browse, add, edit and withdraw pool members", lambda: self.switch_mode("pool"))
         yield SystemCommand("Quotas", "Quotas against the pool, feasibility", lambda: self.switch_mode("quotas"))
         yield SystemCommand("Draw", "Draw a panel with the fair lottery", lambda: self.switch_mode("draw"))
+        yield SystemCommand("Letters", "Print a round's invitation letters", lambda: self.switch_mode("letters"))
+        yield SystemCommand("Exports", "Rosters, composition, call list, report", lambda: self.switch_mode("exports"))
         if isinstance(screen, QuotasScreen):
             yield SystemCommand("Quotas from extract", "Make quotas from the newest extract", screen.action_from_extract)
             yield SystemCommand("Save quotas", "Write the quotas to the file named", screen.action_save_quotas)

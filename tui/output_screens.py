@@ -1,0 +1,168 @@
+"""The Letters and Exports screens: what leaves the building."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Header, Input, ProgressBar, Select, Static
+from textual.worker import get_current_worker
+
+from pool.errors import OtosError
+from tui.dialogs import _titled
+
+
+class LettersScreen(Screen):
+    """Pick a round, see the language versions and one letter's text, print with progress."""
+
+    BINDINGS = [Binding("escape", "cancel_print", "Cancel printing", id="letters-cancel")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(classes="inputs"):
+            yield Select([], prompt="recruitment round", id="round")
+            yield _titled(Input("hyvinvointialueen palvelut", id="topic"), "Panel topic")
+            yield _titled(Input("kirjeet.pdf", id="out"), "Batch file")
+            yield Checkbox("Reminder (not answered)", id="reminder")
+        with Horizontal(classes="inputs"):
+            yield Button("Preview", id="preview")
+            yield Button("Print batch", variant="primary", id="print")
+        yield ProgressBar(total=1.0, show_eta=False, id="letters-progress")
+        yield Static("Choose a round.", id="letters-status")
+        with VerticalScroll():
+            yield Static("", id="letter-preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from letters.batch import rounds
+
+        self.title = "Otos — Letters"
+        self.query_one("#round", Select).set_options([(r, r) for r in rounds(self.app.engine)])
+
+    def _settings(self):
+        from letters.batch import LetterSettings
+
+        settings = LetterSettings()
+        settings.topic = self.query_one("#topic", Input).value
+        return settings
+
+    def _round(self) -> str:
+        value = self.query_one("#round", Select).value
+        if value is Select.NULL:
+            raise OtosError("Choose the recruitment round first.")
+        return str(value)
+
+    @on(Button.Pressed, "#preview")
+    def action_preview(self) -> None:
+        from letters.batch import preview
+
+        groups, text = preview(self.app.engine, self._round(), self._settings())
+        langs = ", ".join(f"{k}: {v}" for k, v in groups.most_common())
+        self.query_one("#letters-status", Static).update(f"Language versions: {langs}.")
+        self.query_one("#letter-preview", Static).update(text)
+
+    @on(Button.Pressed, "#print")
+    def action_print(self) -> None:
+        out = Path(self.query_one("#out", Input).value.strip()).expanduser()
+        self.run_print(self._round(), out, self._settings(), self.query_one("#reminder", Checkbox).value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="letters")
+    def run_print(self, round_name: str, out: Path, settings, reminder: bool) -> None:
+        from letters.batch import print_round
+
+        worker = get_current_worker()
+        say = lambda f, m: self.app.call_from_thread(self._progress, f, m)  # noqa: E731
+        try:
+            report = print_round(self.app.engine, round_name, out, settings, reminder=reminder, progress=say,
+                                 cancelled=lambda: worker.is_cancelled)
+        except OtosError as exc:
+            self.app.call_from_thread(self._progress, 0.0, str(exc))
+            return
+        left = "; ".join(f"{n} left out ({why})" for why, n in report.left_out.items())
+        self.app.call_from_thread(self._progress, 1.0, f"{report.letters:,} letters written to {report.pdf}, "
+                                  f"mailing list {report.mailing_list}. {left}")
+
+    def _progress(self, fraction: float, message: str) -> None:
+        self.query_one("#letters-progress", ProgressBar).update(progress=fraction)
+        self.query_one("#letters-status", Static).update(message)
+
+    def action_cancel_print(self) -> None:
+        self.workers.cancel_group(self, "letters")
+
+
+class ExportsScreen(Screen):
+    """Rosters, the composition table, the call list and the representativeness report."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(classes="inputs"):
+            yield Select([], prompt="panel", id="panel")
+            yield _titled(Input(".", id="folder"), "Folder for the files")
+        with Horizontal(classes="inputs"):
+            for fmt in ("csv", "xlsx", "pdf"):
+                yield Button(f"Roster {fmt.upper()}", id=f"roster-{fmt}")
+            yield Button("Composition", id="composition")
+            yield Button("Call list", id="calls")
+            yield Button("Report PDF", variant="primary", id="report")
+        yield Static("Choose a panel to see how representative it is.", id="exports-status")
+        with VerticalScroll():
+            yield Static("", id="report-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from sampling.panels import list_panels
+
+        self.title = "Otos — Exports"
+        self.query_one("#panel", Select).set_options([(f"panel {p['id']} ({p['created_at'][:10]}, {p['size']})", p["id"])
+                                                      for p in reversed(list_panels(self.app.engine))])
+
+    def _panel(self) -> int:
+        value = self.query_one("#panel", Select).value
+        if value is Select.NULL:
+            raise OtosError("Choose a panel first.")
+        return int(value)
+
+    def _folder(self) -> Path:
+        folder = Path(self.query_one("#folder", Input).value.strip() or ".").expanduser()
+        if not folder.is_dir():
+            raise OtosError(f"{folder} is not a folder.")
+        return folder
+
+    @on(Select.Changed, "#panel")
+    def _show_report(self) -> None:
+        from letters.report import build_report, format_table
+
+        if self.query_one("#panel", Select).value is not Select.NULL:
+            self.query_one("#report-table", Static).update(format_table(build_report(self.app.engine, self._panel())))
+
+    @on(Button.Pressed)
+    def _export(self, event: Button.Pressed) -> None:
+        from letters import exports
+        from letters.report import build_report, write_pdf
+
+        kind = event.button.id or ""
+        folder = self._folder()
+        if kind == "calls":
+            out = folder / "soitettavat.csv"
+            n = exports.export_call_list(self.app.engine, out)
+            text = f"{n} members to call written to {out} (owner-only)."
+        else:
+            panel = self._panel()
+            if kind.startswith("roster-"):
+                fmt = kind.split("-", 1)[1]
+                out = folder / f"paneeli-{panel}-jasenet.{fmt}"
+                exports.export_roster(self.app.engine, panel, out, fmt)
+            elif kind == "composition":
+                out = folder / f"paneeli-{panel}-kokoonpano.csv"
+                exports.export_composition(self.app.engine, panel, out)
+            elif kind == "report":
+                out = folder / f"paneeli-{panel}-edustavuus.pdf"
+                write_pdf(self.app.engine, build_report(self.app.engine, panel), out)
+            else:
+                return
+            text = f"Written: {out}."
+        self.query_one("#exports-status", Static).update(text)
+        self.notify(text)
