@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
-from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -114,25 +112,18 @@ def _roster_pdf(out: Path, panel_id: int, seated: list[list[str]], left: list[li
 
 
 def composition_rows(engine: Engine, panel_id: int) -> list[list[str]]:
-    """Per quota category: pool count and share, quota, panel count. No personal data."""
-    with Session(engine) as s:
-        panel = s.get(Panel, panel_id)
-        if panel is None:
-            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
-        holding = {x.snapshot_id for x in s.execute(select(PanelSeat).where(
-            PanelSeat.panel_id == panel_id, PanelSeat.role.in_(("seated", "replacement")))).scalars()}
-    snap = json.loads(panel.snapshot)
-    features = snap["features"]
-    pool, seats = Counter(), Counter()
-    for pid, values in zip(snap["ids"], snap["values"]):
-        for f, v in zip(features, values):
-            pool[(f, v)] += 1
-            if pid in holding:
-                seats[(f, v)] += 1
-    total = len(snap["ids"])
-    return [[f, v, str(pool[(f, v)]), f"{pool[(f, v)] / total:.1%}" if total else "", f"{lo}-{hi}",
-             str(seats[(f, v)]), f"{seats[(f, v)] / max(len(holding), 1):.1%}"]
-            for f, v, lo, hi in json.loads(panel.quotas)]
+    """Per quota category: population share, pool count and share, quota, panel count and
+    share. No personal data."""
+    from letters.report import build_report
+
+    report = build_report(engine, panel_id)
+
+    def pct(row, stage: str) -> str:
+        share = report.share(row, stage)
+        return f"{share:.1%}" if share is not None else ""
+
+    return [[r.feature, r.value, pct(r, "population"), str(r.counts["volunteers"]), pct(r, "volunteers"),
+             f"{r.quota[0]}-{r.quota[1]}", str(r.counts["panel"]), pct(r, "panel")] for r in report.rows]
 
 
 def export_composition(engine: Engine, panel_id: int, out: str | Path) -> int:
@@ -140,7 +131,8 @@ def export_composition(engine: Engine, panel_id: int, out: str | Path) -> int:
     out = Path(out)
     with out.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh, delimiter=";")
-        w.writerow(["ominaisuus", "arvo", "pooli", "poolin osuus", "kiintiö", "paneeli", "paneelin osuus"])
+        w.writerow(["ominaisuus", "arvo", "väestön osuus", "pooli", "poolin osuus", "kiintiö", "paneeli",
+                    "paneelin osuus"])
         w.writerows(rows)
     _audit_export(engine, "export.composition", out, panel=panel_id, rows=len(rows))
     return len(rows)

@@ -54,7 +54,8 @@ def test_composition_has_counts_and_no_personal_data(panel, tmp_path):
     text = (tmp_path / "c.csv").read_text(encoding="utf-8-sig")
     assert "Suku" not in text and "@" not in text and "040" not in text
     rows = list(csv.reader(text.splitlines(), delimiter=";"))[1:]
-    assert sum(int(r[5]) for r in rows) == 6 and sum(int(r[2]) for r in rows) == 20
+    assert sum(int(r[6]) for r in rows) == 6 and sum(int(r[3]) for r in rows) == 20
+    assert all(r[2] == "" for r in rows)  # no extract in this workspace: no population share
 
 
 def test_call_list_holds_members_without_email_oldest_first(panel, tmp_path):
