@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import multiprocessing as mp
 import os
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from PIL import Image
 from reportlab.graphics.barcode import qrencoder
@@ -34,6 +36,7 @@ from pool.errors import ImportCancelled, OtosError
 from pool.models import Extract, Invitation, Person
 
 PAGE_W, PAGE_H = A4
+PARALLEL_QR_MIN = 400  # from this many letters a second process encodes the QR codes
 TEXT_WIDTH = PAGE_W - 2 * LEFT
 
 
@@ -72,7 +75,7 @@ def _reason(p: Person | None) -> str | None:
 
 
 def _draw_letter(c: Canvas, t: Template, values: dict[str, str], lines: list[str], settings: LetterSettings,
-                 today: dt.date) -> None:
+                 today: dt.date, qr: Image.Image | None = None) -> None:
     regular, bold = register()
     top = PAGE_H
     c.setFont(regular, 9)
@@ -98,26 +101,31 @@ def _draw_letter(c: Canvas, t: Template, values: dict[str, str], lines: list[str
             y -= size * 1.35
         y -= 6
         if para.startswith(("Ilmoittaudu", "Anmäl", "Register")):
-            _draw_code(c, values, settings, y)
+            _draw_code(c, values, settings, y, qr)
             y -= 34 * mm
 
 
-def _draw_code(c: Canvas, values: dict[str, str], settings: LetterSettings, y: float) -> None:
+def _draw_code(c: Canvas, values: dict[str, str], settings: LetterSettings, y: float,
+               qr: Image.Image | None) -> None:
     regular, bold = register()
     c.setFont(regular, 10)
     c.drawString(LEFT, y - 4 * mm, "Vastauskoodisi / Din svarskod / Your response code:")
     c.setFont(bold, 24)
     c.drawString(LEFT, y - 16 * mm, values["code"])
     side = 28 * mm
-    _draw_qr(c, f"{settings.register_url}?code={values['code'].replace('-', '')}", PAGE_W - LEFT - side,
-             y - 30 * mm, side)
+    image = qr or qr_image(qr_text(settings, values["code"]))
+    c.drawInlineImage(image, PAGE_W - LEFT - side, y - 30 * mm, side, side)
 
 
-def _draw_qr(c: Canvas, text: str, x: float, y: float, side: float) -> None:
-    """A QR code as a tiny 1-bit image, one pixel per module, scaled without smoothing.
+def qr_text(settings: LetterSettings, code: str) -> str:
+    return f"{settings.register_url}?code={code.replace('-', '')}"
 
-    A fixed mask pattern (any of the eight is valid QR) instead of trying all eight, and
-    an image instead of a path of rectangles: both keep a letter cheap to render.
+
+def qr_pixels(text: str) -> tuple[int, bytes]:
+    """A QR code of ``text`` as (side, 8-bit pixels): one pixel per module, quiet zone.
+
+    A fixed mask pattern (any of the eight is valid QR) instead of trying all eight; an
+    image instead of a path of rectangles: both keep a letter cheap to render.
     """
     qr = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
     qr.addData(text)
@@ -132,8 +140,25 @@ def _draw_qr(c: Canvas, text: str, x: float, y: float, side: float) -> None:
         for col, dark in enumerate(qr.modules[row]):
             if dark:
                 pixels[base + col] = 0
-    image = Image.frombytes("L", (size, size), bytes(pixels)).convert("1")
-    c.drawInlineImage(image, x, y, side, side)
+    return size, bytes(pixels)
+
+
+def qr_image(text: str) -> Image.Image:
+    size, pixels = qr_pixels(text)
+    return Image.frombytes("L", (size, size), pixels).convert("1")
+
+
+def _qr_stream(texts: list[str]) -> Iterator[Image.Image]:
+    """QR images in order. For big batches a second process encodes them while this one
+    draws pages (encoding is most of a letter's cost)."""
+    if len(texts) < PARALLEL_QR_MIN or (os.cpu_count() or 1) < 2:
+        for text in texts:
+            yield qr_image(text)
+        return
+    ctx = mp.get_context("spawn")  # never fork a process that may run UI threads
+    with ctx.Pool(1) as pool:
+        for size, pixels in pool.imap(qr_pixels, texts, chunksize=100):
+            yield Image.frombytes("L", (size, size), pixels).convert("1")
 
 
 def print_round(engine: Engine, round_name: str, out: str | Path, settings: LetterSettings | None = None, *,
@@ -195,19 +220,21 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
     listing = out.with_suffix(".csv")
     c = Canvas(str(tmp), pagesize=A4, pageCompression=1)
     c.setTitle(f"Kutsukirjeet {round_name}")
+    qrs = _qr_stream([qr_text(settings, codes.display(r[2].response_code)) for r in printable])
     try:
-        with _private_open(listing.with_suffix(".csv.part")) as fh:
+        with _private_open(listing.with_suffix(".csv.part")) as fh, closing(qrs):
             w = csv.writer(fh, delimiter=";")
             w.writerow(["kirje", "sivu", "kielet", "nimi", "lahiosoite", "postinumero", "postitoimipaikka",
                         "vastauskoodi"])
             page = 0
             for number, (_, _, inv, person, ext, lines, langs, street, office) in enumerate(printable, start=1):
                 code = codes.display(inv.response_code)
+                qr = next(qrs)
                 first_page = page + 1
                 for i, lang in enumerate(langs):  # one page per language; the first carries the address
                     _draw_letter(c, template_for(lang), values | {
                         "first_names": person.first_names.split()[0], "code": code, "permit": ext.permit,
-                        "delete_by": f"{ext.delete_by:%-d.%-m.%Y}"}, lines if i == 0 else [], settings, today)
+                        "delete_by": f"{ext.delete_by:%-d.%-m.%Y}"}, lines if i == 0 else [], settings, today, qr)
                     c.showPage()
                     page += 1
                 w.writerow([number, first_page, "+".join(langs), f"{person.first_names} {person.surname}", street,
