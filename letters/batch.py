@@ -32,6 +32,7 @@ from letters.fonts import register
 from letters.language import letter_languages
 from letters.template import Template, check_values, load_template
 from pool import audit, codes
+from pool.private import open_private
 from pool.errors import ImportCancelled, OtosError
 from pool.models import Extract, Invitation, Person
 
@@ -161,6 +162,20 @@ def _qr_stream(texts: list[str]) -> Iterator[Image.Image]:
             yield Image.frombytes("L", (size, size), pixels).convert("1")
 
 
+def _batch_values(settings: LetterSettings, today: dt.date) -> dict[str, str]:
+    """Template values shared by every letter of a batch."""
+    return {"county": settings.county, "topic": settings.topic,
+            "reply_by": settings.reply_by or f"{(today + dt.timedelta(days=21)):%-d.%-m.%Y}",
+            "compensation": settings.compensation, "contact_phone": settings.contact_phone,
+            "register_url": settings.register_url}
+
+
+def _letter_values(inv: Invitation, person: Person, ext: Extract) -> dict[str, str]:
+    """Template values of one letter."""
+    return {"first_names": person.first_names.split()[0], "code": codes.display(inv.response_code),
+            "permit": ext.permit, "delete_by": f"{ext.delete_by:%-d.%-m.%Y}"}
+
+
 def print_round(engine: Engine, round_name: str, out: str | Path, settings: LetterSettings | None = None, *,
                 reminder: bool = False, progress: Callable[[float, str], None] | None = None,
                 cancelled: Callable[[], bool] | None = None, today: dt.date | None = None) -> BatchReport:
@@ -175,10 +190,7 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
             check_values(templates[lang], values)
         return templates[lang]
 
-    values = {"county": settings.county, "topic": settings.topic,
-              "reply_by": settings.reply_by or f"{(today + dt.timedelta(days=21)):%-d.%-m.%Y}",
-              "compensation": settings.compensation, "contact_phone": settings.contact_phone,
-              "register_url": settings.register_url}
+    values = _batch_values(settings, today)
     template_for("fi")
     out = Path(out)
     if out.suffix.lower() != ".pdf":
@@ -222,7 +234,7 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
     c.setTitle(f"Kutsukirjeet {round_name}")
     qrs = _qr_stream([qr_text(settings, codes.display(r[2].response_code)) for r in printable])
     try:
-        with _private_open(listing.with_suffix(".csv.part")) as fh, closing(qrs):
+        with open_private(listing.with_suffix(".csv.part"), encoding="utf-8", newline="") as fh, closing(qrs):
             w = csv.writer(fh, delimiter=";")
             w.writerow(["kirje", "sivu", "kielet", "nimi", "lahiosoite", "postinumero", "postitoimipaikka",
                         "vastauskoodi"])
@@ -232,9 +244,8 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
                 qr = next(qrs)
                 first_page = page + 1
                 for i, lang in enumerate(langs):  # one page per language; the first carries the address
-                    _draw_letter(c, template_for(lang), values | {
-                        "first_names": person.first_names.split()[0], "code": code, "permit": ext.permit,
-                        "delete_by": f"{ext.delete_by:%-d.%-m.%Y}"}, lines if i == 0 else [], settings, today, qr)
+                    _draw_letter(c, template_for(lang), values | _letter_values(inv, person, ext),
+                                 lines if i == 0 else [], settings, today, qr)
                     c.showPage()
                     page += 1
                 w.writerow([number, first_page, "+".join(langs), f"{person.first_names} {person.surname}", street,
@@ -279,12 +290,7 @@ def preview(engine: Engine, round_name: str, settings: LetterSettings | None = N
                                                english_for_others=settings.english_for_others)) for _, p, _ in rows)
     inv, person, ext = rows[0]
     lang = letter_languages(person.mother_tongue, person.municipality)[0]
-    values = {"county": settings.county, "topic": settings.topic,
-              "reply_by": settings.reply_by or f"{(today + dt.timedelta(days=21)):%-d.%-m.%Y}",
-              "compensation": settings.compensation, "contact_phone": settings.contact_phone,
-              "register_url": settings.register_url, "first_names": person.first_names.split()[0],
-              "code": codes.display(inv.response_code), "permit": ext.permit,
-              "delete_by": f"{ext.delete_by:%-d.%-m.%Y}"}
+    values = _batch_values(settings, today) | _letter_values(inv, person, ext)
     template = load_template(lang, settings.templates)
     check_values(template, values)
     address = "\n".join(address_lines(f"{person.first_names} {person.surname}", person.street_fi, person.postal_code,
@@ -297,8 +303,3 @@ def rounds(engine: Engine) -> list[str]:
     with Session(engine) as s:
         return list(s.execute(select(Invitation.round).group_by(Invitation.round)
                               .order_by(func.max(Invitation.id).desc())).scalars())
-
-
-def _private_open(path: Path):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return os.fdopen(fd, "w", encoding="utf-8", newline="")

@@ -13,18 +13,13 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from pool import audit
+from pool.private import open_private
 from pool.errors import NotFound, OtosError
 from pool.models import Panel, PanelSeat, PoolMember
 from pool.reference import municipalities
 
 ROSTER_COLUMNS = ["jäsen", "rooli", "nimi", "sähköposti", "puhelin", "lähiosoite", "postinumero", "postitoimipaikka",
                   "kieli", "kunta", "tarpeet"]
-
-
-def _private_file(path: Path, mode: str = "w", **kw):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.chmod(path, 0o600)
-    return os.fdopen(fd, mode, **kw)
 
 
 def roster_rows(engine: Engine, panel_id: int) -> tuple[list[list[str]], list[list[str]]]:
@@ -54,7 +49,7 @@ def export_roster(engine: Engine, panel_id: int, out: str | Path, fmt: str) -> i
         raise OtosError(f"Unknown roster format {fmt!r}.", hint="Use csv, xlsx or pdf.")
     seated, left = roster_rows(engine, panel_id)
     if fmt == "csv":
-        with _private_file(out, encoding="utf-8-sig", newline="") as fh:
+        with open_private(out, encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh, delimiter=";")
             w.writerow(ROSTER_COLUMNS)
             w.writerows(seated)
@@ -76,7 +71,7 @@ def export_roster(engine: Engine, panel_id: int, out: str | Path, fmt: str) -> i
             gone.append(ROSTER_COLUMNS)
             for row in left:
                 gone.append(row)
-        with _private_file(out, "wb") as fh:
+        with open_private(out, "wb") as fh:
             wb.save(fh)
     else:
         _roster_pdf(out, panel_id, seated, left)
@@ -146,7 +141,7 @@ def export_call_list(engine: Engine, out: str | Path) -> int:
                                                      PoolMember.phone.is_not(None))
                             .order_by(PoolMember.birth_year, PoolMember.id)).scalars().all()
     munis = municipalities()
-    with _private_file(out, encoding="utf-8-sig", newline="") as fh:
+    with open_private(out, encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh, delimiter=";")
         w.writerow(["jäsen", "nimi", "puhelin", "syntymävuosi", "kunta", "kieli"])
         for m in members:

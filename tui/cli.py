@@ -275,11 +275,6 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _private(path: str) -> None:
-    """Files about people are readable by their owner only."""
-    os.chmod(path, 0o600)
-
-
 def _ints(text: str, option: str) -> tuple[int, ...]:
     from pool.errors import OtosError
 
@@ -406,9 +401,11 @@ def _panel(engine, args: argparse.Namespace) -> int:
         from sampling.interop import read_features, write_people
 
         quotas = read_features(args.quotas)
+        from pool.private import open_private
+
         problem = panels.pool_problem(engine, quotas, 1, recruitment_round=args.round)
+        open_private(args.out).close()  # created owner-only before the members are written
         write_people(args.out, problem)
-        _private(args.out)
         print(f"Wrote {len(problem.ids)} pool members (ids and quota categories only) to {args.out}.")
         return 0
     if args.action == "verify":
