@@ -1,11 +1,21 @@
-"""Leximin-fair selection probabilities by column generation (HiGHS for LPs and IPs).
+"""Leximin-fair selection probabilities over quota-feasible panels (HiGHS for LPs and IPs).
 
 Among all probability distributions over quota-feasible panels, find the one whose
 selection probabilities are leximin-optimal: the smallest as large as possible, then
-the next smallest, and so on (Flanigan et al., Nature 2021). Written from the paper's
-description over *types* of interchangeable people:
+the next smallest, and so on (Flanigan et al., Nature 2021). Everything works over
+*types* of interchangeable people; a panel is a vector ``c`` of seats per type.
 
-- a panel is a vector ``c`` of how many people of each type it seats;
+The fast path (``leximin``):
+
+1. ``_relaxed_leximin``: the leximin point of the LP relaxation of the quota polytope,
+   one LP per level. No lottery over real panels can beat it in the leximin order.
+2. ``_as_lottery``: write that point as a lottery over integer panels. ``_peel`` does the
+   bulk (Carathéodory: take an integer panel on the point's face, step away from it);
+   where peeling reaches a face without integer panels, ``_decompose`` redoes the last
+   stretch exactly by column generation inside that face. Success proves optimality.
+
+The exact fallback (``_leximin_exact``), when the relaxed point is not a lottery:
+
 - the master LP over the panels found so far maximises the smallest probability ``z``
   of the types not yet fixed, keeping fixed types at their fixed level;
 - its duals price a new panel: the integer program "maximise sum of dual / type size
