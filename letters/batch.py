@@ -10,25 +10,29 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import multiprocessing as mp
+import itertools
 import os
+import shutil
+import zlib
+import string
+import tempfile
 from collections import Counter
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
 from PIL import Image
-from reportlab.graphics.barcode import qrencoder
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFStream
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from letters.address import FIRST_LINE_FROM_TOP, LEADING, LEFT, SIZE, AddressError, address_lines
 from letters.fonts import register
+from letters import pdfjoin, qr
 from letters.language import letter_languages
 from letters.template import Template, check_values, load_template
 from pool import audit, codes
@@ -37,8 +41,9 @@ from pool.errors import ImportCancelled, OtosError
 from pool.models import Extract, Invitation, Person
 
 PAGE_W, PAGE_H = A4
-PARALLEL_QR_MIN = 400  # from this many letters a second process encodes the QR codes
 TEXT_WIDTH = PAGE_W - 2 * LEFT
+CHUNK = 500  # letters read, QR-encoded and drawn together
+PART_LETTERS = 1000  # letters per part document (see print_round)
 
 
 @dataclass
@@ -63,103 +68,159 @@ class BatchReport:
     problems: list[str] = field(default_factory=list)
 
 
-def _reason(p: Person | None) -> str | None:
-    if p is None:
+def _reason(registered: bool, protected: bool, deceased: bool, mailable: bool) -> str | None:
+    """Why a letter cannot be printed for this person, or None."""
+    if not registered:
         return "register data already purged"
-    if p.turvakielto:
+    if protected:
         return "turvakielto (no contact address)"
-    if p.deceased:
+    if deceased:
         return "deceased"
-    if not p.mailable:
+    if not mailable:
         return "no domestic address"
     return None
 
 
-def _draw_letter(c: Canvas, t: Template, values: dict[str, str], lines: list[str], settings: LetterSettings,
-                 today: dt.date, qr: Image.Image | None = None) -> None:
-    regular, bold = register()
-    top = PAGE_H
-    c.setFont(regular, 9)
-    for i, line in enumerate(settings.sender):  # return address above the window
-        c.drawString(LEFT, top - 15 * mm - i * 11, line)
-    c.drawRightString(PAGE_W - LEFT, top - 15 * mm, f"{today.day}.{today.month}.{today.year}")
-    c.setFont(regular, SIZE)
-    for i, line in enumerate(lines):
-        c.drawString(LEFT, top - FIRST_LINE_FROM_TOP - i * LEADING, line)
-    paragraphs = t.fill(values)
-    y = top - 100 * mm
-    c.setFont(bold, 14)
-    for line in simpleSplit(paragraphs[0], bold, 14, TEXT_WIDTH):
-        c.drawString(LEFT, y, line)
-        y -= 18
-    y -= 6
-    for para in paragraphs[1:]:
-        small = para.startswith(("Tietosuoja", "Dataskydd", "Privacy"))
-        size = 8 if small else 10.5
-        c.setFont(regular, size)
-        for line in simpleSplit(para, regular, size, TEXT_WIDTH):
-            c.drawString(LEFT, y, line)
-            y -= size * 1.35
-        y -= 6
-        if para.startswith(("Ilmoittaudu", "Anmäl", "Register")):
-            _draw_code(c, values, settings, y, qr)
-            y -= 34 * mm
+class _CompactCanvas(Canvas):
+    """A canvas that compresses each finished page's content at once. reportlab keeps
+    every page's drawing operators as text until ``save``; compressed, a letter page
+    holds about a kilobyte instead of several. The stream is marked FlateDecode, so
+    reportlab writes it as it is (it only applies filters to unmarked streams)."""
+
+    def showPage(self) -> None:
+        super().showPage()
+        page = self._doc.Pages.pages[-1]
+        if getattr(page, "stream", None) and not page.Contents:
+            page.Contents = PDFStream(PDFDictionary({"Filter": PDFArray([PDFName("FlateDecode")])}),
+                                      zlib.compress(page.stream.encode("utf-8")))
+            page.stream = None
 
 
-def _draw_code(c: Canvas, values: dict[str, str], settings: LetterSettings, y: float,
-               qr: Image.Image | None) -> None:
+class _Renderer:
+    """Draws letters onto one canvas. Everything that is the same on many letters (the
+    sender block, every paragraph without a per-letter placeholder, the code label) is
+    laid out once as a PDF form and placed by reference; only the address, the
+    greeting, the code and its QR code are drawn per letter. That keeps a letter cheap
+    to render and the PDF small, however big the batch."""
+
+    def __init__(self, c: Canvas, settings: LetterSettings, today: dt.date) -> None:
+        self.c, self.settings, self.today = c, settings, today
+        self.regular, self.bold = register()
+        self.forms: dict[tuple, tuple[str, float]] = {}
+
+    def _form(self, key: tuple, draw: Callable[[], float]) -> float:
+        """Place the form ``key`` with its top at the current origin; ``draw`` lays it out
+        the first time (drawing downwards from y = 0) and returns its height."""
+        if key not in self.forms:
+            name = f"otos{len(self.forms)}"
+            self.c.beginForm(name, lowerx=0, lowery=-PAGE_H, upperx=PAGE_W, uppery=PAGE_H)
+            height = draw()
+            self.c.endForm()
+            self.forms[key] = (name, height)
+        name, height = self.forms[key]
+        self.c.doForm(name)
+        return height
+
+    def _lines(self, text: str, font: str, size: float, leading: float, y: float = 0.0) -> float:
+        """Draw ``text`` wrapped to the text width from ``y`` down; returns the height used."""
+        self.c.setFont(font, size)
+        start = y
+        for line in simpleSplit(text, font, size, TEXT_WIDTH):
+            self.c.drawString(LEFT, y, line)
+            y -= leading
+        return start - y
+
+    def _at(self, y: float, key: tuple, draw: Callable[[], float]) -> float:
+        self.c.saveState()
+        self.c.translate(0, y)
+        height = self._form(key, draw)
+        self.c.restoreState()
+        return height
+
+    def letter(self, t: Template, values: dict[str, str], lines: list[str], qr_img: Image.Image) -> None:
+        c, top = self.c, PAGE_H
+        self._at(top, ("head",), self._head)
+        c.setFont(self.regular, SIZE)
+        for i, line in enumerate(lines):
+            c.drawString(LEFT, top - FIRST_LINE_FROM_TOP - i * LEADING, line)
+        y = top - 100 * mm
+        code_after = _code_paragraph(t)
+        for i, source in enumerate(t.paragraphs):
+            text = source.format_map(values)
+            font, size, leading = _style(t, i)
+            uses = _fields(source)
+            if uses & PERSONAL:
+                y -= self._lines(text, font, size, leading, y)
+            else:
+                key = (t.language, t.source, i, values.get("permit"), values.get("delete_by"))
+                y -= self._at(y, key, lambda: self._lines(text, font, size, leading))
+            y -= 6
+            if i == code_after:
+                self._at(y, ("code label",), self._code_label)
+                c.setFont(self.bold, 24)
+                c.drawString(LEFT, y - 16 * mm, values["code"])
+                side = 28 * mm
+                c.drawInlineImage(qr_img, PAGE_W - LEFT - side, y - 30 * mm, side, side)
+                y -= 34 * mm
+
+    def _head(self) -> float:
+        c = self.c
+        c.setFont(self.regular, 9)
+        for i, line in enumerate(self.settings.sender):  # return address above the window
+            c.drawString(LEFT, -15 * mm - i * 11, line)
+        c.drawRightString(PAGE_W - LEFT, -15 * mm, f"{self.today.day}.{self.today.month}.{self.today.year}")
+        return 0.0
+
+    def _code_label(self) -> float:
+        self.c.setFont(self.regular, 10)
+        self.c.drawString(LEFT, -4 * mm, "Vastauskoodisi / Din svarskod / Your response code:")
+        return 0.0
+
+
+PERSONAL = {"first_names", "code"}  # placeholders that differ from letter to letter
+
+
+def _fields(paragraph: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(paragraph) if f}
+
+
+def _style(t: Template, i: int) -> tuple[str, float, float]:
+    """(font, size, leading) of paragraph ``i``: the heading bold, the privacy notice
+    (the paragraph naming the permit or the deletion date) small."""
     regular, bold = register()
-    c.setFont(regular, 10)
-    c.drawString(LEFT, y - 4 * mm, "Vastauskoodisi / Din svarskod / Your response code:")
-    c.setFont(bold, 24)
-    c.drawString(LEFT, y - 16 * mm, values["code"])
-    side = 28 * mm
-    image = qr or qr_image(qr_text(settings, values["code"]))
-    c.drawInlineImage(image, PAGE_W - LEFT - side, y - 30 * mm, side, side)
+    if i == 0:
+        return bold, 14, 18
+    if _fields(t.paragraphs[i]) & {"permit", "delete_by"}:
+        return regular, 8, 8 * 1.35
+    return regular, 10.5, 10.5 * 1.35
+
+
+def _code_paragraph(t: Template) -> int:
+    """The paragraph after which the response code and QR code go: the first one that
+    gives the registration address, else the last one before the privacy notice."""
+    for i, p in enumerate(t.paragraphs[1:], start=1):
+        if "register_url" in _fields(p):
+            return i
+    body = [i for i in range(1, len(t.paragraphs)) if not _fields(t.paragraphs[i]) & {"permit", "delete_by"}]
+    return body[-1] if body else 0
 
 
 def qr_text(settings: LetterSettings, code: str) -> str:
     return f"{settings.register_url}?code={code.replace('-', '')}"
 
 
-def qr_pixels(text: str) -> tuple[int, bytes]:
-    """A QR code of ``text`` as (side, 8-bit pixels): one pixel per module, quiet zone.
-
-    A fixed mask pattern (any of the eight is valid QR) instead of trying all eight; an
-    image instead of a path of rectangles: both keep a letter cheap to render.
-    """
-    qr = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
-    qr.addData(text)
-    qr.version = qr.calculate_version()
-    qr.makeImpl(False, 0)
-    n = qr.getModuleCount()
-    quiet = 4
-    size = n + 2 * quiet
-    pixels = bytearray(b"\xff" * (size * size))
-    for row in range(n):
-        base = (row + quiet) * size + quiet
-        for col, dark in enumerate(qr.modules[row]):
-            if dark:
-                pixels[base + col] = 0
-    return size, bytes(pixels)
-
-
 def qr_image(text: str) -> Image.Image:
-    size, pixels = qr_pixels(text)
-    return Image.frombytes("L", (size, size), pixels).convert("1")
+    """A QR code of ``text`` as a 1-bit image, one pixel per module, with the quiet zone."""
+    return _qr_images([text])[0]
 
 
-def _qr_stream(texts: list[str]) -> Iterator[Image.Image]:
-    """QR images in order. For big batches a second process encodes them while this one
-    draws pages (encoding is most of a letter's cost)."""
-    if len(texts) < PARALLEL_QR_MIN or (os.cpu_count() or 1) < 2:
-        for text in texts:
-            yield qr_image(text)
-        return
-    ctx = mp.get_context("spawn")  # never fork a process that may run UI threads
-    with ctx.Pool(1) as pool:
-        for size, pixels in pool.imap(qr_pixels, texts, chunksize=100):
-            yield Image.frombytes("L", (size, size), pixels).convert("1")
+def _qr_images(texts: list[str]) -> list[Image.Image]:
+    """QR images of ``texts``, encoded together (see letters.qr)."""
+    images = []
+    for modules in qr.encode(texts):
+        side, rows = qr.one_bit_rows(modules)
+        images.append(Image.frombytes("1", (side, side), rows))
+    return images
 
 
 def _batch_values(settings: LetterSettings, today: dt.date) -> dict[str, str]:
@@ -170,10 +231,44 @@ def _batch_values(settings: LetterSettings, today: dt.date) -> dict[str, str]:
             "register_url": settings.register_url}
 
 
-def _letter_values(inv: Invitation, person: Person, ext: Extract) -> dict[str, str]:
+def _letter_values(first_names: str, code: str, ext: Extract) -> dict[str, str]:
     """Template values of one letter."""
-    return {"first_names": person.first_names.split()[0], "code": codes.display(inv.response_code),
+    return {"first_names": first_names.split()[0], "code": code,
             "permit": ext.permit, "delete_by": f"{ext.delete_by:%-d.%-m.%Y}"}
+
+
+def _letters(engine: Engine, where: list, settings: LetterSettings, left_out: dict[str, int],
+             problems: list[str]) -> Iterator[tuple]:
+    """(invitation id, code, extract, first names, name, street, postal code, office,
+    window lines, languages) of each letter to print, in print order. Columns, not ORM
+    objects, streamed: memory stays flat however big the round. Counts the invitations
+    left out by reason in ``left_out``."""
+    P, I = Person, Invitation
+    q = (select(I.id, I.response_code, I.extract_id, P.id, P.first_names, P.surname, P.street_fi, P.street_sv,
+                P.postal_code, P.post_office_fi, P.post_office_sv, P.municipality, P.mother_tongue,
+                P.turvakielto, P.deceased, P.mailable)
+         .outerjoin(P, P.id == I.person_id).where(*where).order_by(P.postal_code, I.id)
+         .execution_options(yield_per=CHUNK))
+    with Session(engine) as s:
+        extracts = {e.id: e for e in s.execute(select(Extract)).scalars()}
+        for (inv_id, code, ext_id, person_id, first, surname, street_fi, street_sv, postal, office_fi,
+             office_sv, municipality, tongue, protected, deceased, mailable) in s.execute(q):
+            reason = _reason(person_id is not None, protected, deceased, mailable)
+            if reason is None:
+                langs = letter_languages(tongue, municipality, english_for_others=settings.english_for_others)
+                swedish = langs[0] == "sv"  # Swedish letters use the Swedish street and post office names
+                street = street_sv if swedish and street_sv else street_fi
+                office = office_sv if swedish and office_sv else office_fi
+                name = f"{first} {surname}"
+                try:
+                    lines = address_lines(name, street, postal, office)
+                except AddressError as exc:
+                    reason = "address does not fit the window"
+                    problems.append(f"invitation {inv_id}: {exc}")
+            if reason:
+                left_out[reason] = left_out.get(reason, 0) + 1
+                continue
+            yield inv_id, codes.display(code), extracts[ext_id], first, name, street, postal, office, lines, langs
 
 
 def print_round(engine: Engine, round_name: str, out: str | Path, settings: LetterSettings | None = None, *,
@@ -195,82 +290,81 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
     out = Path(out)
     if out.suffix.lower() != ".pdf":
         raise OtosError(f"{out}: the batch file must end in .pdf.")
+    I = Invitation
+    where = [I.round == round_name] + ([I.answered_at.is_(None)] if reminder else [])
     with Session(engine) as s:
-        q = select(Invitation, Person, Extract).join(Extract, Extract.id == Invitation.extract_id) \
-            .outerjoin(Person, Person.id == Invitation.person_id).where(Invitation.round == round_name)
-        if reminder:
-            q = q.where(Invitation.answered_at.is_(None))
-        rows = s.execute(q).all()
-    if not rows:
+        total = s.execute(select(func.count()).select_from(I).where(*where)).scalar_one()
+    if not total:
         raise OtosError(f"Round {round_name!r} has no invitations{' left unanswered' if reminder else ''}.",
                         hint="Draw invitations first (otos invite draw), or check the round's name.")
     left_out: dict[str, int] = {}
-    printable = []
-    problems = []
-    for inv, person, ext in rows:
-        reason = _reason(person)
-        if reason is None:
-            langs = letter_languages(person.mother_tongue, person.municipality,
-                                     english_for_others=settings.english_for_others)
-            swedish = langs[0] == "sv"  # Swedish letters use the Swedish street and post office names
-            street = (person.street_sv if swedish and person.street_sv else person.street_fi)
-            office = (person.post_office_sv if swedish and person.post_office_sv else person.post_office_fi)
-            try:
-                lines = address_lines(f"{person.first_names} {person.surname}", street, person.postal_code, office)
-            except AddressError as exc:
-                reason = "address does not fit the window"
-                problems.append(f"invitation {inv.id}: {exc}")
-        if reason:
-            left_out[reason] = left_out.get(reason, 0) + 1
-            continue
-        printable.append((person.postal_code, inv.id, inv, person, ext, lines, langs, street, office))
-    if not printable:
-        raise OtosError(f"None of the {len(rows)} invitations of round {round_name!r} can be mailed.",
-                        hint="See the reasons: " + ", ".join(f"{k}: {v}" for k, v in left_out.items()) + ".")
-    printable.sort(key=lambda r: (r[0], r[1]))
+    problems: list[str] = []
+
+    def chunks() -> Iterator[list[tuple]]:
+        """Letters a chunk at a time, each with its QR image (encoded a chunk at once)."""
+        it = _letters(engine, where, settings, left_out, problems)
+        while chunk := list(itertools.islice(it, CHUNK)):
+            images = _qr_images([qr_text(settings, row[1]) for row in chunk])
+            yield [(*row, img) for row, img in zip(chunk, images)]
+
     tmp = out.with_suffix(".pdf.part")
     listing = out.with_suffix(".csv")
-    c = Canvas(str(tmp), pagesize=A4, pageCompression=1)
-    c.setTitle(f"Kutsukirjeet {round_name}")
-    qrs = _qr_stream([qr_text(settings, codes.display(r[2].response_code)) for r in printable])
+    # The batch is drawn as parts of PART_LETTERS letters (reportlab holds a document's
+    # pages until it saves) in a folder only the owner can open, then joined into one PDF.
+    workdir = Path(tempfile.mkdtemp(prefix=".otos-letters-", dir=out.parent))
+    parts: list[Path] = []
+    c: _CompactCanvas | None = None
+    number = 0
     try:
-        with open_private(listing.with_suffix(".csv.part"), encoding="utf-8", newline="") as fh, closing(qrs):
+        with open_private(listing.with_suffix(".csv.part"), encoding="utf-8", newline="") as fh:
             w = csv.writer(fh, delimiter=";")
             w.writerow(["kirje", "sivu", "kielet", "nimi", "lahiosoite", "postinumero", "postitoimipaikka",
                         "vastauskoodi"])
             page = 0
-            for number, (_, _, inv, person, ext, lines, langs, street, office) in enumerate(printable, start=1):
-                code = codes.display(inv.response_code)
-                qr = next(qrs)
-                first_page = page + 1
-                for i, lang in enumerate(langs):  # one page per language; the first carries the address
-                    _draw_letter(c, template_for(lang), values | _letter_values(inv, person, ext),
-                                 lines if i == 0 else [], settings, today, qr)
-                    c.showPage()
-                    page += 1
-                w.writerow([number, first_page, "+".join(langs), f"{person.first_names} {person.surname}", street,
-                            person.postal_code, office.upper(), code])
-                if number % 200 == 0:
-                    if cancelled and cancelled():
-                        raise ImportCancelled("Printing was cancelled; no batch was written.")
-                    if progress:
-                        progress(number / len(printable), f"{number:,} letters")
-        c.save()
-        os.chmod(tmp, 0o600)
+            for chunk in chunks():
+                if c is None or number - first_in_part >= PART_LETTERS:
+                    if c is not None:
+                        c.save()
+                    parts.append(workdir / f"{len(parts):05d}.pdf")
+                    c = _CompactCanvas(str(parts[-1]), pagesize=A4, pageCompression=1)
+                    renderer = _Renderer(c, settings, today)
+                    first_in_part = number
+                for inv_id, code, ext, first, name, street, postal, office, lines, langs, qr_img in chunk:
+                    number += 1
+                    first_page = page + 1
+                    letter_values = values | _letter_values(first, code, ext)
+                    for i, lang in enumerate(langs):  # one page per language; the first carries the address
+                        renderer.letter(template_for(lang), letter_values, lines if i == 0 else [], qr_img)
+                        c.showPage()
+                        page += 1
+                    w.writerow([number, first_page, "+".join(langs), name, street, postal, office.upper(), code])
+                if cancelled and cancelled():
+                    raise ImportCancelled("Printing was cancelled; no batch was written.")
+                if progress:
+                    progress(number / total, f"{number:,} letters")
+            if c is None:
+                raise OtosError(f"None of the {total} invitations of round {round_name!r} can be mailed.",
+                                hint="See the reasons: " + ", ".join(f"{k}: {v}" for k, v in left_out.items()) + ".")
+            c.save()
+        with open_private(tmp, "wb") as pdf:
+            pdfjoin.join(parts, pdf, title=f"Kutsukirjeet {round_name}")
         os.replace(tmp, out)
         os.replace(listing.with_suffix(".csv.part"), listing)
     except BaseException:
         for part in (tmp, listing.with_suffix(".csv.part")):
             part.unlink(missing_ok=True)
         raise
-    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    with open(out, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
     with Session(engine) as s:
-        audit.record(s, "letters.print", round=round_name, letters=len(printable), reminder=reminder,
+        audit.record(s, "letters.print", round=round_name, letters=number, reminder=reminder,
                      left_out=left_out, pdf_sha256=digest)
         s.commit()
     if progress:
-        progress(1.0, f"{len(printable):,} letters")
-    return BatchReport(out, listing, len(printable), left_out, problems)
+        progress(1.0, f"{number:,} letters")
+    return BatchReport(out, listing, number, left_out, problems)
 
 
 def preview(engine: Engine, round_name: str, settings: LetterSettings | None = None,
@@ -279,23 +373,18 @@ def preview(engine: Engine, round_name: str, settings: LetterSettings | None = N
     first letter as it will be printed."""
     settings = settings or LetterSettings()
     today = today or dt.date.today()
-    with Session(engine) as s:
-        rows = s.execute(select(Invitation, Person, Extract).join(Extract, Extract.id == Invitation.extract_id)
-                         .join(Person, Person.id == Invitation.person_id)
-                         .where(Invitation.round == round_name, Person.mailable.is_(True))
-                         .order_by(Person.postal_code, Invitation.id)).all()
-    if not rows:
+    groups: Counter = Counter()
+    first = None
+    for row in _letters(engine, [Invitation.round == round_name], settings, {}, []):
+        groups["+".join(row[-1])] += 1
+        first = first or row
+    if first is None:
         raise OtosError(f"Round {round_name!r} has no letters to print.")
-    groups = Counter("+".join(letter_languages(p.mother_tongue, p.municipality,
-                                               english_for_others=settings.english_for_others)) for _, p, _ in rows)
-    inv, person, ext = rows[0]
-    lang = letter_languages(person.mother_tongue, person.municipality)[0]
-    values = _batch_values(settings, today) | _letter_values(inv, person, ext)
-    template = load_template(lang, settings.templates)
+    _, code, ext, first_names, _, _, _, _, lines, langs = first
+    values = _batch_values(settings, today) | _letter_values(first_names, code, ext)
+    template = load_template(langs[0], settings.templates)
     check_values(template, values)
-    address = "\n".join(address_lines(f"{person.first_names} {person.surname}", person.street_fi, person.postal_code,
-                                      person.post_office_fi))
-    return groups, address + "\n\n" + "\n\n".join(template.fill(values))
+    return groups, "\n".join(lines) + "\n\n" + "\n\n".join(template.fill(values))
 
 
 def rounds(engine: Engine) -> list[str]:

@@ -22,41 +22,56 @@ ROSTER_COLUMNS = ["jäsen", "rooli", "nimi", "sähköposti", "puhelin", "lähios
                   "kieli", "kunta", "tarpeet"]
 
 
-def roster_rows(engine: Engine, panel_id: int) -> tuple[list[list[str]], list[list[str]]]:
-    """(seated members, members who left the panel): contact details for facilitators."""
+def _member_row(m: PoolMember, role: str, munis: dict) -> list[str]:
+    return [str(m.id), role, f"{m.first_names} {m.surname}", m.email or "", m.phone or "", m.street or "",
+            m.postal_code or "", (m.post_office or "").upper(), m.preferred_language,
+            munis[m.municipality].name_fi if m.municipality in munis else (m.municipality or ""), m.needs or ""]
+
+
+def roster_rows(engine: Engine, panel_id: int) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+    """(seated members, members who left the panel, like-for-like reserves): contact
+    details for facilitators. See sampling.panels.reserves for who is a reserve."""
+    from sampling.panels import reserves
+
     with Session(engine) as s:
         if s.get(Panel, panel_id) is None:
             raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
         seats = s.execute(select(PanelSeat, PoolMember).outerjoin(PoolMember, PoolMember.id == PanelSeat.member_id)
                           .where(PanelSeat.panel_id == panel_id).order_by(PanelSeat.id)).all()
-    seated, left = [], []
-    munis = municipalities()
-    for seat, m in seats:
-        if m is None:
-            row = [seat.snapshot_id, seat.role, "(withdrawn from the pool)"] + [""] * 8
-        else:
-            row = [str(m.id), seat.role, f"{m.first_names} {m.surname}", m.email or "", m.phone or "", m.street or "",
-                   m.postal_code or "", (m.post_office or "").upper(), m.preferred_language,
-                   munis[m.municipality].name_fi if m.municipality in munis else (m.municipality or ""), m.needs or ""]
-        (left if seat.role == "dropped" else seated).append(row)
-    return seated, left
+        seated, left = [], []
+        munis = municipalities()
+        for seat, m in seats:
+            if m is None:
+                row = [seat.snapshot_id, seat.role, "(withdrawn from the pool)"] + [""] * 8
+            else:
+                row = _member_row(m, seat.role, munis)
+            (left if seat.role == "dropped" else seated).append(row)
+        spare = [_member_row(s.get(PoolMember, int(reserve)), f"varalla: {holder}", munis)
+                 for holder, reserve in reserves(engine, panel_id)]
+    return seated, left, spare
+
+
+def _sections(seated, left, spare):
+    """(title, rows) of the roster's parts after the seated members, non-empty only."""
+    return [(t, rows) for t, rows in (("Paneelista poistuneet", left), ("Varalla", spare)) if rows]
 
 
 def export_roster(engine: Engine, panel_id: int, out: str | Path, fmt: str) -> int:
-    """Write the roster (csv, xlsx or pdf); returns the number of seats listed."""
+    """Write the roster (csv, xlsx or pdf): seated members, then those who left and the
+    reserves, each listed apart. Returns the number of seats listed."""
     out = Path(out)
     if fmt not in ("csv", "xlsx", "pdf"):
         raise OtosError(f"Unknown roster format {fmt!r}.", hint="Use csv, xlsx or pdf.")
-    seated, left = roster_rows(engine, panel_id)
+    seated, left, spare = roster_rows(engine, panel_id)
     if fmt == "csv":
         with open_private(out, encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh, delimiter=";")
             w.writerow(ROSTER_COLUMNS)
             w.writerows(seated)
-            if left:
+            for title, rows in _sections(seated, left, spare):
                 w.writerow([])
-                w.writerow(["Paneelista poistuneet"])
-                w.writerows(left)
+                w.writerow([title])
+                w.writerows(rows)
     elif fmt == "xlsx":
         from openpyxl import Workbook
 
@@ -66,20 +81,21 @@ def export_roster(engine: Engine, panel_id: int, out: str | Path, fmt: str) -> i
         ws.append(ROSTER_COLUMNS)
         for row in seated:
             ws.append(row)
-        if left:
-            gone = wb.create_sheet("Poistuneet")
-            gone.append(ROSTER_COLUMNS)
-            for row in left:
-                gone.append(row)
+        for title, rows in _sections(seated, left, spare):
+            sheet = wb.create_sheet("Poistuneet" if title.startswith("Paneelista") else title)
+            sheet.append(ROSTER_COLUMNS)
+            for row in rows:
+                sheet.append(row)
         with open_private(out, "wb") as fh:
             wb.save(fh)
     else:
-        _roster_pdf(out, panel_id, seated, left)
-    _audit_export(engine, "export.roster", out, panel=panel_id, format=fmt, rows=len(seated) + len(left))
+        _roster_pdf(out, panel_id, seated, _sections(seated, left, spare))
+    _audit_export(engine, "export.roster", out, panel=panel_id, format=fmt,
+                  rows=len(seated) + len(left) + len(spare))
     return len(seated)
 
 
-def _roster_pdf(out: Path, panel_id: int, seated: list[list[str]], left: list[list[str]]) -> None:
+def _roster_pdf(out: Path, panel_id: int, seated: list[list[str]], sections: list[tuple[str, list]]) -> None:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
@@ -98,8 +114,8 @@ def _roster_pdf(out: Path, panel_id: int, seated: list[list[str]], left: list[li
                                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
         return t
     story = [Paragraph(f"Paneeli {panel_id}: jäsenet", styles["Heading2"]), table(seated)]
-    if left:
-        story += [Spacer(1, 12), Paragraph("Paneelista poistuneet", styles["Heading2"]), table(left)]
+    for title, rows in sections:
+        story += [Spacer(1, 12), Paragraph(title, styles["Heading2"]), table(rows)]
     tmp = out.with_suffix(out.suffix + ".part")
     SimpleDocTemplate(str(tmp), pagesize=landscape(A4)).build(story)
     os.chmod(tmp, 0o600)

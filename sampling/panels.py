@@ -177,6 +177,50 @@ def replace_member(engine: Engine, panel_id: int, member_id: int) -> tuple[int, 
     return int(new), sel.probabilities[new]
 
 
+def reserves(engine: Engine, panel_id: int, per_seat: int = 1) -> list[tuple[str, str]]:
+    """Like-for-like reserves: for each member holding a seat, up to ``per_seat`` active
+    pool members who have not sat on this panel and have exactly the same value in every
+    quota category, so that stepping in keeps every quota. Candidates sharing a dwelling
+    with a seated member are left out; each reserve is listed for one seat only. The
+    order is a lottery with the seed ``<panel seed>/reserves``, so it can be repeated.
+    Returns (seat holder's member id, reserve's member id) pairs, seat by seat.
+
+    ``otos panel replace`` remains the fair way to fill a seat (it redraws among
+    everyone eligible); the list is for facilitators who must call someone at once.
+    """
+    from sampling.lottery import seed_generator
+
+    with Session(engine) as s:
+        panel = s.get(Panel, panel_id)
+        if panel is None:
+            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)
+                               .order_by(PanelSeat.id)).scalars())
+    holding = [x.snapshot_id for x in seats if x.role in ("seated", "replacement")]
+    ever = {x.snapshot_id for x in seats}
+    problem = pool_problem(engine, [Quota(*q) for q in json.loads(panel.quotas)], panel.size)
+    values = dict(zip(problem.ids, problem.values))
+    dwelling = dict(zip(problem.ids, problem.households))
+    taken = {dwelling[i] for i in holding if i in dwelling and dwelling[i]}
+    candidates = [i for i in problem.ids if i not in ever and not (dwelling[i] and dwelling[i] in taken)]
+    order = seed_generator(f"{panel.seed}/reserves").permutation(len(candidates))
+    by_profile: dict[tuple, list[str]] = {}
+    for j in order:
+        by_profile.setdefault(tuple(values[candidates[j]]), []).append(candidates[j])
+    out = []
+    for holder in holding:
+        pool_ = by_profile.get(tuple(values[holder]), []) if holder in values else []
+        for _ in range(per_seat):
+            while pool_:
+                pick = pool_.pop(0)
+                if not (dwelling[pick] and dwelling[pick] in taken):
+                    if dwelling[pick]:
+                        taken.add(dwelling[pick])
+                    out.append((holder, pick))
+                    break
+    return out
+
+
 def list_panels(engine: Engine) -> list[dict]:
     with Session(engine) as s:
         return [{"id": p.id, "created_at": p.created_at.isoformat(sep=" "), "size": p.size, "seed": p.seed,

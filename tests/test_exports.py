@@ -32,20 +32,39 @@ def test_roster_formats_list_seats_and_leavers_separately(panel, tmp_path):
     engine, panel_id, sel = panel
     assert export_roster(engine, panel_id, tmp_path / "r.csv", "csv") == 6
     text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
-    seated_part, _, left_part = text.partition("Paneelista poistuneet")
+    seated_part, _, rest = text.partition("Paneelista poistuneet")
+    left_part, _, reserve_part = rest.partition("Varalla")
     assert f"Etu{int(sel.panel[0]) - 1} Suku{int(sel.panel[0]) - 1}" in left_part
     assert len([r for r in csv.reader(seated_part.splitlines(), delimiter=";") if r][1:]) == 6
     export_roster(engine, panel_id, tmp_path / "r.xlsx", "xlsx")
     wb = load_workbook(tmp_path / "r.xlsx")
-    assert wb["Paneeli"].max_row == 7 and wb["Poistuneet"].max_row == 2
+    assert wb["Paneeli"].max_row == 7 and wb["Poistuneet"].max_row == 2 and wb["Varalla"].max_row == 7
     export_roster(engine, panel_id, tmp_path / "r.pdf", "pdf")
     pdf_text = "\n".join(p.extract_text() for p in PdfReader(str(tmp_path / "r.pdf")).pages)
-    assert "Paneeli" in pdf_text and "@example.org" in pdf_text
+    assert "Paneeli" in pdf_text and "@example.org" in pdf_text and "Varalla" in pdf_text
     for name in ("r.csv", "r.xlsx", "r.pdf"):
         assert ((tmp_path / name).stat().st_mode & 0o777) == 0o600
     with Session(engine) as s:
         actions = [e.action for e in audit.entries(s)]
     assert actions.count("export.roster") == 3
+
+
+def test_reserves_match_their_seat_holder_and_never_sat_on_the_panel(panel, tmp_path):
+    engine, panel_id, sel = panel
+    export_roster(engine, panel_id, tmp_path / "r.csv", "csv")
+    text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+    sections = text.split("Paneelista poistuneet")[1].split("Varalla")
+    seated = [r for r in csv.reader(text.split("Paneelista poistuneet")[0].splitlines(), delimiter=";") if r][1:]
+    reserves = [r for r in csv.reader(sections[1].splitlines(), delimiter=";") if r and r[0]]
+    holders = {r[0] for r in seated}
+    assert len(reserves) == 6 and len({r[0] for r in reserves}) == 6
+    ever = holders | {sel.panel[0]}
+    for r in reserves:
+        holder = r[1].removeprefix("varalla: ")
+        assert holder in holders and r[0] not in ever
+        assert int(holder) % 2 == int(r[0]) % 2  # same sex: member i+1 has sex "1" when i is odd
+    from sampling.panels import reserves as reserve_pairs
+    assert reserve_pairs(engine, panel_id) == reserve_pairs(engine, panel_id)  # a seeded, repeatable order
 
 
 def test_composition_has_counts_and_no_personal_data(panel, tmp_path):
