@@ -175,6 +175,25 @@ def _parser() -> argparse.ArgumentParser:
                      help="leximin (fair, the default) or legacy (greedy, less fair; for comparison)")
     sel.add_argument("--json", action="store_true", help="print one JSON object")
 
+    opi = sub.add_parser("opinions", help="opinion groups, consensus and divisive statements from votes "
+                                          "(Polis export or Otos votes CSV)").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    for name, help_ in (("analyze", "find the opinion groups and print them"),
+                        ("report", "write the opinion summary as a PDF, with CSV tables beside it")):
+        op = opi.add_parser(name, help=help_)
+        src = op.add_mutually_exclusive_group(required=True)
+        src.add_argument("--polis", metavar="DIR", help="a Polis export folder (participants-votes.csv, comments.csv)")
+        src.add_argument("--votes", metavar="FILE", help="Otos votes CSV: participant, statement, vote[, time]")
+        op.add_argument("--statements", metavar="FILE", help="with --votes: statement, text[, moderated]")
+        op.add_argument("--seed", default="otos", help="fixes the groups (default otos)")
+        op.add_argument("--min-group-size", type=int, default=3, help="smallest allowed group (default 3)")
+        op.add_argument("--stability", type=int, default=5, metavar="N",
+                        help="reruns with other seeds and bootstrap resamples to report stability (default 5; 0 = off)")
+        if name == "analyze":
+            op.add_argument("--json", action="store_true", help="print one JSON object")
+        else:
+            op.add_argument("--out", required=True, help="the PDF to write")
+
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(dest="action", metavar="ACTION", required=True)
     aud.add_parser("verify", help="check the hash chain")
     al = aud.add_parser("list", help="newest entries")
@@ -230,12 +249,14 @@ def _warn_overdue(engine) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pool.db import open_database
-
     if args.command == "demo":
         return _demo(args)
     if args.command == "select":
         return _select(args)
+    if args.command == "opinions":  # no database: keep it a quick process
+        return _opinions(args)
+    from pool.db import open_database
+
     engine = open_database(args.db)
     if args.command in (None, "tui"):
         from tui.app import OtosApp
@@ -247,6 +268,34 @@ def _run(args: argparse.Namespace) -> int:
     return {"extract": _extract, "pool": _pool, "audit": _audit, "panel": _panel,
             "invite": _invite, "letters": _letters, "export": _export,
             "report": _report}[args.command](engine, args)
+
+
+def _opinions(args: argparse.Namespace) -> int:
+    from opinions.analysis import analyze
+    from opinions.data import read_polis_export, read_votes_csv
+    from pool.errors import OtosError
+
+    if args.min_group_size < 1 or args.stability < 0:
+        raise OtosError("--min-group-size must be at least 1 and --stability at least 0.")
+    if args.statements and not args.votes:
+        raise OtosError("--statements goes with --votes.")
+    conv = read_polis_export(args.polis) if args.polis else read_votes_csv(args.votes, args.statements)
+    result = analyze(conv, args.seed, min_group_size=args.min_group_size, restarts=args.stability)
+    if args.action == "analyze":
+        if args.json:
+            from opinions.summary import to_json
+
+            print(json.dumps(to_json(result), ensure_ascii=False))
+        else:
+            from opinions.summary import text_summary
+
+            print("\n".join(text_summary(result)))
+        return 0
+    from opinions.report import write_report
+
+    written = write_report(result, args.out)
+    print(f"Wrote {', '.join(str(p) for p in written)}.")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -611,6 +660,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("otos: cancelled; nothing was saved.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped early (otos ... | head): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # never a traceback (it could carry personal data)
         if os.environ.get("OTOS_DEBUG"):
             raise

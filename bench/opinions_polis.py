@@ -1,0 +1,115 @@
+"""Opinion groups: Otos and red-dwarf on the Polis conversations in ../shared/data/polis.
+
+    .venv/bin/pip install -e '.[bench]'     # red-dwarf, the peer
+    .venv/bin/python bench/opinions_polis.py [--data ../shared/data/polis] [--runs 3] [--seed 0]
+
+For each conversation both tools run as a whole process that reads the export and
+prints the groups (start-up counts): Otos as ``otos opinions analyze --polis DIR
+--json`` (its default settings, stability reruns included), red-dwarf through its
+``run_pipeline`` on the same votes with the moderated-out statements, both seeded. The
+median wall time of ``--runs`` runs is printed, with each tool's number of groups and
+its adjusted Rand index against the ``group-id`` Polis exported, over the participants
+that both the tool and Polis grouped.
+
+Targets (issue 5): Otos's median ARI over the conversations at least red-dwarf's and
+never more than 0.05 below it on any one; Otos at most a third of red-dwarf's time on
+american-assembly.bowling-green.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PEER = r"""
+import csv, json, sys, warnings
+warnings.filterwarnings("ignore")
+from reddwarf.implementations.base import run_pipeline
+folder, seed = sys.argv[1], int(sys.argv[2])
+votes = []
+with open(folder + "/participants-votes.csv", newline="", encoding="utf-8") as fh:
+    reader = csv.reader(fh)
+    header = next(reader)
+    meta = {"participant", "xid", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"}
+    first = next(i for i, name in enumerate(header) if name not in meta)
+    pid = header.index("participant")
+    for row in reader:
+        for j, v in enumerate(row[first:]):
+            if v != "":
+                votes.append({"participant_id": int(row[pid]), "statement_id": int(header[first + j]),
+                              "vote": int(v), "modified": 0})
+moderated = []
+with open(folder + "/comments.csv", newline="", encoding="utf-8") as fh:
+    for row in csv.DictReader(fh):
+        if row["moderated"].strip() == "-1":
+            moderated.append(int(row["comment-id"]))
+result = run_pipeline(votes=votes, mod_out_statement_ids=moderated, random_state=seed)
+labels = result.participants_df["cluster_id"]
+print(json.dumps({"groups": {str(p): int(g) for p, g in labels.items() if str(g) != "<NA>"}}))
+"""
+
+
+def timed(cmd: list[str], runs: int) -> tuple[float, dict]:
+    times, out = [], None
+    for _ in range(runs):
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        times.append(time.perf_counter() - t)
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd[:3])} failed:\n{proc.stderr[-2000:]}")
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return statistics.median(times), out
+
+
+def agreement(groups: dict[str, int], polis: dict[str, int]) -> tuple[float, int]:
+    from opinions.analysis import adjusted_rand
+
+    both = sorted(p for p in groups if p in polis)
+    return adjusted_rand([groups[p] for p in both], [polis[p] for p in both]), len(both)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "polis"))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--seed", default="0", help="seed for both tools (an integer, as red-dwarf needs)")
+    args = ap.parse_args()
+    from opinions.data import read_polis_export
+
+    otos = str(Path(sys.executable).with_name("otos"))
+    rows = []
+    for folder in sorted(p for p in Path(args.data).iterdir() if (p / "participants-votes.csv").is_file()):
+        polis = read_polis_export(folder).polis_groups
+        t_otos, ours = timed([otos, "opinions", "analyze", "--polis", str(folder), "--seed", args.seed, "--json"],
+                             args.runs)
+        t_peer, peer = timed([sys.executable, "-c", PEER, str(folder), args.seed], args.runs)
+        ari_o, n_o = agreement(ours["groups"], polis)
+        ari_p, n_p = agreement(peer["groups"], polis)
+        rows.append((folder.name, len(set(polis.values())), ari_o, len(set(ours["groups"].values())), n_o, t_otos,
+                     ari_p, len(set(peer["groups"].values())), n_p, t_peer))
+        print(f"done {folder.name}", file=sys.stderr)
+    print(f"\nOpinion groups against Polis's own (adjusted Rand index), median of {args.runs} runs, seed {args.seed}")
+    print(f"{'conversation':34} {'polis k':>7} | {'otos ARI':>8} {'k':>2} {'n':>5} {'s':>6} | "
+          f"{'red-dwarf ARI':>13} {'k':>2} {'n':>5} {'s':>6} | {'ARI diff':>8} {'time ratio':>10}")
+    for name, pk, ao, ko, no, to, ap_, kp, np_, tp in rows:
+        print(f"{name:34} {pk:>7} | {ao:8.3f} {ko:>2} {no:>5} {to:6.2f} | {ap_:13.3f} {kp:>2} {np_:>5} {tp:6.2f} | "
+              f"{ao - ap_:+8.3f} {to / tp:10.2f}")
+    med_o, med_p = statistics.median(r[2] for r in rows), statistics.median(r[6] for r in rows)
+    worst = min(r[2] - r[6] for r in rows)
+    print(f"\nmedian ARI: otos {med_o:.3f}, red-dwarf {med_p:.3f} (target: otos >= red-dwarf)")
+    print(f"largest shortfall against red-dwarf on one conversation: {min(0.0, worst):+.3f} (target: >= -0.05)")
+    big = [r for r in rows if r[0] == "american-assembly.bowling-green"]
+    if big:
+        print(f"bowling-green time: otos {big[0][5]:.2f} s, red-dwarf {big[0][9]:.2f} s, "
+              f"ratio {big[0][5] / big[0][9]:.2f} (target <= 0.33)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,465 @@
+"""Opinion groups in the Polis manner, deterministic, with the statistics shown in full.
+
+The pipeline, written from the published description of Polis (not from its code):
+
+1. **Who is clustered.** Moderated-out statements are left out. A participant is
+   clustered when they voted on at least ``min(7, statements)`` of the rest.
+2. **Opinion map.** Blanks are filled with the statement's mean vote, the matrix is
+   centred and reduced to two principal components (all participants take part in the
+   PCA). Each participant's projection is multiplied by sqrt(statements / votes cast)
+   so that people who voted on few statements are not all pulled to the middle.
+3. **Groups.** k-means into up to 100 base clusters; then k-means on the base-cluster
+   centres weighted by their sizes for k = 2..5, keeping the k with the best silhouette
+   (computed over participants) among those whose every group has at least
+   ``min_group_size`` people. k-means++ starts and restarts come from the seed, so a
+   seed fixes the result; there is no update history.
+4. **Stability.** The whole clustering is redone with ``restarts`` other seeds and on
+   as many bootstrap resamples of the statements; the mean adjusted Rand index of those
+   runs against the result is reported (1 = always the same groups).
+
+Per statement and group (a = agrees, d = disagrees, n = all votes including passes):
+
+- agree probability with pseudo-counts ``pa = (a + 1) / (n + 2)`` (likewise ``pd``);
+- one-proportion z against an even split: ``z = 2 * sqrt(n + 2) * (pa - 0.5)``;
+- against the other groups together (a', n'): ratio ``ra = pa / pa'`` and the two-
+  proportion z ``(pa - pa') / sqrt(p (1 - p) (1/(n + 2) + 1/(n' + 2)))`` with the pooled
+  ``p = (a + a' + 2) / (n + n' + 4)``;
+- a statement **represents** a group (agree or disagree side) when both z's exceed
+  1.2816 (one-sided 90 %); representatives are ranked by ``ra * z_rest * pa * z``.
+
+**Consensus.** Group-informed consensus ``gic = prod over groups (a + 1) / (n + 2)``
+(and the same for disagree). A statement is consensus when every group agrees (or
+every group disagrees) with z > 1.2816; they are listed by gic.
+
+**Divisiveness** (Polis has none; this is ours). Among those who took a side, each
+group's agree share ``q = (a + 1) / (a + d + 2)``. A statement's divisiveness is the
+gap between the most and the least agreeing group, ``D = max q - min q`` (0 = the
+groups agree as much as each other; 1 = one group all agrees and another all
+disagrees), with the normal-approximation standard error
+``sqrt(q1 (1 - q1) / (a1 + d1 + 2) + q2 (1 - q2) / (a2 + d2 + 2))`` and a 90 % interval
+``D ± 1.645 se``. A statement is **divisive** when the interval's lower end exceeds
+0.5: we are confident that the groups' agree shares differ by more than half.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from opinions.data import Conversation
+from pool.errors import OtosError
+
+Z90 = 1.2816  # one-sided 90 %
+Z90_TWO = 1.6449  # two-sided 90 %
+MAX_GROUPS = 5
+BASE_CLUSTERS = 100
+BASE_ITERATIONS = 20  # Lloyd steps for the base clusters (a summary of the map, not an end)
+GROUP_STARTS = 5  # k-means++ starts for the groups on the base clusters
+DIVISIVE_ABOVE = 0.5
+
+
+def rng_for(seed: str) -> np.random.Generator:
+    return np.random.default_rng(int.from_bytes(hashlib.sha256(seed.encode()).digest()[:16], "big"))
+
+
+# --- the opinion map -------------------------------------------------------------------
+
+def centred_votes(votes: np.ndarray) -> np.ndarray:
+    """Votes minus each statement's mean vote; blanks (the mean) become 0."""
+    voted = ~np.isnan(votes)
+    counts = voted.sum(axis=0)
+    means = np.divide(np.nansum(votes, axis=0), counts, out=np.zeros(votes.shape[1]), where=counts > 0)
+    return np.where(voted, votes - means, 0.0)
+
+
+def components(cov: np.ndarray, start: np.ndarray | None = None, iterations: int = 60) -> np.ndarray:
+    """The two leading eigenvectors of ``cov`` (m x 2), signs fixed so the largest
+    loading of each is positive. Exact (eigh) without ``start``; from ``start`` by
+    orthogonal iteration, which is quick when the start is close (bootstrap resamples)."""
+    if start is None:
+        _, vectors = np.linalg.eigh(cov)
+        comps = vectors[:, ::-1][:, :2]
+    else:
+        comps = start
+        for _ in range(iterations):
+            comps, _ = np.linalg.qr(cov @ comps)
+        ritz = comps.T @ cov @ comps  # order the pair by their Rayleigh quotients
+        values, rot = np.linalg.eigh(ritz)
+        comps = comps @ rot[:, ::-1]
+    if comps.shape[1] < 2:
+        comps = np.pad(comps, ((0, 0), (0, 2 - comps.shape[1])))
+    for j in range(2):  # a sign convention, so the map does not flip between runs
+        k = int(np.argmax(np.abs(comps[:, j])))
+        if comps[k, j] < 0:
+            comps[:, j] = -comps[:, j]
+    return comps
+
+
+def scaled(centred: np.ndarray, comps: np.ndarray, cast: np.ndarray, statements: int) -> np.ndarray:
+    """Projections scaled by sqrt(statements / votes cast)."""
+    return (centred @ comps) * np.sqrt(statements / np.maximum(cast, 1))[:, None]
+
+
+def projection(votes: np.ndarray, zeroed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(n x 2 scaled projections, m x 2 components) of a votes matrix (NaN = no vote).
+
+    ``zeroed`` moderated-out statements are, as in Polis, columns of zeros: they carry no
+    variance, but they count as statements and as votes in the sparsity scaling."""
+    centred = centred_votes(votes)
+    comps = components(centred.T @ centred)
+    cast = (~np.isnan(votes)).sum(axis=1) + zeroed
+    return scaled(centred, comps, cast, votes.shape[1] + zeroed), comps
+
+
+# --- k-means -----------------------------------------------------------------------------
+
+def kmeans(points: np.ndarray, k: int, rng: np.random.Generator, weights: np.ndarray | None = None,
+           n_init: int = 4, iterations: int = 100) -> tuple[np.ndarray, np.ndarray, float]:
+    """Weighted k-means (k-means++ starts, Lloyd iterations); (labels, centres, inertia)."""
+    w = np.ones(len(points)) if weights is None else weights.astype(float)
+    best = None
+    for _ in range(n_init):
+        centres = _plusplus(points, k, w, rng)
+        labels = None
+        for _ in range(iterations):
+            new = _nearest(points, centres)
+            if labels is not None and np.array_equal(new, labels):
+                break
+            labels = new
+            centres = _centres(points, labels, w, centres)
+        inertia = float((w * ((points - centres[labels]) ** 2).sum(axis=1)).sum())
+        if best is None or inertia < best[2] - 1e-12:
+            best = (labels.copy(), centres.copy(), inertia)
+    return best
+
+
+def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Index of the nearest centre of each point."""
+    d2 = (points ** 2).sum(axis=1)[:, None] - 2 * points @ centres.T + (centres ** 2).sum(axis=1)[None, :]
+    return d2.argmin(axis=1)
+
+
+def _centres(points: np.ndarray, labels: np.ndarray, w: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """Weighted mean of each cluster; an empty cluster keeps its old centre."""
+    k = len(old)
+    mass = np.bincount(labels, weights=w, minlength=k)
+    sums = np.stack([np.bincount(labels, weights=w * points[:, d], minlength=k) for d in range(points.shape[1])],
+                    axis=1)
+    return np.where(mass[:, None] > 0, sums / np.maximum(mass, 1e-300)[:, None], old)
+
+
+def _plusplus(points: np.ndarray, k: int, w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    centres = [points[rng.choice(len(points), p=w / w.sum())]]
+    d2 = ((points - centres[0]) ** 2).sum(axis=1)
+    for _ in range(1, k):
+        p = w * d2
+        if p.sum() <= 0:
+            idx = rng.integers(len(points))
+        else:
+            idx = rng.choice(len(points), p=p / p.sum())
+        centres.append(points[idx])
+        d2 = np.minimum(d2, ((points - points[idx]) ** 2).sum(axis=1))
+    return np.array(centres, dtype=float)
+
+
+SILHOUETTE_SAMPLE = 3000  # above this many participants the silhouette uses a seeded sample
+
+
+def distances(points: np.ndarray) -> np.ndarray:
+    """Euclidean distance matrix of ``points``."""
+    p = points.astype(np.float32)  # single precision: ample for comparing distances, twice as quick
+    sq = (p * p).sum(axis=1)
+    d2 = p @ (-2 * p.T)
+    d2 += sq[:, None]
+    d2 += sq[None, :]
+    np.maximum(d2, 0, out=d2)
+    return np.sqrt(d2, out=d2)
+
+
+def silhouette(points: np.ndarray, labels: np.ndarray, dist: np.ndarray | None = None) -> float:
+    """Mean silhouette of ``labels`` over ``points`` (Euclidean; ``dist`` if precomputed)."""
+    ks, own = np.unique(labels, return_inverse=True)
+    if len(ks) < 2:
+        return -1.0
+    dist = distances(points) if dist is None else dist
+    onehot = np.zeros((len(labels), len(ks)), dtype=dist.dtype)
+    onehot[np.arange(len(labels)), own] = 1.0
+    sizes = onehot.sum(axis=0)
+    sums = dist @ onehot
+    rows = np.arange(len(labels))
+    own_size = sizes[own]
+    a = np.where(own_size > 1, sums[rows, own] / np.maximum(own_size - 1, 1), 0.0)
+    other = sums / sizes
+    other[rows, own] = np.inf
+    b = other.min(axis=1)
+    s = np.where(own_size > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
+    return float(s.mean())
+
+
+def adjusted_rand(a: np.ndarray | list, b: np.ndarray | list) -> float:
+    """Adjusted Rand index of two labelings of the same items (1 = identical partitions)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if len(a) < 2:
+        return 1.0
+    _, ai = np.unique(a, return_inverse=True)
+    _, bi = np.unique(b, return_inverse=True)
+    table = np.zeros((ai.max() + 1, bi.max() + 1))
+    np.add.at(table, (ai, bi), 1)
+    comb = lambda x: x * (x - 1) / 2  # noqa: E731
+    index = comb(table).sum()
+    rows, cols = comb(table.sum(axis=1)).sum(), comb(table.sum(axis=0)).sum()
+    expected = rows * cols / comb(len(a))
+    top = (rows + cols) / 2
+    return 1.0 if top == expected else float((index - expected) / (top - expected))
+
+
+def cluster(points: np.ndarray, rng: np.random.Generator, min_group_size: int,
+            max_groups: int = MAX_GROUPS, dist: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Groups of participants: base clusters, then k = 2..max_groups by silhouette.
+    ``dist``: the points' distance matrix, when the caller has it (at most
+    SILHOUETTE_SAMPLE points)."""
+    n = len(points)
+    distinct = len(np.unique(points.round(12), axis=0))
+    base_k = min(BASE_CLUSTERS, distinct)
+    if base_k < 2:
+        return np.zeros(n, dtype=int), 0.0
+    base_labels, base_centres, _ = kmeans(points, base_k, rng, n_init=1, iterations=BASE_ITERATIONS)
+    used = np.unique(base_labels)
+    base_centres = base_centres[used]
+    base_labels = np.searchsorted(used, base_labels)
+    weights = np.bincount(base_labels, minlength=len(used)).astype(float)
+    best: tuple[float, np.ndarray] | None = None
+    if n > SILHOUETTE_SAMPLE:
+        sample = np.sort(rng.choice(n, SILHOUETTE_SAMPLE, replace=False))
+        dist = distances(points[sample])
+    else:
+        sample = np.arange(n)
+        dist = distances(points) if dist is None else dist
+    for k in range(2, min(max_groups, len(used)) + 1):
+        _, centres, _ = kmeans(base_centres, k, rng, weights=weights, n_init=GROUP_STARTS)
+        labels = _refine(points, centres)
+        sizes = np.bincount(labels, minlength=k)
+        if (sizes < min_group_size).any():
+            continue
+        score = silhouette(points[sample], labels[sample], dist)
+        if best is None or score > best[0] + 1e-12:
+            best = (score, labels)
+    if best is None:
+        return np.zeros(n, dtype=int), 0.0
+    return _canonical(best[1]), best[0]
+
+
+def _refine(points: np.ndarray, centres: np.ndarray, iterations: int = 100) -> np.ndarray:
+    """Lloyd iterations over the participants themselves, from the groups' centres on
+    the base clusters: each participant ends in the group whose centre is nearest."""
+    labels, w = None, np.ones(len(points))
+    for _ in range(iterations):
+        new = _nearest(points, centres)
+        if labels is not None and np.array_equal(new, labels):
+            break
+        labels = new
+        centres = _centres(points, labels, w, centres)
+    return labels
+
+
+def _canonical(labels: np.ndarray) -> np.ndarray:
+    """Number groups by size, largest first (ties by first member), so labels are stable."""
+    ks = np.unique(labels)
+    order = sorted(ks, key=lambda c: (-(labels == c).sum(), int(np.argmax(labels == c))))
+    mapping = {c: i for i, c in enumerate(order)}
+    return np.array([mapping[c] for c in labels])
+
+
+# --- statistics -------------------------------------------------------------------------
+
+def agree_probability(agrees: np.ndarray | float, votes: np.ndarray | float):
+    return (np.asarray(agrees) + 1.0) / (np.asarray(votes) + 2.0)
+
+
+def one_proportion_z(p: np.ndarray | float, votes: np.ndarray | float):
+    """z of a pseudo-counted probability against 0.5."""
+    return 2.0 * np.sqrt(np.asarray(votes) + 2.0) * (np.asarray(p) - 0.5)
+
+
+def two_proportion_z(succ1, n1, succ2, n2):
+    """z of (succ1+1)/(n1+2) against (succ2+1)/(n2+2), pooled variance."""
+    succ1, n1, succ2, n2 = (np.asarray(x, dtype=float) for x in (succ1, n1, succ2, n2))
+    p1, p2 = (succ1 + 1) / (n1 + 2), (succ2 + 1) / (n2 + 2)
+    pooled = (succ1 + succ2 + 2) / (n1 + n2 + 4)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / (n1 + 2) + 1 / (n2 + 2)))
+    return np.divide(p1 - p2, se, out=np.zeros_like(p1), where=se > 0)
+
+
+@dataclass
+class GroupStats:
+    """Per group (rows) and statement (columns): counts and the derived statistics."""
+    agree: np.ndarray
+    disagree: np.ndarray
+    passed: np.ndarray
+    votes: np.ndarray
+    pa: np.ndarray
+    pd: np.ndarray
+    za: np.ndarray
+    zd: np.ndarray
+    ra: np.ndarray
+    rd: np.ndarray
+    za_rest: np.ndarray
+    zd_rest: np.ndarray
+
+
+def group_stats(votes: np.ndarray, labels: np.ndarray, k: int) -> GroupStats:
+    a = np.stack([(votes[labels == g] == 1).sum(axis=0) for g in range(k)]).astype(float)
+    d = np.stack([(votes[labels == g] == -1).sum(axis=0) for g in range(k)]).astype(float)
+    p = np.stack([(votes[labels == g] == 0).sum(axis=0) for g in range(k)]).astype(float)
+    n = a + d + p
+    a_rest, d_rest, n_rest = a.sum(0) - a, d.sum(0) - d, n.sum(0) - n
+    pa, pd = agree_probability(a, n), agree_probability(d, n)
+    return GroupStats(a, d, p, n, pa, pd, one_proportion_z(pa, n), one_proportion_z(pd, n),
+                      pa / agree_probability(a_rest, n_rest), pd / agree_probability(d_rest, n_rest),
+                      two_proportion_z(a, n, a_rest, n_rest), two_proportion_z(d, n, d_rest, n_rest))
+
+
+@dataclass
+class Divisiveness:
+    gap: np.ndarray  # D per statement
+    se: np.ndarray
+    high: np.ndarray  # group with the highest agree share
+    low: np.ndarray
+
+    @property
+    def interval(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.gap - Z90_TWO * self.se, self.gap + Z90_TWO * self.se
+
+
+def divisiveness(stats: GroupStats) -> Divisiveness:
+    sides = stats.agree + stats.disagree
+    q = (stats.agree + 1) / (sides + 2)
+    hi, lo = q.argmax(axis=0), q.argmin(axis=0)
+    cols = np.arange(q.shape[1])
+    var = q * (1 - q) / (sides + 2)
+    return Divisiveness(q[hi, cols] - q[lo, cols], np.sqrt(var[hi, cols] + var[lo, cols]), hi, lo)
+
+
+# --- the whole analysis -----------------------------------------------------------------
+
+@dataclass
+class Analysis:
+    conversation: Conversation
+    seed: str
+    statements: list[str]  # the statements the maths used (not moderated out)
+    clustered: list[str]  # participant ids that were clustered
+    labels: np.ndarray  # group of each clustered participant (0 = largest)
+    points: np.ndarray  # every participant's 2-D projection (conversation order)
+    in_conv: np.ndarray  # mask over all participants: clustered or not
+    silhouette: float
+    stats: GroupStats
+    gic_agree: np.ndarray
+    gic_disagree: np.ndarray
+    divisive: Divisiveness
+    stability: dict = field(default_factory=dict)
+
+    @property
+    def k(self) -> int:
+        return int(self.labels.max()) + 1 if len(self.labels) else 0
+
+    def groups(self) -> dict[str, int]:
+        return dict(zip(self.clustered, (int(g) for g in self.labels)))
+
+    def sizes(self) -> list[int]:
+        return [int((self.labels == g).sum()) for g in range(self.k)]
+
+    def representative(self, group: int, limit: int | None = 5) -> list[tuple[str, str, float]]:
+        """(statement, 'agree' | 'disagree', ranking metric) representing ``group``, best first."""
+        s, out = self.stats, []
+        for j, sid in enumerate(self.statements):
+            for side, p, z, r, zr in (("agree", s.pa, s.za, s.ra, s.za_rest), ("disagree", s.pd, s.zd, s.rd, s.zd_rest)):
+                if z[group, j] > Z90 and zr[group, j] > Z90:
+                    out.append((sid, side, float(r[group, j] * zr[group, j] * p[group, j] * z[group, j])))
+        out.sort(key=lambda t: -t[2])
+        return out[:limit] if limit else out
+
+    def consensus(self) -> list[tuple[str, str, float]]:
+        """(statement, 'agree' | 'disagree', gic) that every group agrees (disagrees) with."""
+        s, out = self.stats, []
+        for j, sid in enumerate(self.statements):
+            if (s.za[:, j] > Z90).all():
+                out.append((sid, "agree", float(self.gic_agree[j])))
+            elif (s.zd[:, j] > Z90).all():
+                out.append((sid, "disagree", float(self.gic_disagree[j])))
+        out.sort(key=lambda t: -t[2])
+        return out
+
+    def divisive_statements(self) -> list[tuple[str, float, float, float]]:
+        """(statement, D, low, high of the 90 % interval) for divisive statements, most divisive first."""
+        if self.k < 2:
+            return []
+        low, high = self.divisive.interval
+        out = [(sid, float(self.divisive.gap[j]), float(low[j]), float(high[j]))
+               for j, sid in enumerate(self.statements) if low[j] > DIVISIVE_ABOVE]
+        out.sort(key=lambda t: -t[1])
+        return out
+
+
+def analyze(conv: Conversation, seed: str = "otos", *, min_group_size: int = 3, restarts: int = 5,
+            min_votes: int = 7) -> Analysis:
+    """Cluster a conversation and compute every statement's statistics per group."""
+    active = conv.active
+    votes = conv.votes[:, active]
+    statements = [s for s, keep in zip(conv.statements, active) if keep]
+    m = conv.votes.shape[1]
+    cast = (~np.isnan(conv.votes)).sum(axis=1)  # every vote counts towards taking part
+    in_conv = cast >= min(min_votes, m)
+    if in_conv.sum() < 2:
+        raise OtosError(f"{conv.source}: only {int(in_conv.sum())} participant(s) voted on at least "
+                        f"{min(min_votes, m)} statements; opinion groups need more.")
+    centred = centred_votes(votes)
+    cov = centred.T @ centred
+    comps = components(cov)
+    cast_all = (~np.isnan(votes)).sum(axis=1) + (m - votes.shape[1])  # moderated-out count as zero votes
+    points = scaled(centred, comps, cast_all, m)
+    labels, score = cluster(points[in_conv], rng_for(seed), min_group_size)
+    k = int(labels.max()) + 1
+    stats = group_stats(votes[in_conv], labels, k)
+    gic_a = np.prod(stats.pa, axis=0)
+    gic_d = np.prod(stats.pd, axis=0)
+    analysis = Analysis(conv, seed, statements, [p for p, keep in zip(conv.participants, in_conv) if keep], labels,
+                        points, in_conv, score, stats, gic_a, gic_d, divisiveness(stats))
+    if restarts:
+        analysis.stability = stability(centred, cov, comps, cast_all, m, in_conv, labels, seed, min_group_size,
+                                       restarts)
+    return analysis
+
+
+def stability(centred: np.ndarray, cov: np.ndarray, comps: np.ndarray, cast: np.ndarray, statements: int,
+              in_conv: np.ndarray, labels: np.ndarray, seed: str, min_group_size: int, restarts: int) -> dict:
+    """How much the groups depend on chance: ARI against the result of (1) the clustering
+    redone with other seeds, (2) the whole pipeline on bootstrap resamples of the statements."""
+    restart_ari, boot_ari = [], []
+    points = scaled(centred, comps, cast, statements)[in_conv]
+    dist = distances(points) if len(points) <= SILHOUETTE_SAMPLE else None
+    for r in range(restarts):
+        other, _ = cluster(points, rng_for(f"{seed}/restart-{r}"), min_group_size, dist=dist)
+        restart_ari.append(adjusted_rand(labels, other))
+        rng = rng_for(f"{seed}/bootstrap-{r}")
+        cols = np.sort(rng.integers(0, centred.shape[1], centred.shape[1]))
+        boot_comps = components(cov[np.ix_(cols, cols)], start=comps[cols])
+        weights = np.zeros_like(comps)  # centred[:, cols] @ boot_comps, without copying the matrix
+        np.add.at(weights, cols, boot_comps)
+        boot_points = scaled(centred, weights, cast, statements)[in_conv]
+        other, _ = cluster(boot_points, rng, min_group_size)
+        boot_ari.append(adjusted_rand(labels, other))
+    return {"restarts": restarts, "restart_ari_mean": float(np.mean(restart_ari)),
+            "restart_ari_min": float(np.min(restart_ari)), "bootstrap_ari_mean": float(np.mean(boot_ari)),
+            "bootstrap_ari_min": float(np.min(boot_ari))}
+
+
+def wilson(successes: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a proportion (95 % by default)."""
+    if n <= 0:
+        return (0.0, 1.0)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))

@@ -1,0 +1,261 @@
+"""Votes on statements, read from a Polis export or from Otos's own CSV files.
+
+A conversation is a participants x statements matrix: +1 agree, -1 disagree, 0 pass,
+NaN where a participant did not vote (the Polis export convention; inside Polis the
+sign is flipped). Participants are kept in ascending id order and statements likewise,
+so nothing depends on the order rows happen to arrive in.
+
+Bad input is rejected with the file, line and column and what to do; nothing is
+guessed. Imports stay lean (csv and numpy): the CLI reads and clusters a conversation
+as one short process.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pool.errors import OtosError, RejectedFile
+
+VOTE_VALUES = {"1": 1.0, "-1": -1.0, "0": 0.0, "": math.nan}
+BAD = "bad"  # marks a value that is not a vote (a string, so "in" finds it and NaN is never equal)
+
+
+@dataclass
+class Conversation:
+    participants: list[str]  # ids as in the source, in ascending order
+    statements: list[str]  # ids as in the source, in ascending order
+    votes: np.ndarray  # participants x statements, +1 / -1 / 0, NaN = no vote
+    texts: dict[str, str] = field(default_factory=dict)  # statement id -> text, where known
+    moderated_out: set[str] = field(default_factory=set)  # statement ids left out of the maths
+    polis_groups: dict[str, int] = field(default_factory=dict)  # participant -> group Polis exported
+    source: str = ""
+
+    @property
+    def active(self) -> np.ndarray:
+        """Boolean mask of the statements the maths uses (not moderated out)."""
+        return np.array([s not in self.moderated_out for s in self.statements], dtype=bool)
+
+
+def _key(text: str) -> tuple:
+    """Sort ids numerically where they are numbers, else as text."""
+    return (0, int(text), "") if text.lstrip("-").isdigit() else (1, 0, text)
+
+
+def _open(path: Path):
+    try:
+        return path.open(encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise RejectedFile(f"{path}: no such file.") from None
+    except OSError as exc:
+        raise RejectedFile(f"{path}: cannot be read ({exc.strerror}).") from None
+
+
+def _vote(value: str, path: Path, line: int, column: int, statement: str) -> float:
+    v = VOTE_VALUES.get(value.strip())
+    if v is None:
+        raise RejectedFile(f"{path}, line {line}, column {column} (statement {statement}): the vote is not "
+                           "1, -1, 0 or empty.", hint="Votes are 1 = agree, -1 = disagree, 0 = pass.")
+    return v
+
+
+def read_polis_export(folder: str | Path) -> Conversation:
+    """A Polis export folder: participants-votes.csv (or votes.csv), comments.csv if present."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RejectedFile(f"{folder}: no such folder.", hint="Give the folder the Polis export was unpacked into.")
+    texts, moderated = _read_comments(folder / "comments.csv")
+    if (folder / "participants-votes.csv").is_file():
+        conv = _read_participant_votes(folder / "participants-votes.csv")
+    elif (folder / "votes.csv").is_file():
+        conv = read_votes_csv(folder / "votes.csv")
+    else:
+        raise RejectedFile(f"{folder}: neither participants-votes.csv nor votes.csv is there.",
+                           hint="Export the conversation from Polis (Report > Export) and unpack it here.")
+    conv.texts = texts
+    conv.moderated_out = {s for s in moderated if s in set(conv.statements)}
+    conv.source = str(folder)
+    return _checked(conv)
+
+
+def _read_comments(path: Path) -> tuple[dict[str, str], set[str]]:
+    if not path.is_file():
+        return {}, set()
+    texts, moderated = {}, set()
+    with _open(path) as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None) or []
+        cols = {name: i for i, name in enumerate(header)}
+        if "comment-id" not in cols:
+            raise RejectedFile(f"{path}, line 1: there is no comment-id column.",
+                               hint="This does not look like a Polis comments.csv.")
+        for row in reader:
+            if len(row) != len(header):
+                raise RejectedFile(f"{path}, line {reader.line_num}: {len(row)} fields where the header has "
+                                   f"{len(header)}.", hint="The file is cut or was edited by hand; export it again.")
+            sid = row[cols["comment-id"]].strip()
+            texts[sid] = row[cols["comment-body"]] if "comment-body" in cols else ""
+            if "moderated" in cols and row[cols["moderated"]].strip() == "-1":
+                moderated.add(sid)
+    return texts, moderated
+
+
+def _read_participant_votes(path: Path) -> Conversation:
+    with _open(path) as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if not header:
+            raise RejectedFile(f"{path} is empty.")
+        if "participant" not in header:
+            raise RejectedFile(f"{path}, line 1: there is no participant column.",
+                               hint="This does not look like a Polis participants-votes.csv.")
+        meta = {"participant", "xid", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"}
+        first = next(i for i, name in enumerate(header) if name not in meta)  # statement columns follow the meta
+        statements = header[first:]
+        if len(set(statements)) != len(statements):
+            raise RejectedFile(f"{path}, line 1: a statement column appears twice.")
+        pid_col, group_col = header.index("participant"), header.index("group-id") if "group-id" in header else None
+        ids, rows, groups, seen = [], [], {}, set()
+        for row in reader:
+            line = reader.line_num
+            if len(row) != len(header):
+                raise RejectedFile(f"{path}, line {line}: {len(row)} fields where the header has {len(header)}.",
+                                   hint="The file is cut or was edited by hand; export it again.")
+            pid = row[pid_col].strip()
+            if not pid:
+                raise RejectedFile(f"{path}, line {line}, column {pid_col + 1}: the participant id is empty.")
+            if pid in seen:
+                raise RejectedFile(f"{path}, line {line}, column {pid_col + 1}: participant {pid} appears twice.")
+            seen.add(pid)
+            ids.append(pid)
+            values = [VOTE_VALUES.get(v, BAD) for v in row[first:]]
+            if BAD in values:  # spaces around a vote, or not a vote: the slow way, which names the column
+                values = [_vote(v, path, line, first + j + 1, statements[j]) for j, v in enumerate(row[first:])]
+            rows.append(values)
+            if group_col is not None and row[group_col].strip():
+                try:
+                    groups[pid] = int(row[group_col])
+                except ValueError:
+                    raise RejectedFile(f"{path}, line {line}, column {group_col + 1}: group-id is not a number.") \
+                        from None
+    votes = np.array(rows, dtype=float).reshape(len(rows), len(statements))
+    return _sorted(Conversation(ids, list(statements), votes, polis_groups=groups))
+
+
+def read_votes_csv(path: str | Path, statements_path: str | Path | None = None) -> Conversation:
+    """Votes one per line: Otos's votes CSV (participant, statement, vote[, time]) or a
+    Polis votes.csv (voter-id, comment-id, vote, timestamp). Where a participant voted on
+    a statement more than once, the latest vote counts (by time, else by line)."""
+    path = Path(path)
+    with _open(path) as fh:
+        sample = fh.read(4096)
+        fh.seek(0)
+        delimiter = ";" if sample.count(";") > sample.count(",") else ","
+        reader = csv.reader(fh, delimiter=delimiter)
+        header = [h.strip().lower() for h in next(reader, None) or []]
+        if not header:
+            raise RejectedFile(f"{path} is empty.")
+        names = {"participant": ("participant", "voter-id"), "statement": ("statement", "comment-id"),
+                 "vote": ("vote",), "time": ("time", "timestamp")}
+        cols = {}
+        for key, options in names.items():
+            found = [header.index(o) for o in options if o in header]
+            if found:
+                cols[key] = found[0]
+            elif key != "time":
+                raise RejectedFile(f"{path}, line 1: there is no {key} column.",
+                                   hint="The columns are participant, statement, vote and (optional) time.")
+        latest: dict[tuple[str, str], tuple[tuple, float]] = {}
+        for row in reader:
+            line = reader.line_num
+            if not row or not any(v.strip() for v in row):
+                continue
+            if len(row) != len(header):
+                raise RejectedFile(f"{path}, line {line}: {len(row)} fields where the header has {len(header)}.",
+                                   hint="Check the delimiter and quoting of this line.")
+            pid, sid = row[cols["participant"]].strip(), row[cols["statement"]].strip()
+            for what, value in (("participant", pid), ("statement", sid)):
+                if not value:
+                    raise RejectedFile(f"{path}, line {line}, column {cols[what] + 1}: the {what} id is empty.")
+            vote = _vote(row[cols["vote"]], path, line, cols["vote"] + 1, sid)
+            if math.isnan(vote):
+                raise RejectedFile(f"{path}, line {line}, column {cols['vote'] + 1}: the vote is empty.",
+                                   hint="Votes are 1 = agree, -1 = disagree, 0 = pass.")
+            order = (_time(row[cols["time"]], path, line, cols["time"] + 1) if "time" in cols else 0.0, line)
+            if (pid, sid) not in latest or latest[(pid, sid)][0] < order:
+                latest[(pid, sid)] = (order, vote)
+    participants = sorted({p for p, _ in latest}, key=_key)
+    statements = sorted({s for _, s in latest}, key=_key)
+    if statements_path:
+        texts, moderated = _read_statements(Path(statements_path))
+        statements = sorted(set(statements) | set(texts), key=_key)
+    else:
+        texts, moderated = {}, set()
+    pi = {p: i for i, p in enumerate(participants)}
+    si = {s: j for j, s in enumerate(statements)}
+    votes = np.full((len(participants), len(statements)), np.nan)
+    for (p, s), (_, v) in latest.items():
+        votes[pi[p], si[s]] = v
+    conv = Conversation(participants, statements, votes, texts, moderated & set(statements), source=str(path))
+    return _checked(conv)
+
+
+def _time(text: str, path: Path, line: int, column: int) -> float:
+    import datetime as dt
+
+    text = text.strip()
+    if not text:
+        return 0.0
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise RejectedFile(f"{path}, line {line}, column {column}: the time is neither a number nor an ISO date.",
+                           hint="Write it as 2026-03-01T18:30:00 or as milliseconds since 1970.") from None
+
+
+def _read_statements(path: Path) -> tuple[dict[str, str], set[str]]:
+    """Otos's statements CSV: statement, text[, moderated (1 / yes = left out)]."""
+    with _open(path) as fh:
+        sample = fh.read(4096)
+        fh.seek(0)
+        reader = csv.reader(fh, delimiter=";" if sample.count(";") > sample.count(",") else ",")
+        header = [h.strip().lower() for h in next(reader, None) or []]
+        if "statement" not in header or "text" not in header:
+            raise RejectedFile(f"{path}, line 1: the columns must include statement and text.")
+        texts, moderated = {}, set()
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise RejectedFile(f"{path}, line {reader.line_num}: {len(row)} fields where the header has "
+                                   f"{len(header)}.")
+            sid = row[header.index("statement")].strip()
+            texts[sid] = row[header.index("text")]
+            if "moderated" in header and row[header.index("moderated")].strip().lower() in ("1", "-1", "yes", "kyllä"):
+                moderated.add(sid)
+    return texts, moderated
+
+
+def _sorted(conv: Conversation) -> Conversation:
+    p_order = sorted(range(len(conv.participants)), key=lambda i: _key(conv.participants[i]))
+    s_order = sorted(range(len(conv.statements)), key=lambda j: _key(conv.statements[j]))
+    conv.participants = [conv.participants[i] for i in p_order]
+    conv.statements = [conv.statements[j] for j in s_order]
+    conv.votes = conv.votes[np.ix_(p_order, s_order)] if conv.votes.size else conv.votes
+    return conv
+
+
+def _checked(conv: Conversation) -> Conversation:
+    if not conv.participants:
+        raise OtosError(f"{conv.source}: there are no participants.", hint="Check that this is the right export.")
+    if int(conv.active.sum()) < 2:
+        raise OtosError(f"{conv.source}: only {int(conv.active.sum())} statement(s) can be used; opinion groups "
+                        "need at least two.", hint="Moderated-out statements are left out of the maths.")
+    return conv

@@ -1,0 +1,100 @@
+"""What an analysis says, as plain data: the JSON object, the full statement table,
+and the short text summary the CLI prints. No personal data: participant ids only as
+they appear in the export."""
+from __future__ import annotations
+
+from opinions.analysis import Analysis
+
+STATEMENT_COLUMNS = ["statement", "group", "n", "agree", "disagree", "pass", "agree_share", "p_agree", "z_agree",
+                     "p_disagree", "z_disagree", "ratio_agree", "z_agree_vs_rest", "gic_agree", "divisiveness",
+                     "divisiveness_low", "divisiveness_high"]
+
+
+def _text(a: Analysis, sid: str, width: int | None = None) -> str:
+    text = " ".join(a.conversation.texts.get(sid, "").split())
+    if width and len(text) > width:
+        text = text[:width - 1] + "…"
+    return text
+
+
+def to_json(a: Analysis) -> dict:
+    """The object ``otos opinions analyze --json`` prints."""
+    low, high = a.divisive.interval
+    index = {s: j for j, s in enumerate(a.statements)}
+    return {
+        "seed": a.seed,
+        "participants": len(a.conversation.participants),
+        "clustered": len(a.clustered),
+        "statements_used": len(a.statements),
+        "moderated_out": sorted(a.conversation.moderated_out),
+        "k": a.k,
+        "sizes": a.sizes(),
+        "silhouette": round(a.silhouette, 4),
+        "stability": a.stability,
+        "groups": a.groups(),
+        "consensus": [sid for sid, _, _ in a.consensus()],
+        "consensus_detail": [{"statement": sid, "direction": side, "gic": round(g, 4)}
+                             for sid, side, g in a.consensus()],
+        "divisive": [sid for sid, *_ in a.divisive_statements()],
+        "divisive_detail": [{"statement": sid, "divisiveness": round(d, 4), "interval90": [round(lo, 4), round(hi, 4)]}
+                            for sid, d, lo, hi in a.divisive_statements()],
+        "representative": {str(g): [{"statement": sid, "direction": side, "metric": round(m, 3)}
+                                    for sid, side, m in a.representative(g)] for g in range(a.k)},
+        "most_divisive": [{"statement": sid, "divisiveness": round(float(a.divisive.gap[index[sid]]), 4),
+                           "interval90": [round(float(low[index[sid]]), 4), round(float(high[index[sid]]), 4)]}
+                          for sid in sorted(a.statements, key=lambda s: -a.divisive.gap[index[s]])[:5]],
+    }
+
+
+def statement_rows(a: Analysis) -> list[list]:
+    """One row per statement and group: counts, shares, z's, consensus and divisiveness."""
+    s, d = a.stats, a.divisive
+    low, high = d.interval
+    rows = []
+    for j, sid in enumerate(a.statements):
+        for g in range(a.k):
+            n = int(s.votes[g, j])
+            rows.append([sid, g, n, int(s.agree[g, j]), int(s.disagree[g, j]), int(s.passed[g, j]),
+                         round(s.agree[g, j] / n, 4) if n else "", round(float(s.pa[g, j]), 4),
+                         round(float(s.za[g, j]), 3), round(float(s.pd[g, j]), 4), round(float(s.zd[g, j]), 3),
+                         round(float(s.ra[g, j]), 3), round(float(s.za_rest[g, j]), 3),
+                         round(float(a.gic_agree[j]), 4), round(float(d.gap[j]), 4), round(float(low[j]), 4),
+                         round(float(high[j]), 4)])
+    return rows
+
+
+def text_summary(a: Analysis, width: int = 90) -> list[str]:
+    """The lines ``otos opinions analyze`` prints."""
+    out = [f"{len(a.conversation.participants)} participants, {len(a.clustered)} clustered "
+           f"(voted on at least min(7, statements)); {len(a.statements)} statements used, "
+           f"{len(a.conversation.moderated_out)} moderated out. Seed {a.seed!r}.",
+           f"{a.k} opinion groups, sizes {', '.join(map(str, a.sizes()))}; silhouette {a.silhouette:.3f}."]
+    if a.stability:
+        st = a.stability
+        out.append(f"Stability (adjusted Rand index, 1 = same groups): other seeds {st['restart_ari_mean']:.2f} "
+                   f"(lowest {st['restart_ari_min']:.2f}), statement bootstrap {st['bootstrap_ari_mean']:.2f} "
+                   f"(lowest {st['bootstrap_ari_min']:.2f}), {st['restarts']} runs each.")
+    for g in range(a.k):
+        out.append("")
+        out.append(f"Group {g} ({a.sizes()[g]} people) stands out by:")
+        reps = a.representative(g)
+        if not reps:
+            out.append("  (no statement separates this group significantly)")
+        j = {s: i for i, s in enumerate(a.statements)}
+        for sid, side, _ in reps:
+            share = a.stats.pa[g, j[sid]] if side == "agree" else a.stats.pd[g, j[sid]]
+            out.append(f"  {side:>8} {share:4.0%}  #{sid} {_text(a, sid, width - 22)}")
+    out.append("")
+    consensus = a.consensus()
+    out.append(f"Consensus ({len(consensus)}): every group {'agrees or disagrees' if consensus else 'shares'} "
+               "significantly" if consensus else "Consensus: no statement that every group agrees (or disagrees) "
+               "with significantly.")
+    for sid, side, gic in consensus[:10]:
+        out.append(f"  {side:>8} gic {gic:.2f}  #{sid} {_text(a, sid, width - 26)}")
+    divisive = a.divisive_statements()
+    out.append("")
+    out.append(f"Divisive ({len(divisive)}): groups' agree shares differ by more than half (90 % interval)"
+               if divisive else "Divisive: no statement whose groups' agree shares surely differ by more than half.")
+    for sid, gap, lo, hi in divisive[:10]:
+        out.append(f"  D {gap:.2f} [{lo:.2f}, {hi:.2f}]  #{sid} {_text(a, sid, width - 26)}")
+    return out

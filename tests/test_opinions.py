@@ -1,0 +1,205 @@
+"""Opinion groups: planted groups are found, the formulas give hand-computed values, bad
+input is refused with where and what, and the CLI prints what the issue asks for."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from opinions import analysis as A
+from opinions.data import read_polis_export, read_votes_csv
+from pool.errors import OtosError, RejectedFile
+from tui.cli import main
+
+
+def planted(groups=(20, 15, 10), statements=24, noise=0.05, missing=0.2, seed=1):
+    """A vote matrix where group g agrees with statements j % len(groups) == g and
+    disagrees with the rest, with a little noise and some blanks."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(len(groups)), groups)
+    votes = np.where((np.arange(statements)[None, :] % len(groups)) == labels[:, None], 1.0, -1.0)
+    flip = rng.random(votes.shape) < noise
+    votes[flip] = -votes[flip]
+    votes[rng.random(votes.shape) < missing] = np.nan
+    votes[:, 0] = np.where(labels == 0, 1.0, -1.0)  # everyone votes on a few, so nobody falls below 7
+    return labels, votes
+
+
+def write_polis(folder, votes, ids=None, moderated=(), texts=None, groups=None):
+    folder.mkdir(parents=True, exist_ok=True)
+    n, m = votes.shape
+    ids = ids or [str(i) for i in range(n)]
+    lines = ["participant,group-id,n-comments,n-votes,n-agree,n-disagree," + ",".join(str(j) for j in range(m))]
+    for i in range(n):
+        cells = ["" if math.isnan(v) else str(int(v)) for v in votes[i]]
+        g = "" if groups is None else str(groups[i])
+        lines.append(f"{ids[i]},{g},0,{sum(c != '' for c in cells)},0,0," + ",".join(cells))
+    (folder / "participants-votes.csv").write_text("\n".join(lines) + "\n")
+    rows = ["timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body"]
+    for j in range(m):
+        body = (texts or {}).get(j, f"Väite {j}")
+        rows.append(f"0,x,{j},0,0,0,{-1 if j in moderated else 1},\"{body}\"")
+    (folder / "comments.csv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+def test_planted_groups_are_recovered_exactly(tmp_path):
+    labels, votes = planted()
+    conv = read_polis_export(write_polis(tmp_path / "c", votes))
+    a = A.analyze(conv, "s", restarts=3)
+    assert a.k == 3 and len(a.clustered) == len(labels)
+    assert A.adjusted_rand(a.labels, labels) == 1.0
+    assert a.sizes() == [20, 15, 10]  # groups numbered largest first
+    assert a.stability["restart_ari_min"] == 1.0
+    # each group is represented by agreeing with its own statements
+    for g in range(3):
+        reps = a.representative(g, limit=None)
+        assert reps and all(int(sid) % 3 == g for sid, side, _ in reps if side == "agree")
+
+
+def test_the_seed_fixes_the_result_and_row_order_does_not_matter(tmp_path):
+    labels, votes = planted(noise=0.2, seed=3)
+    conv = read_polis_export(write_polis(tmp_path / "a", votes))
+    order = np.random.default_rng(0).permutation(len(labels))
+    shuffled = read_polis_export(write_polis(tmp_path / "b", votes[order], ids=[str(i) for i in order]))
+    one, two, three = (A.analyze(c, "same", restarts=0) for c in (conv, conv, shuffled))
+    assert one.groups() == two.groups() == three.groups()
+
+
+def test_no_group_smaller_than_the_minimum(tmp_path):
+    labels, votes = planted(groups=(30, 2), seed=5)
+    a = A.analyze(read_polis_export(write_polis(tmp_path / "c", votes)), "s", restarts=0, min_group_size=3)
+    assert min(a.sizes()) >= 3
+
+
+def test_moderated_out_statements_are_left_out_of_the_maths(tmp_path):
+    labels, votes = planted()
+    votes[:, 5] = np.where(labels == 0, -1.0, 1.0)
+    conv = read_polis_export(write_polis(tmp_path / "c", votes, moderated=(5,)))
+    a = A.analyze(conv, "s", restarts=0)
+    assert "5" not in a.statements and len(a.statements) == votes.shape[1] - 1
+    assert A.adjusted_rand(a.labels, labels) == 1.0
+
+
+def test_formulas_give_the_hand_computed_values():
+    assert A.agree_probability(3, 8) == pytest.approx(0.4)  # (3 + 1) / (8 + 2)
+    assert A.one_proportion_z(0.4, 8) == pytest.approx(-0.63246, abs=1e-5)  # 2 sqrt(10) (0.4 - 0.5)
+    # (4/10 - 2/12) / sqrt(6/22 * 16/22 * (1/10 + 1/12))
+    assert A.two_proportion_z(3, 8, 1, 10) == pytest.approx(1.22361, abs=1e-5)
+    assert A.adjusted_rand([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(-0.5)
+    assert A.adjusted_rand([0, 0, 1, 1, 2], [5, 5, 7, 7, 1]) == 1.0
+    lo, hi = A.wilson(5, 10)
+    assert (lo, hi) == (pytest.approx(0.23659, abs=1e-5), pytest.approx(0.76341, abs=1e-5))
+
+
+def test_group_statistics_consensus_and_divisiveness_by_hand():
+    # statement 0: group 0 all agree (5), group 1 all disagree (5); statement 1: everyone agrees
+    votes = np.array([[1, 1]] * 5 + [[-1, 1]] * 5, dtype=float)
+    labels = np.array([0] * 5 + [1] * 5)
+    s = A.group_stats(votes, labels, 2)
+    assert s.agree[:, 0].tolist() == [5, 0] and s.disagree[:, 0].tolist() == [0, 5]
+    assert s.pa[0, 0] == pytest.approx(6 / 7) and s.pa[1, 0] == pytest.approx(1 / 7)
+    assert s.ra[0, 0] == pytest.approx((6 / 7) / (1 / 7))
+    d = A.divisiveness(s)
+    assert d.gap[0] == pytest.approx(5 / 7) and d.gap[1] == pytest.approx(0.0)
+    assert d.se[0] == pytest.approx(math.sqrt(2 * (6 / 7) * (1 / 7) / 7))
+    gic = np.prod(s.pa, axis=0)
+    assert gic[1] == pytest.approx((6 / 7) ** 2)  # group-informed consensus: product of (a+1)/(n+2)
+
+
+def test_consensus_and_divisive_lists_on_planted_data(tmp_path):
+    labels, votes = planted(groups=(25, 25), statements=12, noise=0.0, missing=0.0)
+    votes[:, 11] = 1.0  # everyone agrees
+    a = A.analyze(read_polis_export(write_polis(tmp_path / "c", votes)), "s", restarts=0)
+    assert [sid for sid, side, _ in a.consensus()] == ["11"]
+    divisive = {sid for sid, *_ in a.divisive_statements()}
+    assert divisive == {str(j) for j in range(11)}
+
+
+def test_otos_votes_csv_latest_vote_counts(tmp_path):
+    votes = tmp_path / "votes.csv"
+    votes.write_text("participant;statement;vote;time\n"
+                     "p1;s1;1;2026-03-01T10:00:00\n"
+                     "p1;s1;-1;2026-03-01T11:00:00\n"
+                     "p1;s2;0;\n"
+                     "p2;s1;1;2026-03-01T10:00:00\n"
+                     "p2;s2;-1;2026-03-01T10:00:00\n")
+    statements = tmp_path / "statements.csv"
+    statements.write_text("statement;text;moderated\ns1;Yksi;\ns2;Kaksi;\ns3;Poistettu;1\n")
+    conv = read_votes_csv(votes, statements)
+    assert conv.participants == ["p1", "p2"] and conv.statements == ["s1", "s2", "s3"]
+    assert conv.votes[0, 0] == -1.0 and conv.votes[0, 1] == 0.0 and math.isnan(conv.votes[0, 2])
+    assert conv.moderated_out == {"s3"} and conv.texts["s2"] == "Kaksi"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("participant,group-id,0,1\n1,,1,-1\n2,,1\n", r"line 3: 3 fields where the header has 4"),
+    ("participant,group-id,0,1\n1,,1,2\n", r"line 2, column 4 \(statement 1\): the vote is not 1, -1, 0 or empty"),
+    ("participant,group-id,0,1\n1,,1,yes\n", r"line 2, column 4"),
+    ("participant,group-id,0,1\n", r"there are no participants"),
+    ("participant,group-id,0\n1,,1\n2,,-1\n", r"only 1 statement\(s\) can be used"),
+    ("", r"is empty"),
+    ("who,0,1\n1,1,1\n", r"line 1: there is no participant column"),
+])
+def test_bad_polis_files_are_refused_with_where_and_what(tmp_path, content, message):
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "participants-votes.csv").write_text(content)
+    with pytest.raises(OtosError, match=message):
+        read_polis_export(folder)
+
+
+def test_a_participant_with_no_votes_is_not_clustered(tmp_path):
+    labels, votes = planted()
+    votes = np.vstack([votes, np.full((1, votes.shape[1]), np.nan)])
+    a = A.analyze(read_polis_export(write_polis(tmp_path / "c", votes)), "s", restarts=0)
+    assert str(len(labels)) not in a.groups() and len(a.groups()) == len(labels)
+
+
+def test_bad_votes_csv_names_line_and_column(tmp_path):
+    bad = tmp_path / "votes.csv"
+    bad.write_text("participant,statement,vote\np1,s1,1\np1,s2,maybe\n")
+    with pytest.raises(RejectedFile, match=r"line 3, column 3 \(statement s2\)"):
+        read_votes_csv(bad)
+    bad.write_text("participant,vote\np1,1\n")
+    with pytest.raises(RejectedFile, match="no statement column"):
+        read_votes_csv(bad)
+
+
+def test_cli_analyze_json_has_groups_consensus_and_divisive(tmp_path, capsys):
+    labels, votes = planted()
+    folder = write_polis(tmp_path / "c", votes)
+    assert main(["opinions", "analyze", "--polis", str(folder), "--seed", "7", "--json", "--stability", "2"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["groups"]) == {str(i) for i in range(len(labels))}
+    assert A.adjusted_rand([out["groups"][str(i)] for i in range(len(labels))], labels) == 1.0
+    assert isinstance(out["consensus"], list) and isinstance(out["divisive"], list) and out["divisive"]
+    assert out["stability"]["restarts"] == 2
+    assert main(["opinions", "analyze", "--polis", str(folder)]) == 0
+    text = capsys.readouterr().out
+    assert "3 opinion groups, sizes 20, 15, 10" in text and "Väite" in text
+
+
+def test_cli_bad_input_is_one_message_and_exit_2(tmp_path, capsys):
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "participants-votes.csv").write_text("participant,group-id,0,1\n1,,1,2\n")
+    assert main(["opinions", "analyze", "--polis", str(folder), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "line 2, column 4" in err and "Traceback" not in err
+    assert main(["opinions", "analyze", "--polis", str(tmp_path / "nowhere")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+
+
+def test_the_analyze_command_stays_a_lean_process(tmp_path):
+    """The benchmark times it as a whole process: no database, UI or PDF libraries load."""
+    import subprocess
+    import sys
+
+    labels, votes = planted()
+    folder = write_polis(tmp_path / "c", votes)
+    code = ("import sys; from tui.cli import main; main(['opinions', 'analyze', '--polis', sys.argv[1], '--json']);"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'sqlmodel', 'pandas', 'textual',"
+            " 'reportlab'}), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, check=True)
+    assert out.stderr.strip().splitlines()[-1] == "[]"
