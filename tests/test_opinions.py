@@ -203,3 +203,98 @@ def test_the_analyze_command_stays_a_lean_process(tmp_path):
             " 'reportlab'}), file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, check=True)
     assert out.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_report_pdf_and_csv_tables(tmp_path):
+    from pypdf import PdfReader
+
+    from opinions.report import write_report
+    from opinions.summary import STATEMENT_COLUMNS
+
+    labels, votes = planted()
+    a = A.analyze(read_polis_export(write_polis(tmp_path / "c", votes)), "s", restarts=2)
+    written = write_report(a, tmp_path / "op.pdf")
+    assert [p.name for p in written] == ["op.pdf", "op-statements.csv", "op-groups.csv", "op-consensus.csv",
+                                         "op-divisive.csv"]
+    text = "\n".join(p.extract_text() for p in PdfReader(str(tmp_path / "op.pdf")).pages)
+    assert "Opinion groups" in text and "Group 2 (10 people)" in text and "Väite" in text
+    rows = (tmp_path / "op-statements.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].split(";") == STATEMENT_COLUMNS and len(rows) - 1 == len(a.statements) * 3  # every statement x group
+    groups = (tmp_path / "op-groups.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert len(groups) == len(labels)
+    with pytest.raises(OtosError, match="must end in .pdf"):
+        write_report(a, tmp_path / "op.txt")
+
+
+def test_strata_comparison_and_post_stratification_by_hand(tmp_path):
+    from opinions.strata import Strata, compare, post_stratified
+
+    # statement 0: residents (p0, p1) agree and disagree; staff (p2) agrees -> weighted 0.8 * 0.5 + 0.2 * 1
+    # statement 1: only residents voted (both agree) -> weights renormalised, coverage 0.8
+    votes = np.array([[1, 1], [-1, 1], [1, np.nan]], dtype=float)
+    from opinions.data import Conversation
+
+    conv = Conversation(["p0", "p1", "p2"], ["0", "1"], votes)
+    strata = Strata({"p0": {"role": "resident"}, "p1": {"role": "resident"}, "p2": {"role": "staff"}},
+                    {"role": {"resident": 0.8, "staff": 0.2}})
+    c = compare(conv, strata, "role")
+    assert c.values == ["resident", "staff"] and c.participants == [2, 1]
+    assert c.n.tolist() == [[2, 2], [1, 0]] and c.agree.tolist() == [[1, 2], [1, 0]]
+    share, lo, hi = c.share("agree", 0, 0)
+    assert share == 0.5 and (lo, hi) == A.wilson(1, 2)
+    assert c.share("agree", 1, 1) is None
+    w = post_stratified(c, strata.population["role"])
+    assert w[0].agree == pytest.approx(0.6) and w[0].coverage == pytest.approx(1.0)
+    assert w[0].raw == pytest.approx(2 / 3)
+    assert w[1].agree == pytest.approx(1.0) and w[1].coverage == pytest.approx(0.8)
+    with pytest.raises(OtosError, match="no share for 'staff'"):
+        post_stratified(c, {"resident": 1.0})
+
+
+def test_bad_participants_and_population_files(tmp_path):
+    from opinions.strata import read_participants, read_population
+
+    p = tmp_path / "p.csv"
+    p.write_text("participant;role\n1;resident\n1;staff\n")
+    with pytest.raises(RejectedFile, match="line 3: participant 1 appears twice"):
+        read_participants(p)
+    p.write_text("participant;member\n1;abc\n")
+    with pytest.raises(RejectedFile, match="line 2, column 2: the member is not a pool member id"):
+        read_participants(p)
+    pop = tmp_path / "pop.csv"
+    pop.write_text("feature;value;share\nrole;resident;x\n")
+    with pytest.raises(RejectedFile, match="line 2, column 3: the share is not a number"):
+        read_population(pop)
+    pop.write_text("feature;value;count\nrole;resident;300\nrole;staff;100\n")
+    assert read_population(pop) == {"role": {"resident": 0.75, "staff": 0.25}}
+
+
+def test_participants_linked_to_pool_members_bring_their_strata(sqlite_engine, tmp_path):
+    from opinions.strata import from_panel
+    from pool.members import add_member
+    from sampling.panels import draw_panel
+    from sampling.problem import Quota
+
+    for i in range(12):
+        add_member(sqlite_engine, {"first_names": f"Etu{i}", "surname": f"Suku{i}", "sex": "1" if i % 2 else "2",
+                                   "birth_year": str(1950 + i)}, consent_version="v1")
+    panel_id, _ = draw_panel(sqlite_engine, [Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)], 6, "s")
+    strata = from_panel(sqlite_engine, panel_id, {"a": 1, "b": 2, "c": 99})
+    assert strata.of == {"a": {"sex": "nainen"}, "b": {"sex": "mies"}}  # member 99 does not exist: not linked
+
+
+def test_cli_report_with_strata(tmp_path, capsys):
+    labels, votes = planted()
+    folder = write_polis(tmp_path / "c", votes)
+    parts = tmp_path / "participants.csv"
+    parts.write_text("participant;role\n" + "".join(f"{i};{'staff' if i % 4 == 0 else 'resident'}\n"
+                                                    for i in range(len(labels))))
+    pop = tmp_path / "pop.csv"
+    pop.write_text("feature;value;share\nrole;resident;0.9\nrole;staff;0.1\n")
+    out = tmp_path / "r.pdf"
+    assert main(["opinions", "report", "--polis", str(folder), "--participants", str(parts), "--population", str(pop),
+                 "--out", str(out), "--stability", "0"]) == 0
+    weighted = (tmp_path / "r-weighted.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(weighted) == votes.shape[1] + 1 and all(r.startswith("role;") for r in weighted[1:])
+    assert main(["opinions", "analyze", "--polis", str(folder), "--population", str(pop)]) == 2
+    assert "need --participants" in capsys.readouterr().err

@@ -1,0 +1,215 @@
+"""How views differ between known groups of participants, and the population-weighted result.
+
+Polis knows nothing about who voted. Otos does: a participants CSV names each voter's
+strata directly (any columns, e.g. ``role`` = resident / staff, ``age``) and/or links
+them to pool members (a ``member`` column), whose strata then come from the pool by
+the categories of a panel's quotas (age band, sex, language, municipality ...).
+
+- **Comparison:** per stratum and statement, agree / disagree / pass shares of the
+  stratum's votes on that statement, each with a 95 % Wilson interval.
+- **Post-stratified agreement:** per statement, ``sum over strata h of W_h * p_h``,
+  where ``W_h`` is the stratum's population share and ``p_h`` the agree share among the
+  stratum's votes on the statement; strata without votes on the statement are left
+  out and the weights of the rest renormalised (the coverage, the population share
+  that did vote, is reported beside it). 95 % interval from
+  ``se^2 = sum W_h^2 p_h (1 - p_h) / n_h``.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from opinions.analysis import wilson
+from opinions.data import Conversation
+from pool.errors import OtosError, RejectedFile
+
+Z95 = 1.96
+
+
+@dataclass
+class Strata:
+    """Participant id -> {feature: value}; population shares {feature: {value: share}}."""
+    of: dict[str, dict[str, str]]
+    population: dict[str, dict[str, float]]
+
+    @property
+    def features(self) -> list[str]:
+        return list(dict.fromkeys(f for values in self.of.values() for f in values))
+
+
+def read_participants(path: str | Path) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
+    """(participant -> strata from the file's own columns, participant -> pool member id)."""
+    path = Path(path)
+    try:
+        fh = path.open(encoding="utf-8-sig", newline="")
+    except OSError:
+        raise RejectedFile(f"{path}: cannot be read (is the name right?).") from None
+    with fh:
+        sample = fh.read(4096)
+        fh.seek(0)
+        reader = csv.reader(fh, delimiter=";" if sample.count(";") > sample.count(",") else ",")
+        header = [h.strip() for h in next(reader, None) or []]
+        if "participant" not in header:
+            raise RejectedFile(f"{path}, line 1: there is no participant column.",
+                               hint="Columns: participant, then member (a pool member id) and/or strata such as role.")
+        strata, members = {}, {}
+        for row in reader:
+            if not row or not any(c.strip() for c in row):
+                continue
+            line = reader.line_num
+            if len(row) != len(header):
+                raise RejectedFile(f"{path}, line {line}: {len(row)} fields where the header has {len(header)}.")
+            values = dict(zip(header, (c.strip() for c in row)))
+            pid = values.pop("participant")
+            if not pid:
+                raise RejectedFile(f"{path}, line {line}, column {header.index('participant') + 1}: "
+                                   "the participant id is empty.")
+            if pid in strata:
+                raise RejectedFile(f"{path}, line {line}: participant {pid} appears twice.")
+            member = values.pop("member", "")
+            if member:
+                if not member.isdigit():
+                    raise RejectedFile(f"{path}, line {line}, column {header.index('member') + 1}: "
+                                       "the member is not a pool member id (a number).")
+                members[pid] = int(member)
+            strata[pid] = {k: v for k, v in values.items() if v}
+    return strata, members
+
+
+def read_population(path: str | Path) -> dict[str, dict[str, float]]:
+    """Population margins: a CSV of feature, value and share (or count; normalised per feature)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError:
+        raise RejectedFile(f"{path}: cannot be read (is the name right?).") from None
+    rows = list(csv.reader(text.splitlines(), delimiter=";" if text.count(";") > text.count(",") else ","))
+    header = [h.strip().lower() for h in rows[0]] if rows else []
+    amount = "share" if "share" in header else "count" if "count" in header else None
+    if "feature" not in header or "value" not in header or not amount:
+        raise RejectedFile(f"{path}, line 1: the columns must be feature, value and share (or count).")
+    out: dict[str, dict[str, float]] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue
+        try:
+            x = float(row[header.index(amount)].replace(",", "."))
+        except (ValueError, IndexError):
+            raise RejectedFile(f"{path}, line {line}, column {header.index(amount) + 1}: the {amount} is not a "
+                               "number.") from None
+        if x < 0:
+            raise RejectedFile(f"{path}, line {line}, column {header.index(amount) + 1}: the {amount} is negative.")
+        out.setdefault(row[header.index("feature")].strip(), {})[row[header.index("value")].strip()] = x
+    return {f: {v: x / sum(vals.values()) for v, x in vals.items()} for f, vals in out.items() if sum(vals.values())}
+
+
+def from_panel(engine, panel_id: int, members: dict[str, int]) -> Strata:
+    """Strata of participants linked to pool members, by the categories of panel
+    ``panel_id``'s quotas, and the population shares of that panel's report."""
+    import datetime as dt
+    import json as _json
+
+    from sqlmodel import Session, select
+
+    from letters.report import build_report
+    from pool.models import Panel, PoolMember
+    from sampling.panels import quota_values
+    from sampling.problem import Quota
+    from sampling.strata import member_values
+
+    with Session(engine) as s:
+        panel = s.get(Panel, panel_id)
+        if panel is None:
+            raise OtosError(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        features, values = quota_values([Quota(*q) for q in _json.loads(panel.quotas)])
+        found = {m.id: m for m in s.exec(select(PoolMember).where(PoolMember.id.in_(set(members.values()))))}
+        day = dt.date.today()
+        of = {pid: dict(zip(features, member_values(found[mid], features, values, day)))
+              for pid, mid in members.items() if mid in found}
+    report = build_report(engine, panel_id)
+    population: dict[str, dict[str, float]] = {}
+    for row in report.rows:
+        share = report.share(row, "population")
+        if share is not None:
+            population.setdefault(row.feature, {})[row.value] = share
+    return Strata(of, population)
+
+
+@dataclass
+class Comparison:
+    feature: str
+    values: list[str]  # strata, in order
+    statements: list[str]
+    n: np.ndarray  # strata x statements: votes
+    agree: np.ndarray
+    disagree: np.ndarray
+    passed: np.ndarray
+    participants: list[int]  # participants per stratum
+
+    def share(self, kind: str, h: int, j: int) -> tuple[float, float, float] | None:
+        """(share, low, high) of ``kind`` (agree / disagree / pass) in stratum h on statement j."""
+        n = self.n[h, j]
+        if not n:
+            return None
+        count = {"agree": self.agree, "disagree": self.disagree, "pass": self.passed}[kind][h, j]
+        return (count / n, *wilson(count, n))
+
+
+def compare(conv: Conversation, strata: Strata, feature: str) -> Comparison:
+    """Vote counts per stratum of ``feature`` and statement (moderated-out statements left out)."""
+    active = conv.active
+    votes = conv.votes[:, active]
+    statements = [s for s, keep in zip(conv.statements, active) if keep]
+    labels = [strata.of.get(p, {}).get(feature, "") for p in conv.participants]
+    values = sorted({v for v in labels if v}, key=lambda v: (list(strata.population.get(feature, {})).index(v)
+                                                            if v in strata.population.get(feature, {}) else 1e9, v))
+    if not values:
+        raise OtosError(f"No participant has a value for {feature!r}.",
+                        hint="Check the participants file, or the member ids it links to.")
+    rows = np.array(labels)
+    n, a, d, p, people = [], [], [], [], []
+    for v in values:
+        mine = votes[rows == v]
+        a.append((mine == 1).sum(axis=0))
+        d.append((mine == -1).sum(axis=0))
+        p.append((mine == 0).sum(axis=0))
+        n.append((~np.isnan(mine)).sum(axis=0))
+        people.append(int((rows == v).sum()))
+    return Comparison(feature, values, statements, *(np.array(x, dtype=float) for x in (n, a, d, p)), people)
+
+
+@dataclass
+class Weighted:
+    statement: str
+    agree: float  # post-stratified agree share
+    low: float
+    high: float
+    coverage: float  # population share of the strata that voted on the statement
+    raw: float  # unweighted agree share, for comparison
+
+
+def post_stratified(comparison: Comparison, population: dict[str, float]) -> list[Weighted]:
+    """Population-weighted agree share of each statement (see the module text)."""
+    missing = [v for v in comparison.values if v not in population]
+    if missing:
+        raise OtosError(f"The population margins of {comparison.feature!r} have no share for "
+                        f"{', '.join(repr(m) for m in missing)}.",
+                        hint="Give a share for every stratum value in the population file.")
+    w = np.array([population[v] for v in comparison.values])
+    out = []
+    for j, sid in enumerate(comparison.statements):
+        n = comparison.n[:, j]
+        voted = n > 0
+        if not voted.any():
+            continue
+        p = comparison.agree[voted, j] / n[voted]
+        wj = w[voted] / w[voted].sum()
+        est = float((wj * p).sum())
+        se = math.sqrt(float((wj ** 2 * p * (1 - p) / n[voted]).sum()))
+        out.append(Weighted(sid, est, max(0.0, est - Z95 * se), min(1.0, est + Z95 * se), float(w[voted].sum()),
+                            float(comparison.agree[:, j].sum() / n.sum())))
+    return out
