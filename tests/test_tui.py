@@ -390,3 +390,61 @@ async def test_exports_screen_shows_the_report_and_writes_files(sqlite_engine, t
         await pilot.click("#report")
         await pilot.pause()
     assert (tmp_path / "paneeli-1-jasenet.xlsx").exists() and (tmp_path / "paneeli-1-edustavuus.pdf").exists()
+
+
+async def test_opinions_screen_finds_groups_sorts_statements_and_writes_the_report(sqlite_engine, tmp_path):
+    from tests.test_opinions import planted, write_polis
+
+    labels, votes = planted()
+    folder = write_polis(tmp_path / "conv", votes)
+    parts = tmp_path / "participants.csv"
+    parts.write_text("participant;role\n" + "".join(f"{i};{'staff' if i % 3 == 0 else 'resident'}\n"
+                                                    for i in range(len(labels))))
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f8")
+        await pilot.pause()
+        app.screen.query_one("#op-analyze").press()  # without votes: a message, not a crash
+        await pilot.pause()
+        assert "Give a Polis export folder" in " ".join(str(n.message) for n in app._notifications)
+        app.screen.query_one("#op-source", Input).value = str(folder)
+        app.screen.query_one("#op-participants", Input).value = str(parts)
+        await pilot.click("#op-analyze")
+        await settle(pilot)
+        await pilot.pause(0.5)
+        assert "3 opinion groups, sizes 20, 15, 10" in str(app.screen.query_one("#op-status", Static).render())
+        table = app.screen.query_one("#op-statements", DataTable)
+        assert table.row_count == votes.shape[1] * 3
+        column = list(table.columns)[2]  # n
+        table.post_message(DataTable.HeaderSelected(table, column, 2, table.columns[column].label))
+        await pilot.pause()
+        ns = [table.get_row_at(i)[2] for i in range(table.row_count)]
+        assert ns == sorted(ns)
+        table.post_message(DataTable.HeaderSelected(table, column, 2, table.columns[column].label))
+        await pilot.pause()
+        assert [table.get_row_at(i)[2] for i in range(table.row_count)] == sorted(ns, reverse=True)
+        assert app.screen.query_one("#op-strata", DataTable).row_count == votes.shape[1] * 2  # resident, staff
+        app.screen.query_one("#op-out", Input).value = str(tmp_path / "op.pdf")
+        await pilot.click("#op-report")
+        await pilot.pause()
+    assert (tmp_path / "op.pdf").exists() and (tmp_path / "op-strata.csv").exists()
+
+
+async def test_a_user_error_is_a_message_and_the_screen_keeps_working(sqlite_engine):
+    """Textual stops a screen whose handler raises; Otos turns user errors into messages first."""
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.press("ctrl+d")  # a key-bound action: draw without a seed
+        await pilot.pause()
+        await pilot.press("f6")
+        await pilot.pause()
+        await pilot.click("#print")  # a button: print without a round
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert "Give the public seed first." in messages and "Choose the recruitment round first." in messages
+        assert app.screen.is_attached and app.screen.query_one("#letters-status", Static)
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.screen.is_attached and app.is_running

@@ -14,6 +14,7 @@ from textual.worker import Worker, WorkerState
 
 from pool.errors import OtosError
 from tui.lottery_screens import DrawScreen, QuotasScreen
+from tui.opinion_screens import OpinionsScreen
 from tui.output_screens import ExportsScreen, LettersScreen
 from tui.screens import ExtractsScreen, PoolScreen
 
@@ -24,7 +25,7 @@ class OtosApp(App):
     TITLE = "Otos"
     CSS_PATH = "otos.tcss"
     MODES = {"extracts": ExtractsScreen, "pool": PoolScreen, "quotas": QuotasScreen, "draw": DrawScreen,
-             "letters": LettersScreen, "exports": ExportsScreen}
+             "letters": LettersScreen, "exports": ExportsScreen, "opinions": OpinionsScreen}
     DEFAULT_MODE = "pool"
     BINDINGS = [
         Binding("f2", "switch_mode('extracts')", "Extracts", id="show-extracts"),
@@ -33,6 +34,7 @@ class OtosApp(App):
         Binding("f5", "switch_mode('draw')", "Draw", id="show-draw"),
         Binding("f6", "switch_mode('letters')", "Letters", id="show-letters"),
         Binding("f7", "switch_mode('exports')", "Exports", id="show-exports"),
+        Binding("f8", "switch_mode('opinions')", "Opinions", id="show-opinions"),
         Binding("ctrl+q", "quit", "Quit", id="quit"),
     ]
 
@@ -63,6 +65,8 @@ class OtosApp(App):
         yield SystemCommand("Draw", "Draw a panel with the fair lottery", lambda: self.switch_mode("draw"))
         yield SystemCommand("Letters", "Print a round's invitation letters", lambda: self.switch_mode("letters"))
         yield SystemCommand("Exports", "Rosters, composition, call list, report", lambda: self.switch_mode("exports"))
+        yield SystemCommand("Opinions", "Opinion groups, consensus and divisive statements from votes",
+                            lambda: self.switch_mode("opinions"))
         if isinstance(screen, QuotasScreen):
             yield SystemCommand("Quotas from extract", "Make quotas from the newest extract", screen.action_from_extract)
             yield SystemCommand("Save quotas", "Write the quotas to the file named", screen.action_save_quotas)
@@ -77,6 +81,14 @@ class OtosApp(App):
             yield SystemCommand("Add member", "Register a volunteer by hand", screen.action_add_member)
             yield SystemCommand("Edit member", "Change the selected member", screen.action_edit_member)
             yield SystemCommand("Withdraw member", "Erase the selected member's data", screen.action_withdraw_member)
+
+    async def _dispatch_action(self, namespace, action_name, params) -> bool:
+        """Key-bound actions: a user error becomes a message (see tui.guard)."""
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except OtosError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return True
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Worker errors become messages, never tracebacks."""

@@ -15,6 +15,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressB
 from textual.worker import get_current_worker
 
 from pool.errors import OtosError
+from tui.guard import Guarded
 
 
 def _titled(widget, title: str):
@@ -23,7 +24,7 @@ def _titled(widget, title: str):
     return widget
 
 
-class FormDialog(ModalScreen):
+class FormDialog(Guarded, ModalScreen):
     """A modal form: Escape or Cancel dismisses with None; ``form_end`` yields the error
     line and the buttons every form ends with."""
 
@@ -43,7 +44,7 @@ class FormDialog(ModalScreen):
         self.dismiss(None)
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(Guarded, ModalScreen[bool]):
     """Ask a yes/no question; ``True`` only when the user presses the confirm button."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
@@ -114,7 +115,7 @@ class ImportDialog(FormDialog):
                                    self.query_one("#strict", Checkbox).value))
 
 
-class ImportProgress(ModalScreen[Any]):
+class ImportProgress(Guarded, ModalScreen[Any]):
     """Run an import in a thread with a progress bar and Cancel; dismiss with the report.
 
     Dismisses with the ``ImportReport``, or ``None`` when cancelled or rejected (the
@@ -185,7 +186,7 @@ class ImportProgress(ModalScreen[Any]):
         self.workers.cancel_all()
 
 
-class ReportDialog(ModalScreen[None]):
+class ReportDialog(Guarded, ModalScreen[None]):
     """The validation report of an import: counts and the faulty rows (line, field)."""
 
     BINDINGS = [Binding("escape", "close", "Close", id="dialog-close")]

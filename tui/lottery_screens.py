@@ -14,6 +14,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Pro
 from pool.errors import OtosError
 from sampling.problem import Quota
 from tui.dialogs import ConfirmDialog, FormDialog, _titled
+from tui.guard import Guarded
 
 
 class QuotaEditor(FormDialog):
@@ -44,7 +45,7 @@ class QuotaEditor(FormDialog):
         self.dismiss(Quota(self.quota.feature, self.quota.value, lo, hi))
 
 
-class QuotasScreen(Screen):
+class QuotasScreen(Guarded, Screen):
     """Quotas against the pool's composition, with feasibility checked on every change."""
 
     AUTO_FOCUS = "#quotas"
@@ -192,7 +193,7 @@ def _county_of(engine, extract_id: int) -> str:
     return municipalities()[code].county if code in municipalities() else "Keski-Suomi"
 
 
-class DrawScreen(Screen):
+class DrawScreen(Guarded, Screen):
     """Seed, the lottery with progress, the panel with probabilities, replacement, verify."""
 
     AUTO_FOCUS = "#seed"

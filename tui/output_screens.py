@@ -13,9 +13,10 @@ from textual.worker import get_current_worker
 
 from pool.errors import OtosError
 from tui.dialogs import _titled
+from tui.guard import Guarded
 
 
-class LettersScreen(Screen):
+class LettersScreen(Guarded, Screen):
     """Pick a round, see the language versions and one letter's text, print with progress."""
 
     BINDINGS = [Binding("escape", "cancel_print", "Cancel printing", id="letters-cancel")]
@@ -93,7 +94,7 @@ class LettersScreen(Screen):
         self.workers.cancel_group(self, "letters")
 
 
-class ExportsScreen(Screen):
+class ExportsScreen(Guarded, Screen):
     """Rosters, the composition table, the call list and the representativeness report."""
 
     def compose(self) -> ComposeResult:

@@ -10,11 +10,12 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from pool.errors import OtosError
 from tui.dialogs import ConfirmDialog, ImportDialog, ImportProgress, MemberForm, ReportDialog
+from tui.guard import Guarded
 
 PAGE_SIZE = 100
 
 
-class ExtractsScreen(Screen):
+class ExtractsScreen(Guarded, Screen):
     """Imported DVV extracts: import with progress, validation report, purge."""
 
     AUTO_FOCUS = "#extracts"
@@ -105,7 +106,7 @@ class ExtractsScreen(Screen):
             "for good.", "Purge"), confirmed)
 
 
-class PoolScreen(Screen):
+class PoolScreen(Guarded, Screen):
     """The resident pool: a paged table over SQL with search and filters."""
 
     AUTO_FOCUS = "#members"  # keys act on the table; / moves to the search box
