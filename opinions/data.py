@@ -21,7 +21,6 @@ import numpy as np
 from pool.errors import OtosError, RejectedFile
 
 VOTE_VALUES = {"1": 1.0, "-1": -1.0, "0": 0.0, "": math.nan}
-BAD = "bad"  # marks a value that is not a vote (a string, so "in" finds it and NaN is never equal)
 
 
 @dataclass
@@ -118,7 +117,7 @@ def _read_participant_votes(path: Path) -> Conversation:
         if len(set(statements)) != len(statements):
             raise RejectedFile(f"{path}, line 1: a statement column appears twice.")
         pid_col, group_col = header.index("participant"), header.index("group-id") if "group-id" in header else None
-        ids, rows, groups, seen = [], [], {}, set()
+        ids, rows, lines, groups, seen = [], [], [], {}, set()
         for row in reader:
             line = reader.line_num
             if len(row) != len(header):
@@ -131,18 +130,51 @@ def _read_participant_votes(path: Path) -> Conversation:
                 raise RejectedFile(f"{path}, line {line}, column {pid_col + 1}: participant {pid} appears twice.")
             seen.add(pid)
             ids.append(pid)
-            values = [VOTE_VALUES.get(v, BAD) for v in row[first:]]
-            if BAD in values:  # spaces around a vote, or not a vote: the slow way, which names the column
-                values = [_vote(v, path, line, first + j + 1, statements[j]) for j, v in enumerate(row[first:])]
-            rows.append(values)
+            rows.append(",".join(row[first:]))
+            lines.append(line)
             if group_col is not None and row[group_col].strip():
                 try:
                     groups[pid] = int(row[group_col])
                 except ValueError:
                     raise RejectedFile(f"{path}, line {line}, column {group_col + 1}: group-id is not a number.") \
                         from None
-    votes = np.array(rows, dtype=float).reshape(len(rows), len(statements))
+    votes = _parse_votes(rows, len(statements))
+    if votes is None:  # something that is not a plain vote: find it the slow way, which names the column
+        votes = np.array([[_vote(v, path, line, first + j + 1, statements[j]) for j, v in enumerate(r.split(","))]
+                          for r, line in zip(rows, lines)], dtype=float).reshape(len(rows), len(statements))
     return _sorted(Conversation(ids, list(statements), votes, polis_groups=groups))
+
+
+def _parse_votes(rows: list[str], m: int) -> np.ndarray | None:
+    """The votes of comma-joined rows of m fields each, parsed all at once with numpy:
+    a field is empty (no vote), 1, 0 or -1. None if any field is something else."""
+    n = len(rows)
+    if not n or not m:
+        return np.zeros((n, m))
+    text = ",".join(rows).encode("ascii", "replace") + b",,"  # two bytes of padding to read past the end
+    b = np.frombuffer(text, dtype=np.uint8)
+    commas = np.flatnonzero(b[:-2] == 44)  # ","
+    if len(commas) != n * m - 1:  # a field held a comma: cannot happen in a row csv has split
+        return None
+    starts = np.empty(n * m, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = commas + 1
+    length = np.empty(n * m, dtype=np.int64)
+    length[:-1] = commas - starts[:-1]
+    length[-1] = len(b) - 2 - starts[-1]
+    first, second = b[starts], b[starts + 1]
+    # a field's key: its length and first two bytes; the only votes are "", "1", "0" and "-1"
+    key = (length << 16) | (first.astype(np.int64) << 8) | second
+    table = {(0 << 16) | (44 << 8) | 44: np.nan, (1 << 16) | (49 << 8) | 44: 1.0, (1 << 16) | (48 << 8) | 44: 0.0,
+             (2 << 16) | (45 << 8) | 49: -1.0}
+    votes = np.full(n * m, np.nan)
+    known = np.zeros(n * m, dtype=bool)
+    for k, v in table.items():
+        hit = key == k
+        votes[hit] = v
+        known |= hit
+    known |= length == 0  # an empty field at the very end is followed by padding, not a comma
+    return votes.reshape(n, m) if known.all() else None
 
 
 def read_votes_csv(path: str | Path, statements_path: str | Path | None = None) -> Conversation:

@@ -298,3 +298,17 @@ def test_cli_report_with_strata(tmp_path, capsys):
     assert len(weighted) == votes.shape[1] + 1 and all(r.startswith("role;") for r in weighted[1:])
     assert main(["opinions", "analyze", "--polis", str(folder), "--population", str(pop)]) == 2
     assert "need --participants" in capsys.readouterr().err
+
+
+def test_the_quick_vote_parser_agrees_with_the_careful_one(tmp_path):
+    from opinions import data
+
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "participants-votes.csv").write_text(
+        "participant,group-id,0,1,2\n1,,1,-1,\n2,,,0,-1\n3,, 1,0,\n4,,,,\n")  # " 1": spaces, the careful way
+    conv = read_polis_export(folder)
+    expected = np.array([[1, -1, np.nan], [np.nan, 0, -1], [1, 0, np.nan], [np.nan] * 3])
+    assert np.array_equal(conv.votes, expected, equal_nan=True)
+    assert data._parse_votes(["1,-1,", ",0,-1"], 3).tolist()[1][1:] == [0.0, -1.0]
+    assert data._parse_votes(["1,2,"], 3) is None and data._parse_votes(["-0,1,1"], 3) is None
