@@ -407,6 +407,7 @@ async def test_opinions_screen_finds_groups_sorts_statements_and_writes_the_repo
         app.screen.query_one("#op-analyze").press()  # without votes: a message, not a crash
         await pilot.pause()
         assert "Give a Polis export folder" in " ".join(str(n.message) for n in app._notifications)
+        await pilot.pause(0.3)  # a button ignores clicks while it shows the last press
         app.screen.query_one("#op-source", Input).value = str(folder)
         app.screen.query_one("#op-participants", Input).value = str(parts)
         await pilot.click("#op-analyze")

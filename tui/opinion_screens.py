@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static, TabbedContent, TabPane
 
 from pool.errors import OtosError
 from tui.dialogs import _titled
@@ -43,6 +43,7 @@ class OpinionsScreen(Guarded, Screen):
                           "Population margins")
             yield _titled(Input("otos", id="op-seed"), "Seed")
         with Horizontal(classes="inputs"):
+            yield Select([], prompt="panel (for linked pool members)", id="op-panel")
             yield Button("Analyze", variant="primary", id="op-analyze")
             yield _titled(Input("mielipiteet.pdf", id="op-out"), "Report file")
             yield Button("Report PDF + CSV", id="op-report")
@@ -58,7 +59,12 @@ class OpinionsScreen(Guarded, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        from sampling.panels import list_panels
+
         self.title = "Otos — Opinions"
+        self.query_one("#op-panel", Select).set_options(
+            [(f"panel {p['id']} ({p['created_at'][:10]}, {p['size']})", p["id"])
+             for p in reversed(list_panels(self.app.engine))])
         self.analysis = None
         self.strata = None
         self._sorted: dict[str, tuple[str, bool]] = {}
@@ -77,23 +83,31 @@ class OpinionsScreen(Guarded, Screen):
         if not source:
             raise OtosError("Give a Polis export folder or a votes CSV file first.")
         self.query_one("#op-status", Static).update("Analysing…")
+        panel = self.query_one("#op-panel", Select).value
         self.run_analysis(Path(source).expanduser(), self._value("#op-participants"), self._value("#op-population"),
-                          self._value("#op-seed") or "otos")
+                          self._value("#op-seed") or "otos", None if panel is Select.NULL else int(panel))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="opinions")
-    def run_analysis(self, source: Path, participants: str, population: str, seed: str) -> None:
+    def run_analysis(self, source: Path, participants: str, population: str, seed: str, panel: int | None) -> None:
         from opinions.analysis import analyze
         from opinions.data import read_polis_export, read_votes_csv
-        from opinions.strata import Strata, read_participants, read_population
+        from opinions.strata import Strata, from_panel, read_participants, read_population
 
         conv = read_polis_export(source) if source.is_dir() else read_votes_csv(source)
         strata = None
         if participants:
             own, members = read_participants(Path(participants).expanduser())
-            if members and not own:
-                raise OtosError("The participants file only links pool members; link them with "
-                                "otos opinions report --panel ID, or add strata columns.")
-            strata = Strata(own, read_population(Path(population).expanduser()) if population else {})
+            strata = Strata(own, {})
+            if members:
+                if panel is None:
+                    raise OtosError("The participants file links pool members: choose the panel whose quota "
+                                    "categories and population shares to use.")
+                linked = from_panel(self.app.engine, panel, members)
+                for pid, values in linked.of.items():
+                    strata.of.setdefault(pid, {}).update(values)
+                strata.population.update(linked.population)
+            if population:
+                strata.population.update(read_population(Path(population).expanduser()))
         result = analyze(conv, seed)
         self.app.call_from_thread(self._show, result, strata)
 
