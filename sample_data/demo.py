@@ -75,3 +75,78 @@ def build_demo(engine: Engine, county: str = "Keski-Suomi", rows: int = 8000, in
         answered = s.execute(select(func.count()).select_from(Invitation).where(Invitation.answered_at.is_not(None))).scalar_one()
     return {"extract": report.extract_id, "people": report.rows_stored, "invitations": len(codes),
             "volunteers": volunteers, "answered": answered}
+
+
+STATEMENTS = [
+    "Terveysasemalle pitää päästä viikon sisällä.",
+    "Sähköinen asiointi sopii minulle yhtä hyvin kuin käynti paikan päällä.",
+    "Pienten kuntien terveysasemat on säilytettävä, vaikka se maksaa.",
+    "Liikkuvat palvelut (terveysbussi) korvaavat hyvin lähipalveluja.",
+    "Ikääntyneiden kotihoitoon on ohjattava lisää rahaa.",
+    "Nuorten mielenterveyspalvelut ovat alueen tärkein kehittämiskohde.",
+    "Asiakasmaksuja voi korottaa, jos jonot lyhenevät.",
+    "Yksityisiä palveluja pitää käyttää enemmän jonojen purkuun.",
+    "Päivystys on keskitettävä yhteen paikkaan maakunnassa.",
+    "Neuvolat ja koulukuraattorit toimivat hyvin.",
+    "Palveluista pitää saada tietoa myös ruotsiksi ja selkokielellä.",
+    "Omalääkärimalli pitää palauttaa.",
+    "Hyvinvointialueen päätöksenteko on liian kaukana asukkaista.",
+    "Ennaltaehkäisyyn pitää käyttää enemmän kuin nyt.",
+    "Sote-henkilöstön palkkoja on nostettava.",
+    "Ajanvaraus puhelimella toimii huonosti.",
+    "Omaishoitajien tukea on parannettava.",
+    "Asukaspaneeli on hyvä tapa ottaa asukkaat mukaan.",
+]
+
+
+def write_demo_votes(engine: Engine, folder: str | Path, seed: int = 2026) -> Path:
+    """A generated conversation of the demo pool for the Opinions screen: votes.csv,
+    statements.csv, participants.csv (role and age band) and population.csv (the age
+    bands' shares in the demo extract). Three planted currents of opinion, tied loosely
+    to age, so the groups have something to find. Returns the folder."""
+    from pool.models import PoolMember
+    from sampling.strata import age_on
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rnd = random.Random(seed)
+    today = dt.date.today()
+    bands = [(15, 29, "15-29"), (30, 64, "30-64"), (65, 200, "65+")]
+
+    def band(age: int | None) -> str:
+        return next((name for lo, hi, name in bands if age is not None and lo <= age <= hi), "")
+
+    with Session(engine) as s:
+        members = s.execute(select(PoolMember.id, PoolMember.birth_year).where(PoolMember.status == "active")
+                            .order_by(PoolMember.id)).all()
+        births = s.execute(select(Person.birth_date)).scalars().all()
+    population = {}
+    for birth in births:
+        b = band((today - birth).days // 365 if birth else None)
+        if b:
+            population[b] = population.get(b, 0) + 1
+    # group leanings: agree probability per statement for three currents
+    leaning = [[rnd.choice((0.85, 0.8, 0.2, 0.15, 0.5)) for _ in STATEMENTS] for _ in range(3)]
+    people = [(f"a{m}", band(age_on(year, today)), "asukas") for m, year in members]
+    people += [(f"h{i}", "30-64", "henkilöstö") for i in range(1, 26)]
+    lines = ["participant;statement;vote;time"]
+    start = dt.datetime(2026, 4, 14, 17, 0)
+    for pid, age_band, role in people:
+        current = {"15-29": 0, "30-64": 1, "65+": 2}.get(age_band, 1) if rnd.random() < 0.7 else rnd.randrange(3)
+        if role == "henkilöstö":
+            current = 1 if rnd.random() < 0.6 else 0
+        for j in rnd.sample(range(len(STATEMENTS)), rnd.randint(10, len(STATEMENTS))):
+            p = leaning[current][j]
+            r = rnd.random()
+            vote = 1 if r < p * 0.9 else (0 if r < p * 0.9 + 0.1 else -1)
+            when = start + dt.timedelta(minutes=rnd.randint(0, 120))
+            lines.append(f"{pid};{j + 1};{vote};{when:%Y-%m-%dT%H:%M:%S}")
+    (folder / "votes.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "statements.csv").write_text(
+        "statement;text\n" + "".join(f"{j + 1};{t}\n" for j, t in enumerate(STATEMENTS)), encoding="utf-8")
+    (folder / "participants.csv").write_text(
+        "participant;role;age\n" + "".join(f"{p};{r};{b}\n" for p, b, r in people), encoding="utf-8")
+    (folder / "population.csv").write_text(
+        "feature;value;count\n" + "".join(f"age;{b};{n}\n" for b, n in sorted(population.items())),
+        encoding="utf-8")
+    return folder

@@ -102,3 +102,28 @@ def test_otos_demo_builds_once_then_reopens(tmp_path, capsys, monkeypatch):
     main(["--db", db, "extract", "list", "--json"])
     [e] = json.loads(capsys.readouterr().out)
     assert e["rows"] == 1200
+    example = tmp_path / "otos-demo-mielipiteet"  # the demo's conversation for the Opinions screen
+    assert sorted(p.name for p in example.iterdir()) == ["participants.csv", "population.csv", "statements.csv",
+                                                         "votes.csv"]
+
+
+def test_the_demo_conversation_has_groups_strata_and_population(sqlite_engine, tmp_path):
+    from opinions.analysis import analyze
+    from opinions.data import read_votes_csv
+    from opinions.report import strata_rows
+    from opinions.strata import Strata, read_participants, read_population
+    from pool.members import count_members
+    from sample_data.demo import STATEMENTS, write_demo_votes
+
+    build_demo(sqlite_engine, rows=2000, invitations=900, seed=4)
+    folder = write_demo_votes(sqlite_engine, tmp_path / "votes")
+    conv = read_votes_csv(folder / "votes.csv", folder / "statements.csv")
+    assert len(conv.statements) == len(STATEMENTS) and len(conv.participants) == count_members(sqlite_engine) + 25
+    a = analyze(conv, "demo", restarts=0)
+    assert a.k >= 2 and min(a.sizes()) >= 3
+    own, members = read_participants(folder / "participants.csv")
+    population = read_population(folder / "population.csv")
+    assert not members and set(population["age"]) == {"15-29", "30-64", "65+"}
+    assert abs(sum(population["age"].values()) - 1) < 1e-9
+    comparison, weighted = strata_rows(a, Strata(own, population))
+    assert {r[0] for r in comparison} == {"role", "age"} and len(weighted) == len(STATEMENTS)

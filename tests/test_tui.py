@@ -449,3 +449,22 @@ async def test_a_user_error_is_a_message_and_the_screen_keeps_working(sqlite_eng
         await pilot.press("f5")
         await pilot.pause()
         assert app.screen.is_attached and app.is_running
+
+
+async def test_the_demo_fills_in_its_conversation_on_the_opinions_screen(sqlite_engine, tmp_path):
+    from sample_data.demo import build_demo, write_demo_votes
+
+    build_demo(sqlite_engine, rows=1500, invitations=700, seed=5)
+    folder = write_demo_votes(sqlite_engine, tmp_path / "example")
+    app = OtosApp(sqlite_engine, opinions_example=folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f8")
+        await pilot.pause()
+        assert app.screen.query_one("#op-source", Input).value == str(folder / "votes.csv")
+        await pilot.click("#op-analyze")
+        await settle(pilot)
+        await pilot.pause(0.3)
+        assert "opinion groups" in str(app.screen.query_one("#op-status", Static).render())
+        strata = app.screen.query_one("#op-strata", DataTable)
+        weighted = [strata.get_row_at(i)[9] for i in range(strata.row_count)]
+        assert any(w.endswith("%") for w in weighted)  # the age strata are weighted to the population

@@ -38,9 +38,10 @@ class OtosApp(App):
         Binding("ctrl+q", "quit", "Quit", id="quit"),
     ]
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, opinions_example: Path | None = None) -> None:
         super().__init__()
         self.engine = engine
+        self.opinions_example = opinions_example  # the demo's generated conversation, if any
         self.quotas: list = []  # the quotas the Quotas screen edits and the Draw screen uses
         self._keymap_problem = None
         try:

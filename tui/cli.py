@@ -359,10 +359,19 @@ def _demo(args: argparse.Namespace) -> int:
         made = build_demo(engine, county=args.county, rows=args.rows)
         print(f"Imported {made['people']:,} people, sent {made['invitations']:,} invitations, "
               f"{made['volunteers']} volunteers joined the pool.", file=sys.stderr)
+    example = None
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        from pathlib import Path
+
+        from sample_data.demo import write_demo_votes
+
+        example = Path(url[len("sqlite:///"):]).with_name("otos-demo-mielipiteet")
+        if args.fresh or not (example / "votes.csv").is_file():
+            write_demo_votes(engine, example)
     if not args.no_open:
         from tui.app import OtosApp
 
-        OtosApp(engine).run()
+        OtosApp(engine, opinions_example=example).run()
     return 0
 
 

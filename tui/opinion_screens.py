@@ -36,7 +36,8 @@ class OpinionsScreen(Guarded, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(classes="inputs"):
-            yield _titled(Input("", placeholder="Polis export folder, or votes.csv", id="op-source"), "Votes")
+            yield _titled(Input("", placeholder="Polis export folder, or votes.csv (statements.csv beside it)",
+                                id="op-source"), "Votes")
             yield _titled(Input("", placeholder="(optional) participants.csv", id="op-participants"),
                           "Participants' strata")
             yield _titled(Input("", placeholder="(optional) population.csv", id="op-population"),
@@ -62,6 +63,11 @@ class OpinionsScreen(Guarded, Screen):
         from sampling.panels import list_panels
 
         self.title = "Otos — Opinions"
+        example = getattr(self.app, "opinions_example", None)
+        if example is not None:  # the demo: its generated conversation, ready to analyse
+            for widget_id, name in (("#op-source", "votes.csv"), ("#op-participants", "participants.csv"),
+                                    ("#op-population", "population.csv")):
+                self.query_one(widget_id, Input).value = str(example / name)
         self.query_one("#op-panel", Select).set_options(
             [(f"panel {p['id']} ({p['created_at'][:10]}, {p['size']})", p["id"])
              for p in reversed(list_panels(self.app.engine))])
@@ -93,7 +99,9 @@ class OpinionsScreen(Guarded, Screen):
         from opinions.data import read_polis_export, read_votes_csv
         from opinions.strata import Strata, from_panel, read_participants, read_population
 
-        conv = read_polis_export(source) if source.is_dir() else read_votes_csv(source)
+        statements = source.with_name("statements.csv")
+        conv = read_polis_export(source) if source.is_dir() else read_votes_csv(
+            source, statements if statements.is_file() else None)
         strata = None
         if participants:
             own, members = read_participants(Path(participants).expanduser())
