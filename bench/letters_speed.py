@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 # Peak resident memory of this process since exec (VmHWM). ru_maxrss would also count

@@ -314,7 +314,7 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
     workdir = Path(tempfile.mkdtemp(prefix=".otos-letters-", dir=out.parent))
     parts: list[Path] = []
     c: _CompactCanvas | None = None
-    number = 0
+    number = first_in_part = 0
     try:
         with open_private(listing.with_suffix(".csv.part"), encoding="utf-8", newline="") as fh:
             w = csv.writer(fh, delimiter=";")

@@ -2,17 +2,20 @@
 
 The pipeline, written from the published description of Polis (not from its code):
 
-1. **Who is clustered.** Moderated-out statements are left out. A participant is
-   clustered when they voted on at least ``min(7, statements)`` of the rest.
-2. **Opinion map.** Blanks are filled with the statement's mean vote, the matrix is
-   centred and reduced to two principal components (all participants take part in the
-   PCA). Each participant's projection is multiplied by sqrt(statements / votes cast)
-   so that people who voted on few statements are not all pulled to the middle.
-3. **Groups.** k-means into up to 100 base clusters; then k-means on the base-cluster
-   centres weighted by their sizes for k = 2..5, keeping the k with the best silhouette
-   (computed over participants) among those whose every group has at least
-   ``min_group_size`` people. k-means++ starts and restarts come from the seed, so a
-   seed fixes the result; there is no update history.
+1. **Who is clustered.** A participant is clustered when they voted on at least
+   ``min(7, statements)`` statements (every vote counts, as in Polis).
+2. **Opinion map.** Moderated-out statements are zeroed, as in Polis: they carry no
+   variance but still count as statements and as votes below. Blanks are filled with
+   the statement's mean vote, the matrix is centred and reduced to two principal
+   components (all participants take part in the PCA). Each participant's projection
+   is multiplied by sqrt(statements / votes cast) so that people who voted on few
+   statements are not all pulled to the middle.
+3. **Groups.** k-means into up to 100 base clusters; then, for k = 2..5, k-means on
+   the base-cluster centres weighted by their sizes, refined by Lloyd steps over the
+   participants themselves; the k with the best silhouette (over participants, a seeded
+   sample of 3,000 when there are more) among those whose every group has at least
+   ``min_group_size`` people wins. Groups are numbered largest first. k-means++ starts
+   come from the seed, so a seed fixes the result; there is no update history.
 4. **Stability.** The whole clustering is redone with ``restarts`` other seeds and on
    as many bootstrap resamples of the statements; the mean adjusted Rand index of those
    runs against the result is reported (1 = always the same groups).
