@@ -18,16 +18,17 @@ from tests.conftest import people, write_rows
 
 
 @pytest.fixture
-def round_with_letters(sqlite_engine, tmp_path):
+def round_with_letters(engine, tmp_path):
+    """A round of 40 letters, on SQLite and on PostgreSQL (streaming reads differ)."""
     rows = people(120, seed=4)
     for r in rows[:3]:  # three protected people, address columns filled in
         r[12] = "1"
     rows[3][1], rows[3][2], rows[3][12], rows[3][13] = "Áilu Ŋuvvá", "Đuolbbaš-Šŧážž", "0", "0"
     rows[3][14] = "SAMIDWELLING0001"
-    report = import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", rows), permit="DVV/9/2026",
+    report = import_extract(engine, write_rows(tmp_path / "e.csv", rows), permit="DVV/9/2026",
                             purpose="x", delete_by=dt.date.today() + dt.timedelta(days=60))
-    draw = draw_invitations(sqlite_engine, report.extract_id, 40, "s", strata=("sex",), round_name="r1")
-    return sqlite_engine, rows, draw
+    draw = draw_invitations(engine, report.extract_id, 40, "s", strata=("sex",), round_name="r1")
+    return engine, rows, draw
 
 
 def page_texts(path):
