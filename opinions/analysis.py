@@ -362,6 +362,7 @@ class Analysis:
     gic_disagree: np.ndarray
     divisive: Divisiveness
     stability: dict = field(default_factory=dict)
+    min_group_size: int = 1
 
     @property
     def k(self) -> int:
@@ -428,7 +429,8 @@ def analyze(conv: Conversation, seed: str = "otos", *, min_group_size: int = 3, 
     gic_a = np.prod(stats.pa, axis=0)
     gic_d = np.prod(stats.pd, axis=0)
     analysis = Analysis(conv, seed, statements, [p for p, keep in zip(conv.participants, in_conv) if keep], labels,
-                        points, in_conv, score, stats, gic_a, gic_d, divisiveness(stats))
+                        points, in_conv, score, stats, gic_a, gic_d, divisiveness(stats),
+                        min_group_size=min_group_size)
     if restarts:
         analysis.stability = stability(centred, cov, comps, cast_all, m, in_conv, labels, seed, min_group_size,
                                        restarts)

@@ -12,6 +12,8 @@ as one short process.
 from __future__ import annotations
 
 import csv
+import functools
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,30 @@ class Conversation:
     def active(self) -> np.ndarray:
         """Boolean mask of the statements the maths uses (not moderated out)."""
         return np.array([s not in self.moderated_out for s in self.statements], dtype=bool)
+
+
+def text_file(read):
+    """A reader of a CSV file (its first argument): a file that is not UTF-8 text, or
+    that csv cannot split, is refused with a message instead of an error from deep down."""
+    @functools.wraps(read)
+    def guarded(path, *args, **kwargs):
+        try:
+            return read(path, *args, **kwargs)
+        except UnicodeDecodeError:
+            raise RejectedFile(f"{path}: the file is not UTF-8 text.",
+                               hint="Save it as CSV UTF-8 (in Excel: Save as > CSV UTF-8).") from None
+        except csv.Error as exc:
+            raise RejectedFile(f"{path}: not a readable CSV file ({exc}).") from None
+    return guarded
+
+
+def spreadsheet_csv(path: Path, what: str):
+    """A csv reader over a small file a person saved from a spreadsheet: UTF-8 (with or
+    without BOM) or Windows-1252, delimiter , ; or tab from the header line."""
+    from pool.csvfile import read_text, sniff_delimiter
+
+    text, _ = read_text(Path(path), what)
+    return csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text.split("\n", 1)[0]))
 
 
 def _key(text: str) -> tuple:
@@ -80,6 +106,7 @@ def read_polis_export(folder: str | Path) -> Conversation:
     return _checked(conv)
 
 
+@text_file
 def _read_comments(path: Path) -> tuple[dict[str, str], set[str]]:
     if not path.is_file():
         return {}, set()
@@ -102,6 +129,7 @@ def _read_comments(path: Path) -> tuple[dict[str, str], set[str]]:
     return texts, moderated
 
 
+@text_file
 def _read_participant_votes(path: Path) -> Conversation:
     with _open(path) as fh:
         reader = csv.reader(fh)
@@ -177,48 +205,45 @@ def _parse_votes(rows: list[str], m: int) -> np.ndarray | None:
     return votes.reshape(n, m) if known.all() else None
 
 
+@text_file
 def read_votes_csv(path: str | Path, statements_path: str | Path | None = None) -> Conversation:
     """Votes one per line: Otos's votes CSV (participant, statement, vote[, time]) or a
     Polis votes.csv (voter-id, comment-id, vote, timestamp). Where a participant voted on
     a statement more than once, the latest vote counts (by time, else by line)."""
     path = Path(path)
-    with _open(path) as fh:
-        sample = fh.read(4096)
-        fh.seek(0)
-        delimiter = ";" if sample.count(";") > sample.count(",") else ","
-        reader = csv.reader(fh, delimiter=delimiter)
-        header = [h.strip().lower() for h in next(reader, None) or []]
-        if not header:
-            raise RejectedFile(f"{path} is empty.")
-        names = {"participant": ("participant", "voter-id"), "statement": ("statement", "comment-id"),
-                 "vote": ("vote",), "time": ("time", "timestamp")}
-        cols = {}
-        for key, options in names.items():
-            found = [header.index(o) for o in options if o in header]
-            if found:
-                cols[key] = found[0]
-            elif key != "time":
-                raise RejectedFile(f"{path}, line 1: there is no {key} column.",
-                                   hint="The columns are participant, statement, vote and (optional) time.")
-        latest: dict[tuple[str, str], tuple[tuple, float]] = {}
-        for row in reader:
-            line = reader.line_num
-            if not row or not any(v.strip() for v in row):
-                continue
-            if len(row) != len(header):
-                raise RejectedFile(f"{path}, line {line}: {len(row)} fields where the header has {len(header)}.",
-                                   hint="Check the delimiter and quoting of this line.")
-            pid, sid = row[cols["participant"]].strip(), row[cols["statement"]].strip()
-            for what, value in (("participant", pid), ("statement", sid)):
-                if not value:
-                    raise RejectedFile(f"{path}, line {line}, column {cols[what] + 1}: the {what} id is empty.")
-            vote = _vote(row[cols["vote"]], path, line, cols["vote"] + 1, sid)
-            if math.isnan(vote):
-                raise RejectedFile(f"{path}, line {line}, column {cols['vote'] + 1}: the vote is empty.",
-                                   hint="Votes are 1 = agree, -1 = disagree, 0 = pass.")
-            order = (_time(row[cols["time"]], path, line, cols["time"] + 1) if "time" in cols else 0.0, line)
-            if (pid, sid) not in latest or latest[(pid, sid)][0] < order:
-                latest[(pid, sid)] = (order, vote)
+    reader = spreadsheet_csv(path, "votes")
+    header = [h.strip().lower() for h in next(reader, None) or []]
+    if not header:
+        raise RejectedFile(f"{path} is empty.")
+    names = {"participant": ("participant", "voter-id"), "statement": ("statement", "comment-id"),
+             "vote": ("vote",), "time": ("time", "timestamp")}
+    cols = {}
+    for key, options in names.items():
+        found = [header.index(o) for o in options if o in header]
+        if found:
+            cols[key] = found[0]
+        elif key != "time":
+            raise RejectedFile(f"{path}, line 1: there is no {key} column.",
+                               hint="The columns are participant, statement, vote and (optional) time.")
+    latest: dict[tuple[str, str], tuple[tuple, float]] = {}
+    for row in reader:
+        line = reader.line_num
+        if not row or not any(v.strip() for v in row):
+            continue
+        if len(row) != len(header):
+            raise RejectedFile(f"{path}, line {line}: {len(row)} fields where the header has {len(header)}.",
+                               hint="Check the delimiter and quoting of this line.")
+        pid, sid = row[cols["participant"]].strip(), row[cols["statement"]].strip()
+        for what, value in (("participant", pid), ("statement", sid)):
+            if not value:
+                raise RejectedFile(f"{path}, line {line}, column {cols[what] + 1}: the {what} id is empty.")
+        vote = _vote(row[cols["vote"]], path, line, cols["vote"] + 1, sid)
+        if math.isnan(vote):
+            raise RejectedFile(f"{path}, line {line}, column {cols['vote'] + 1}: the vote is empty.",
+                               hint="Votes are 1 = agree, -1 = disagree, 0 = pass.")
+        order = (_time(row[cols["time"]], path, line, cols["time"] + 1) if "time" in cols else 0.0, line)
+        if (pid, sid) not in latest or latest[(pid, sid)][0] < order:
+            latest[(pid, sid)] = (order, vote)
     participants = sorted({p for p, _ in latest}, key=_key)
     statements = sorted({s for _, s in latest}, key=_key)
     if statements_path:
@@ -252,26 +277,24 @@ def _time(text: str, path: Path, line: int, column: int) -> float:
                            hint="Write it as 2026-03-01T18:30:00 or as milliseconds since 1970.") from None
 
 
+@text_file
 def _read_statements(path: Path) -> tuple[dict[str, str], set[str]]:
     """Otos's statements CSV: statement, text[, moderated (1 / yes = left out)]."""
-    with _open(path) as fh:
-        sample = fh.read(4096)
-        fh.seek(0)
-        reader = csv.reader(fh, delimiter=";" if sample.count(";") > sample.count(",") else ",")
-        header = [h.strip().lower() for h in next(reader, None) or []]
-        if "statement" not in header or "text" not in header:
-            raise RejectedFile(f"{path}, line 1: the columns must include statement and text.")
-        texts, moderated = {}, set()
-        for row in reader:
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise RejectedFile(f"{path}, line {reader.line_num}: {len(row)} fields where the header has "
-                                   f"{len(header)}.")
-            sid = row[header.index("statement")].strip()
-            texts[sid] = row[header.index("text")]
-            if "moderated" in header and row[header.index("moderated")].strip().lower() in ("1", "-1", "yes", "kyllä"):
-                moderated.add(sid)
+    reader = spreadsheet_csv(path, "statements")
+    header = [h.strip().lower() for h in next(reader, None) or []]
+    if "statement" not in header or "text" not in header:
+        raise RejectedFile(f"{path}, line 1: the columns must include statement and text.")
+    texts, moderated = {}, set()
+    for row in reader:
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise RejectedFile(f"{path}, line {reader.line_num}: {len(row)} fields where the header has "
+                               f"{len(header)}.")
+        sid = row[header.index("statement")].strip()
+        texts[sid] = row[header.index("text")]
+        if "moderated" in header and row[header.index("moderated")].strip().lower() in ("1", "-1", "yes", "kyllä"):
+            moderated.add(sid)
     return texts, moderated
 
 

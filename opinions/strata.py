@@ -16,7 +16,6 @@ the categories of a panel's quotas (age band, sex, language, municipality ...).
 """
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from opinions.analysis import wilson
-from opinions.data import Conversation
+from opinions.data import Conversation, spreadsheet_csv, text_file
 from pool.errors import OtosError, RejectedFile
 
 Z95 = 1.96
@@ -41,61 +40,54 @@ class Strata:
         return list(dict.fromkeys(f for values in self.of.values() for f in values))
 
 
+@text_file
 def read_participants(path: str | Path) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
     """(participant -> strata from the file's own columns, participant -> pool member id)."""
     path = Path(path)
-    try:
-        fh = path.open(encoding="utf-8-sig", newline="")
-    except OSError:
-        raise RejectedFile(f"{path}: cannot be read (is the name right?).") from None
-    with fh:
-        sample = fh.read(4096)
-        fh.seek(0)
-        reader = csv.reader(fh, delimiter=";" if sample.count(";") > sample.count(",") else ",")
-        header = [h.strip() for h in next(reader, None) or []]
-        if "participant" not in header:
-            raise RejectedFile(f"{path}, line 1: there is no participant column.",
-                               hint="Columns: participant, then member (a pool member id) and/or strata such as role.")
-        strata, members = {}, {}
-        for row in reader:
-            if not row or not any(c.strip() for c in row):
-                continue
-            line = reader.line_num
-            if len(row) != len(header):
-                raise RejectedFile(f"{path}, line {line}: {len(row)} fields where the header has {len(header)}.")
-            values = dict(zip(header, (c.strip() for c in row)))
-            pid = values.pop("participant")
-            if not pid:
-                raise RejectedFile(f"{path}, line {line}, column {header.index('participant') + 1}: "
-                                   "the participant id is empty.")
-            if pid in strata:
-                raise RejectedFile(f"{path}, line {line}: participant {pid} appears twice.")
-            member = values.pop("member", "")
-            if member:
-                if not member.isdigit():
-                    raise RejectedFile(f"{path}, line {line}, column {header.index('member') + 1}: "
-                                       "the member is not a pool member id (a number).")
-                members[pid] = int(member)
-            strata[pid] = {k: v for k, v in values.items() if v}
+    reader = spreadsheet_csv(path, "participants")
+    header = [h.strip() for h in next(reader, None) or []]
+    if "participant" not in header:
+        raise RejectedFile(f"{path}, line 1: there is no participant column.",
+                           hint="Columns: participant, then member (a pool member id) and/or strata such as role.")
+    strata, members = {}, {}
+    for row in reader:
+        if not row or not any(c.strip() for c in row):
+            continue
+        line = reader.line_num
+        if len(row) != len(header):
+            raise RejectedFile(f"{path}, line {line}: {len(row)} fields where the header has {len(header)}.")
+        values = dict(zip(header, (c.strip() for c in row)))
+        pid = values.pop("participant")
+        if not pid:
+            raise RejectedFile(f"{path}, line {line}, column {header.index('participant') + 1}: "
+                               "the participant id is empty.")
+        if pid in strata:
+            raise RejectedFile(f"{path}, line {line}: participant {pid} appears twice.")
+        member = values.pop("member", "")
+        if member:
+            if not member.isdigit():
+                raise RejectedFile(f"{path}, line {line}, column {header.index('member') + 1}: "
+                                   "the member is not a pool member id (a number).")
+            members[pid] = int(member)
+        strata[pid] = {k: v for k, v in values.items() if v}
     return strata, members
 
 
+@text_file
 def read_population(path: str | Path) -> dict[str, dict[str, float]]:
     """Population margins: a CSV of feature, value and share (or count; normalised per feature)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError:
-        raise RejectedFile(f"{path}: cannot be read (is the name right?).") from None
-    rows = list(csv.reader(text.splitlines(), delimiter=";" if text.count(";") > text.count(",") else ","))
+    rows = list(spreadsheet_csv(path, "population margins"))
     header = [h.strip().lower() for h in rows[0]] if rows else []
     amount = "share" if "share" in header else "count" if "count" in header else None
     if "feature" not in header or "value" not in header or not amount:
         raise RejectedFile(f"{path}, line 1: the columns must be feature, value and share (or count).")
     out: dict[str, dict[str, float]] = {}
     for line, row in enumerate(rows[1:], start=2):
-        if not row:
+        if not row or not any(c.strip() for c in row):
             continue
+        if len(row) != len(header):
+            raise RejectedFile(f"{path}, line {line}: {len(row)} fields where the header has {len(header)}.")
         try:
             x = float(row[header.index(amount)].replace(",", "."))
         except (ValueError, IndexError):

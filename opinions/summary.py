@@ -69,6 +69,9 @@ def text_summary(a: Analysis, width: int = 90) -> list[str]:
            f"(voted on at least min(7, statements)); {len(a.statements)} statements used, "
            f"{len(a.conversation.moderated_out)} moderated out. Seed {a.seed!r}.",
            f"{a.k} opinion group{'' if a.k == 1 else 's'}, sizes {', '.join(map(str, a.sizes()))}; silhouette {a.silhouette:.3f}."]
+    if a.k == 1:
+        out.append(f"No split into groups of at least {a.min_group_size} people was found: everyone is in one "
+                   "group (a smaller --min-group-size may find groups).")
     if a.stability:
         st = a.stability
         out.append(f"Stability (adjusted Rand index, 1 = same groups): other seeds {st['restart_ari_mean']:.2f} "

@@ -265,6 +265,9 @@ def test_bad_participants_and_population_files(tmp_path):
     pop.write_text("feature;value;share\nrole;resident;x\n")
     with pytest.raises(RejectedFile, match="line 2, column 3: the share is not a number"):
         read_population(pop)
+    pop.write_text("feature;value;share\nrole;resident\n")
+    with pytest.raises(RejectedFile, match="line 2: 2 fields where the header has 3"):
+        read_population(pop)
     pop.write_text("feature;value;count\nrole;resident;300\nrole;staff;100\n")
     assert read_population(pop) == {"role": {"resident": 0.75, "staff": 0.25}}
 
@@ -312,3 +315,26 @@ def test_the_quick_vote_parser_agrees_with_the_careful_one(tmp_path):
     assert np.array_equal(conv.votes, expected, equal_nan=True)
     assert data._parse_votes(["1,-1,", ",0,-1"], 3).tolist()[1][1:] == [0.0, -1.0]
     assert data._parse_votes(["1,2,"], 3) is None and data._parse_votes(["-0,1,1"], 3) is None
+
+
+def test_encodings_a_polis_export_must_be_utf8_a_spreadsheet_file_may_be_windows_1252(tmp_path):
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "participants-votes.csv").write_bytes("participant,group-id,0,1\n1,,1,-1\n".encode("utf-16"))
+    with pytest.raises(RejectedFile, match="not UTF-8 text"):
+        read_polis_export(folder)
+    votes = tmp_path / "votes.csv"  # saved from a spreadsheet in Windows-1252: read as such
+    votes.write_bytes(b"participant;statement;vote\nM\xe4ki;1;1\nM\xe4ki;2;-1\nOja;1;0\nOja;2;1\n")
+    assert read_votes_csv(votes).participants == ["Mäki", "Oja"]
+    votes.write_bytes(b"")
+    with pytest.raises(RejectedFile, match="votes file is empty"):
+        read_votes_csv(votes)
+
+
+def test_when_no_split_meets_the_minimum_group_size_everyone_is_one_group(tmp_path):
+    from opinions.summary import text_summary
+
+    labels, votes = planted(groups=(6, 6))
+    a = A.analyze(read_polis_export(write_polis(tmp_path / "c", votes)), "s", restarts=0, min_group_size=7)
+    assert a.k == 1 and a.sizes() == [12]
+    assert any("No split into groups of at least 7 people" in line for line in text_summary(a))
