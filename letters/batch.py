@@ -36,7 +36,7 @@ from letters import pdfjoin, qr
 from letters.language import letter_languages
 from letters.template import Template, check_values, load_template
 from pool import audit, codes
-from pool.private import open_private
+from pool.private import open_private, output_path
 from pool.errors import ImportCancelled, OtosError
 from pool.models import Extract, Invitation, Person
 
@@ -287,9 +287,7 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
 
     values = _batch_values(settings, today)
     template_for("fi")
-    out = Path(out)
-    if out.suffix.lower() != ".pdf":
-        raise OtosError(f"{out}: the batch file must end in .pdf.")
+    out = output_path(out, (".pdf",))
     I = Invitation
     where = [I.round == round_name] + ([I.answered_at.is_(None)] if reminder else [])
     with Session(engine) as s:

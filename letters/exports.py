@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from pool import audit
-from pool.private import open_private
+from pool.private import open_private, output_path
 from pool.errors import NotFound, OtosError
 from pool.models import Panel, PanelSeat, PoolMember
 from pool.reference import municipalities
@@ -59,9 +59,9 @@ def _sections(seated, left, spare):
 def export_roster(engine: Engine, panel_id: int, out: str | Path, fmt: str) -> int:
     """Write the roster (csv, xlsx or pdf): seated members, then those who left and the
     reserves, each listed apart. Returns the number of seats listed."""
-    out = Path(out)
     if fmt not in ("csv", "xlsx", "pdf"):
         raise OtosError(f"Unknown roster format {fmt!r}.", hint="Use csv, xlsx or pdf.")
+    out = output_path(out)
     seated, left, spare = roster_rows(engine, panel_id)
     if fmt == "csv":
         with open_private(out, encoding="utf-8-sig", newline="") as fh:
@@ -138,8 +138,8 @@ def composition_rows(engine: Engine, panel_id: int) -> list[list[str]]:
 
 
 def export_composition(engine: Engine, panel_id: int, out: str | Path) -> int:
+    out = output_path(out)
     rows = composition_rows(engine, panel_id)
-    out = Path(out)
     with out.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh, delimiter=";")
         w.writerow(["ominaisuus", "arvo", "väestön osuus", "pooli", "poolin osuus", "kiintiö", "paneeli",
@@ -151,7 +151,7 @@ def export_composition(engine: Engine, panel_id: int, out: str | Path) -> int:
 
 def export_call_list(engine: Engine, out: str | Path) -> int:
     """Active members with a phone but no e-mail, oldest first, for phone follow-up."""
-    out = Path(out)
+    out = output_path(out)
     with Session(engine) as s:
         members = s.execute(select(PoolMember).where(PoolMember.status == "active", PoolMember.email.is_(None),
                                                      PoolMember.phone.is_not(None))

@@ -101,6 +101,9 @@ def format_table(report: Report) -> str:
 
 def write_pdf(engine: Engine, report: Report, out: str | Path) -> None:
     """The report as a PDF: a table and one bar chart per feature."""
+    from pool.private import output_path
+
+    out = output_path(out)
     from reportlab.graphics.charts.barcharts import HorizontalBarChart
     from reportlab.graphics.charts.legends import Legend
     from reportlab.graphics.shapes import Drawing

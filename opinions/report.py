@@ -8,7 +8,7 @@ from pathlib import Path
 from opinions.analysis import Analysis
 from opinions.strata import Strata, compare, post_stratified
 from opinions.summary import STATEMENT_COLUMNS, statement_rows
-from pool.errors import OtosError
+from pool.private import output_path
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 UNGROUPED = "#c8c8c8"
@@ -114,11 +114,7 @@ def write_report(a: Analysis, out: str | Path, strata: Strata | None = None) -> 
     from letters.fonts import register
     from opinions.summary import text_summary
 
-    out = Path(out)
-    if out.suffix.lower() != ".pdf":
-        raise OtosError(f"{out}: the report file must end in .pdf.")
-    if not out.parent.is_dir():
-        raise OtosError(f"{out.parent}: no such folder.")
+    out = output_path(out, (".pdf",))
     regular, bold = register()
     styles = getSampleStyleSheet()
     for name in ("Title", "Heading2", "BodyText"):

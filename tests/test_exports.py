@@ -94,3 +94,11 @@ def test_unknown_panel_and_format_are_named(panel, tmp_path):
         export_roster(engine, 99, tmp_path / "x.csv", "csv")
     with pytest.raises(OtosError, match="Unknown roster format"):
         export_roster(engine, 1, tmp_path / "x.doc", "doc")
+
+
+def test_an_export_into_a_missing_folder_is_a_message(panel, tmp_path):
+    engine, panel_id, _ = panel
+    for export in (lambda out: export_roster(engine, panel_id, out, "csv"),
+                   lambda out: export_composition(engine, panel_id, out), lambda out: export_call_list(engine, out)):
+        with pytest.raises(OtosError, match="no such folder"):
+            export(tmp_path / "missing" / "x.csv")

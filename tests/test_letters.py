@@ -186,3 +186,12 @@ def test_each_letter_carries_its_own_qr_code_that_scans_to_its_response_code(rou
         decoded = subprocess.run(["zbarimg", "-q", "--raw", str(png)], capture_output=True, text=True).stdout.strip()
         code = re.search(r"\b([A-Z2-9]{4})-([A-Z2-9]{4})\b", page.extract_text())
         assert decoded == f"https://osallistu.example.fi/paneeli?code={code[1]}{code[2]}"
+
+
+def test_the_batch_file_must_be_a_pdf_in_a_folder_that_exists(round_with_letters, tmp_path):
+    engine, _, _ = round_with_letters
+    with pytest.raises(OtosError, match="no such folder"):
+        print_round(engine, "r1", tmp_path / "missing" / "k.pdf")
+    with pytest.raises(OtosError, match=r"must end in \.pdf"):
+        print_round(engine, "r1", tmp_path / "k.txt")
+    assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".otos-letters-*"))
