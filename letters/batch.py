@@ -13,9 +13,9 @@ import hashlib
 import itertools
 import os
 import shutil
-import zlib
 import string
 import tempfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,15 +30,15 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
+from letters import pdfjoin, qr
 from letters.address import FIRST_LINE_FROM_TOP, LEADING, LEFT, SIZE, AddressError, address_lines
 from letters.fonts import register
-from letters import pdfjoin, qr
 from letters.language import letter_languages
 from letters.template import Template, check_values, load_template
 from pool import audit, codes
-from pool.private import open_private, output_path
 from pool.errors import ImportCancelled, OtosError
 from pool.models import Extract, Invitation, Person
+from pool.private import open_private, output_path
 
 PAGE_W, PAGE_H = A4
 TEXT_WIDTH = PAGE_W - 2 * LEFT
