@@ -204,3 +204,5 @@ class PanelSeat(SQLModel, table=True):
     probability: float = 0.0
     seed: Optional[str] = Field(default=None, max_length=260)  # for replacement draws
     created_at: dt.datetime = Field(default_factory=utcnow)
+    # replacement draws: what the lottery saw (as Panel.snapshot), so it can be recomputed
+    snapshot: Optional[str] = Field(default=None, sa_type=Text)

@@ -56,8 +56,9 @@ def _snapshot(problem: Problem, probabilities: dict[str, float]) -> str:
                        "probabilities": [probabilities[i] for i in problem.ids]}, ensure_ascii=False)
 
 
-def _from_snapshot(panel: Panel) -> Problem:
-    snap = json.loads(panel.snapshot)
+def _from_snapshot(panel: Panel, snapshot: str | None = None) -> Problem:
+    """The problem the lottery saw: the panel's own draw, or a replacement's ``snapshot``."""
+    snap = json.loads(snapshot or panel.snapshot)
     quotas = [Quota(*q) for q in json.loads(panel.quotas)]
     return Problem(snap["ids"], snap["features"], [tuple(v) for v in snap["values"]], quotas, panel.size,
                    snap["households"], frozenset(snap["fixed"]))
@@ -126,9 +127,21 @@ def verify_panel(engine: Engine, panel_id: int) -> Verification:
         now_ids, then_ids = set(current.ids), set(problem.ids)
         notes.append(f"the pool has changed since the draw: {len(now_ids - then_ids)} joined, "
                      f"{len(then_ids - now_ids)} left or paused, the rest may have changed strata")
-    for seat in seats:
-        if seat.role == "replacement":
-            notes.append(f"seat of member {seat.snapshot_id} came by replacement (seed {seat.seed!r})")
+    for seat in sorted(seats, key=lambda x: x.id):
+        if seat.role != "replacement":
+            continue
+        if not seat.snapshot:
+            notes.append(f"seat of member {seat.snapshot_id} came by replacement (seed {seat.seed!r}), recorded "
+                         "before replacements kept what the lottery saw: not recomputed")
+            continue
+        problem = _from_snapshot(panel, seat.snapshot)
+        again = select(problem, seat.seed)
+        chosen = sorted(set(again.panel) - problem.fixed)
+        if chosen != [seat.snapshot_id]:
+            diffs.append(f"the replacement drawn with seed {seat.seed!r} differs: recorded {seat.snapshot_id}, "
+                         f"recomputed {', '.join(chosen)}")
+        else:
+            notes.append(f"replacement {seat.snapshot_id} (seed {seat.seed!r}) recomputed: the same")
     return Verification(not diffs, diffs, notes)
 
 
@@ -167,7 +180,7 @@ def replace_member(engine: Engine, panel_id: int, member_id: int) -> tuple[int, 
         seat = s.get(PanelSeat, holding[str(member_id)].id)
         seat.role = "dropped"
         s.add(PanelSeat(panel_id=panel_id, member_id=int(new), snapshot_id=new, role="replacement",
-                        probability=sel.probabilities[new], seed=seed))
+                        probability=sel.probabilities[new], seed=seed, snapshot=_snapshot(problem, sel.probabilities)))
         m = s.get(PoolMember, int(new))
         m.panels_served += 1
         m.last_panel_at = utcnow()

@@ -14,7 +14,7 @@ def test_migrations_build_exactly_the_models_schema(engine):
 def test_migrating_twice_is_harmless(engine):
     migrate(engine)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0003"
+        assert MigrationContext.configure(conn).get_current_revision() == "0004"
 
 
 def test_search_key_migration_fills_existing_members(tmp_path):

@@ -132,9 +132,22 @@ def test_replacement_keeps_every_quota_and_is_recorded(engine):
     holding = [s["member"] for s in panel_seats(engine, panel_id) if s["role"] in ("seated", "replacement")]
     assert len(holding) == 6 and str(gone) not in holding
     assert quotas_met(pool_problem(engine, QUOTAS, 6), holding) == []
-    assert verify_panel(engine, panel_id).ok
+    result = verify_panel(engine, panel_id)
+    assert result.ok and any(f"replacement {new} " in n and "recomputed: the same" in n for n in result.notes)
     with pytest.raises(OtosError, match="does not hold a seat"):
         replace_member(engine, panel_id, gone)
+
+
+def test_verify_recomputes_replacements_and_finds_a_changed_one(engine):
+    fill(engine, 30)
+    panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed")
+    new, _ = replace_member(engine, panel_id, int(sel.panel[0]))
+    others = [i for i in range(1, 31) if str(i) not in sel.panel and i != new]
+    with Session(engine) as s:  # someone rewrites who came in as the replacement
+        s.execute(text("UPDATE panel_seat SET snapshot_id = :o WHERE role = 'replacement'"), {"o": str(others[0])})
+        s.commit()
+    result = verify_panel(engine, panel_id)
+    assert not result.ok and f"recorded {others[0]}, recomputed {new}" in result.differences[0]
 
 
 def test_unknown_feature_value_stops_the_draw_and_records_nothing(engine):
