@@ -131,6 +131,50 @@ def from_panel(engine, panel_id: int, members: dict[str, int]) -> Strata:
     return Strata(of, population)
 
 
+POOL_FEATURES = ("age", "sex", "language", "municipality")
+
+
+def from_pool(engine, members: dict[str, int]) -> Strata:
+    """Strata of participants linked to pool members without a panel: age band (the
+    default bands), sex, language and municipality (large ones alone, the rest together),
+    with population shares from the newest extract when there is one."""
+    import datetime as dt
+    from collections import Counter
+
+    from sqlmodel import Session, select
+
+    from pool.extract import list_extracts
+    from pool.models import PoolMember
+    from pool.reference import municipalities
+    from sampling.strata import member_values, suggested_municipality_groups
+    from sampling.targets import DEFAULT_AGE_BANDS, SEX_LABEL, band_labels, margins_from_extract
+
+    with Session(engine) as s:
+        found = {m.id: m for m in s.exec(select(PoolMember).where(PoolMember.id.in_(set(members.values()))))}
+    munis = municipalities()
+    counties = Counter(munis[m.municipality].county for m in found.values() if m.municipality in munis)
+    groups = suggested_municipality_groups(counties.most_common(1)[0][0]) if counties else {}
+    population: dict[str, dict[str, float]] = {}
+    extracts = [e for e in list_extracts(engine) if not e["purged"] and e["rows"]]  # purged: members only
+    if extracts:
+        newest = max(extracts, key=lambda e: e["id"])["id"]
+        for feature, counts in margins_from_extract(engine, newest, list(POOL_FEATURES), groups=groups).items():
+            total = sum(counts.values())
+            if total:
+                population[feature] = {v: n / total for v, n in counts.items()}
+    values = {"age": [label for _, _, label in band_labels(DEFAULT_AGE_BANDS)], "sex": list(SEX_LABEL.values()),
+              "language": ["fi", "sv", "muu"],
+              "municipality": sorted(set(groups.values()) | {"muut"}) if groups else
+              sorted({munis[m.municipality].name_fi for m in found.values() if m.municipality in munis})}
+    for feature in POOL_FEATURES:  # a stratum must exist in the population to be weighted by it
+        if feature in population:
+            values[feature] = sorted(set(values[feature]) | set(population[feature]))
+    day = dt.date.today()
+    of = {pid: {f: v for f, v in zip(POOL_FEATURES, member_values(found[mid], list(POOL_FEATURES), values, day)) if v}
+          for pid, mid in members.items() if mid in found}
+    return Strata(of, population)
+
+
 @dataclass
 class Comparison:
     feature: str

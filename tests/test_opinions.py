@@ -338,3 +338,48 @@ def test_when_no_split_meets_the_minimum_group_size_everyone_is_one_group(tmp_pa
     a = A.analyze(read_polis_export(write_polis(tmp_path / "c", votes)), "s", restarts=0, min_group_size=7)
     assert a.k == 1 and a.sizes() == [12]
     assert any("No split into groups of at least 7 people" in line for line in text_summary(a))
+
+
+def test_pool_members_bring_age_sex_language_and_municipality_weighted_by_the_extract(sqlite_engine, tmp_path):
+    import datetime as dt
+
+    from opinions.strata import from_pool
+    from pool.extract import import_extract
+    from pool.members import add_member
+    from tests.conftest import people, write_rows
+
+    import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", people(300, seed=2)), permit="P", purpose="x",
+                   delete_by=dt.date.today() + dt.timedelta(days=30))
+    for i, (year, sex, muni) in enumerate([(1950, "2", "179"), (1999, "1", "410"), (1980, "1", "249")]):
+        add_member(sqlite_engine, {"first_names": f"E{i}", "surname": "S", "birth_year": str(year), "sex": sex,
+                                   "municipality": muni, "mother_tongue": "fi"}, consent_version="v1")
+    strata = from_pool(sqlite_engine, {"p1": 1, "p2": 2, "p3": 3, "p9": 99})
+    assert set(strata.of) == {"p1", "p2", "p3"}  # member 99 does not exist
+    assert strata.of["p1"]["age"] == "75+" and strata.of["p1"]["sex"] == "nainen"
+    assert strata.of["p1"]["municipality"] == "Jyväskylä" and strata.of["p2"]["sex"] == "mies"
+    assert set(strata.population) == {"age", "sex", "language", "municipality"}
+    assert abs(sum(strata.population["age"].values()) - 1) < 1e-9
+    for pid, values in strata.of.items():  # every member's stratum can be weighted
+        for feature, value in values.items():
+            assert value in strata.population[feature]
+
+
+def test_cli_links_pool_members_without_a_panel(tmp_path, capsys):
+    from pool.db import open_database
+    from pool.members import add_member
+
+    db = str(tmp_path / "w.db")
+    engine = open_database(db)
+    labels, votes = planted()
+    for i in range(len(labels)):
+        add_member(engine, {"first_names": f"E{i}", "surname": "S", "birth_year": str(1940 + i), "sex": "12"[i % 2],
+                            "municipality": "179", "mother_tongue": "fi" if i % 3 else None}, consent_version="v1")
+    engine.dispose()
+    folder = write_polis(tmp_path / "c", votes)
+    parts = tmp_path / "participants.csv"
+    parts.write_text("participant,member\n" + "".join(f"{i},{i + 1}\n" for i in range(len(labels))))
+    assert main(["--db", db, "opinions", "analyze", "--polis", str(folder), "--participants", str(parts),
+                 "--json", "--stability", "0"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {r["feature"] for r in out["strata"]} == {"age", "sex", "language", "municipality"}
+    assert out["weighted"] == []  # no extract in this workspace: nothing to weight by

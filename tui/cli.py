@@ -189,8 +189,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="participant, and member (pool member id) and/or strata columns such as role")
         op.add_argument("--population", metavar="FILE", help="population margins: feature, value, share (or count)")
         op.add_argument("--panel", type=int, metavar="ID",
-                        help="strata of linked pool members by this panel's quota categories, and its population "
-                             "shares (uses the workspace database)")
+                        help="strata of linked pool members by this panel's quota categories and its population "
+                             "shares (default: age band, sex, language, municipality, weighted by the newest "
+                             "extract; both use the workspace database)")
         op.add_argument("--seed", default="otos", help="fixes the groups (default otos)")
         op.add_argument("--min-group-size", type=int, default=3, help="smallest allowed group (default 3)")
         op.add_argument("--stability", type=int, default=5, metavar="N",
@@ -333,8 +334,14 @@ def _opinion_strata(args: argparse.Namespace):
         for pid, values in linked.of.items():
             strata.of.setdefault(pid, {}).update(values)
         strata.population.update(linked.population)
-    elif members:
-        raise OtosError("The participants file links pool members; give --panel ID to bring in their strata.")
+    elif members:  # the pool's own strata, weighted by the newest extract
+        from opinions.strata import from_pool
+        from pool.db import open_database
+
+        linked = from_pool(open_database(args.db), members)
+        for pid, values in linked.of.items():
+            strata.of.setdefault(pid, {}).update(values)
+        strata.population.update(linked.population)
     if args.population:
         strata.population.update(read_population(args.population))
     return strata

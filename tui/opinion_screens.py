@@ -97,7 +97,7 @@ class OpinionsScreen(Guarded, Screen):
     def run_analysis(self, source: Path, participants: str, population: str, seed: str, panel: int | None) -> None:
         from opinions.analysis import analyze
         from opinions.data import read_polis_export, read_votes_csv
-        from opinions.strata import Strata, from_panel, read_participants, read_population
+        from opinions.strata import Strata, from_panel, from_pool, read_participants, read_population
 
         statements = source.with_name("statements.csv")
         conv = read_polis_export(source) if source.is_dir() else read_votes_csv(
@@ -106,11 +106,9 @@ class OpinionsScreen(Guarded, Screen):
         if participants:
             own, members = read_participants(Path(participants).expanduser())
             strata = Strata(own, {})
-            if members:
-                if panel is None:
-                    raise OtosError("The participants file links pool members: choose the panel whose quota "
-                                    "categories and population shares to use.")
-                linked = from_panel(self.app.engine, panel, members)
+            if members:  # by a chosen panel's categories, else the pool's own strata
+                linked = (from_panel(self.app.engine, panel, members) if panel is not None
+                          else from_pool(self.app.engine, members))
                 for pid, values in linked.of.items():
                     strata.of.setdefault(pid, {}).update(values)
                 strata.population.update(linked.population)
