@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, String, cast, select
 from sqlmodel import Session
 
 from pool import audit
@@ -50,37 +50,69 @@ class InvitationDraw:
         return len(self.person_ids)
 
 
+FRAME_COLUMNS = ["id", "birth", "sex", "lang", "muni", "dwelling", "mailable", "invited"]
+
+
 def _frame(engine: Engine, extract_id: int) -> pd.DataFrame:
-    with Session(engine) as s:
-        if s.get(Extract, extract_id) is None:
+    """The extract's living people as columns. Core, not the ORM, and plain tuples, not
+    Row objects: a million rows read in a fraction of the time. Birth dates come as ISO
+    text and are parsed by pandas all at once."""
+    invited = select(Invitation.person_id).where(Invitation.person_id.is_not(None))
+    q = (select(Person.id, cast(Person.birth_date, String), Person.sex, Person.mother_tongue, Person.municipality,
+                Person.dwelling_id, Person.mailable, Person.id.in_(invited).label("invited"))
+         .where(Person.extract_id == int(extract_id), Person.deceased.is_(False)).order_by(Person.id))
+    # The driver's own cursor: SQLAlchemy's result rows would double the time. The only
+    # parameters are our own integer and booleans, so they are written into the SQL.
+    sql = str(q.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        if conn.execute(select(Extract.id).where(Extract.id == int(extract_id))).first() is None:
             raise NotFound(f"There is no extract {extract_id}.", hint="See otos extract list.")
-        invited = select(Invitation.person_id).where(Invitation.person_id.is_not(None))
-        q = (select(Person.id, Person.birth_date, Person.sex, Person.mother_tongue, Person.municipality,
-                    Person.dwelling_id, Person.mailable, Person.id.in_(invited).label("invited"))
-             .where(Person.extract_id == extract_id, Person.deceased.is_(False)).order_by(Person.id))
-        rows = s.execute(q).all()
-    return pd.DataFrame(rows, columns=["id", "birth", "sex", "lang", "muni", "dwelling", "mailable", "invited"])
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql)
+            df = pd.DataFrame.from_records(cursor.fetchall(), columns=FRAME_COLUMNS)
+        finally:
+            cursor.close()
+    df["birth"] = pd.to_datetime(df["birth"], format="%Y-%m-%d", errors="coerce")
+    return df
 
 
 def _labels(df: pd.DataFrame, strata: tuple[str, ...], day: dt.date, bands: tuple[int, ...],
-            groups: dict[str, str] | None) -> pd.Series:
+            groups: dict[str, str] | None) -> tuple[np.ndarray, list[tuple[str, ...]], np.ndarray, pd.Series]:
+    """Each person's stratum as an integer code, whose order is the order of the strata's
+    label tuples; the label tuple of each code; whether the person has an age band; age."""
     births = pd.to_datetime(df["birth"])
     age = day.year - births.dt.year - ((births.dt.month * 100 + births.dt.day) > day.month * 100 + day.day)
-    parts = []
+    has_band = np.ones(len(df), dtype=bool)
+    code = np.zeros(len(df), dtype=np.int64)
+    uniques = []
     for f in strata:
         if f == "age":
             labels = [label for _, _, label in band_labels(bands)]
             idx = np.digitize(age.fillna(-1).to_numpy(), np.array(bands)) - 1
-            parts.append(pd.Series(np.where(idx >= 0, np.array(labels, dtype=object)[np.clip(idx, 0, None)], "")))
+            part = np.where(idx >= 0, np.array(labels, dtype=object)[np.clip(idx, 0, None)], "")
+            has_band = idx >= 0
         elif f == "sex":
-            parts.append(df["sex"].map(SEX_LABEL).fillna("tuntematon"))
+            part = df["sex"].map(SEX_LABEL).fillna("tuntematon").to_numpy(dtype=object)
         elif f == "language":
-            parts.append(df["lang"].where(df["lang"].isin(["fi", "sv"]), "muu"))
+            part = df["lang"].where(df["lang"].isin(["fi", "sv"]), "muu").to_numpy(dtype=object)
         elif f == "municipality":
-            parts.append(df["muni"].map(groups).fillna(df["muni"]) if groups else df["muni"])
+            muni = df["muni"].map(groups).fillna(df["muni"]) if groups else df["muni"]
+            part = muni.fillna("").to_numpy(dtype=object)
         else:
             raise OtosError(f"Unknown stratum {f!r}.", hint=f"Invitation strata: {', '.join(STRATA)}.")
-    return pd.Series(list(zip(*[p.to_numpy() for p in parts])), index=df.index), age
+        codes, values = pd.factorize(pd.Series(part, dtype=object), sort=True)  # sorted: code order = label order
+        code = code * len(values) + codes
+        uniques.append(list(values))
+
+    def label(c: int) -> tuple[str, ...]:
+        out = []
+        for values in reversed(uniques):
+            c, r = divmod(c, len(values))
+            out.append(values[r])
+        return tuple(reversed(out))
+
+    return code, [label(int(c)) for c in np.unique(code)], has_band, age
 
 
 def _allocate(weights: pd.Series, available: pd.Series, size: int) -> pd.Series:
@@ -124,42 +156,54 @@ def draw_invitations(engine: Engine, extract_id: int, size: int, seed: str, *,
     df = _frame(engine, extract_id)
     timings["read"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    labels, age = _labels(df, strata, day, age_bands, groups)
-    df["stratum"] = labels
-    in_scope = (age >= min_age).to_numpy().copy()
-    if "age" in strata:
-        in_scope &= np.array([s[strata.index("age")] != "" for s in labels])
-    people = df[in_scope]
+    code, names, has_band, age = _labels(df, strata, day, age_bands, groups)
+    in_scope = (age >= min_age).to_numpy() & has_band
+    codes_in = code[in_scope]
+    ids_in = df["id"].to_numpy()[in_scope]
     rng = seed_generator(f"invitations/{extract_id}/{seed}")
-    cand = people[people["mailable"].astype(bool) & ~people["invited"].astype(bool)].copy()
-    cand["u"] = rng.random(len(cand))
+    can = (df["mailable"].to_numpy().astype(bool) & ~df["invited"].to_numpy().astype(bool))[in_scope]
+    c_ids, c_code = ids_in[can], codes_in[can]
+    c_dwelling = df["dwelling"].to_numpy(dtype=object)[in_scope][can]
+    u = rng.random(len(c_ids))
     # One per dwelling: the one with the smallest random key represents it.
-    with_home = cand[cand["dwelling"].notna()].sort_values("u", kind="stable").drop_duplicates("dwelling")
-    cand = pd.concat([with_home, cand[cand["dwelling"].isna()]])
-    population = people.groupby("stratum").size()
-    available = cand.groupby("stratum").size().reindex(population.index, fill_value=0)
+    dwelling_code, _ = pd.factorize(pd.Series(c_dwelling, dtype=object))  # no dwelling: -1
+    by_u = np.argsort(u, kind="stable")
+    housed = by_u[dwelling_code[by_u] >= 0]
+    _, first = np.unique(dwelling_code[housed], return_index=True)
+    keep = np.concatenate([housed[first], np.flatnonzero(dwelling_code < 0)])
+    c_ids, c_code, u = c_ids[keep], c_code[keep], u[keep]
+    present = np.unique(codes_in)  # the strata of the people in scope, in label order
+    position = {int(c): i for i, c in enumerate(present)}
+    population = pd.Series(np.bincount(np.searchsorted(present, codes_in), minlength=len(present)), index=present)
+    available = pd.Series(np.bincount(np.searchsorted(present, c_code), minlength=len(present)), index=present)
     if available.sum() < size:
         raise OtosError(f"Only {int(available.sum()):,} people can be invited from extract {extract_id} "
                         f"(mailable, aged {min_age}+, one per dwelling, not invited before); {size:,} were asked for.",
                         hint="Ask for fewer invitations or import a bigger extract.")
+    label_of = dict(zip((int(c) for c in np.unique(code)), names))
     weights = population.astype(float)
     for (feature, value), factor in (oversample or {}).items():
         if feature not in strata:
             raise OtosError(f"Oversampling names {feature!r}, which is not a stratum of this draw.")
         j = strata.index(feature)
-        hit = [s[j] == value for s in weights.index]
-        if not any(hit):
+        hit = np.array([label_of[int(c)][j] == value for c in weights.index])
+        if not hit.any():
             raise OtosError(f"Oversampling names {feature}={value!r}, which no stratum has.",
-                            hint="Values look like: " + ", ".join(sorted({s[j] for s in weights.index})) + ".")
+                            hint="Values look like: " + ", ".join(sorted({label_of[int(c)][j] for c in weights.index}))
+                            + ".")
         weights[hit] *= factor
     seats = _allocate(weights, available, size)
-    cand = cand.sort_values(["stratum", "u"], kind="stable")
-    rank = cand.groupby("stratum").cumcount()
-    chosen = cand[rank.to_numpy() < cand["stratum"].map(seats).to_numpy()]
+    order = np.lexsort((u, c_code))  # by stratum, then random key
+    sorted_code = c_code[order]
+    starts = np.searchsorted(sorted_code, sorted_code, side="left")
+    rank = np.arange(len(order)) - starts
+    chosen_at = order[rank < seats.to_numpy()[np.searchsorted(present, sorted_code)]]
+    chosen_ids, chosen_code = c_ids[chosen_at], c_code[chosen_at]
     timings["sample"] = time.perf_counter() - t1
-    allocations = [Allocation(s, int(population[s]), int(available[s]), int(seats[s]),
-                              int((chosen["stratum"] == s).sum())) for s in population.index]
-    ids = sorted(int(i) for i in chosen["id"])
+    drawn = np.bincount(np.searchsorted(present, chosen_code), minlength=len(present))
+    allocations = [Allocation(label_of[int(c)], int(population[c]), int(available[c]), int(seats[c]),
+                              int(drawn[position[int(c)]])) for c in present]
+    ids = sorted(int(i) for i in chosen_ids)
     name = round_name or f"kutsu-{day:%Y%m%d}-{seed}"[:64]
     if create:
         t2 = time.perf_counter()
