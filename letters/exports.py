@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import os
 from pathlib import Path
 
@@ -116,9 +117,11 @@ def _roster_pdf(out: Path, panel_id: int, seated: list[list[str]], sections: lis
     story = [Paragraph(f"Paneeli {panel_id}: jäsenet", styles["Heading2"]), table(seated)]
     for title, rows in sections:
         story += [Spacer(1, 12), Paragraph(title, styles["Heading2"]), table(rows)]
+    buffer = io.BytesIO()  # built in memory: the file is never readable by others, not even half-written
+    SimpleDocTemplate(buffer, pagesize=landscape(A4)).build(story)
     tmp = out.with_suffix(out.suffix + ".part")
-    SimpleDocTemplate(str(tmp), pagesize=landscape(A4)).build(story)
-    os.chmod(tmp, 0o600)
+    with open_private(tmp, "wb") as fh:
+        fh.write(buffer.getvalue())
     os.replace(tmp, out)
 
 
