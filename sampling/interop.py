@@ -91,7 +91,11 @@ def write_features(path: str | Path, quotas: list[Quota]) -> None:
 
 
 def write_people(path: str | Path, problem: Problem, household: str | None = "household") -> None:
-    with Path(path).open("w", encoding="utf-8", newline="") as fh:
+    """The pool as people.csv. Member ids with their categories and dwellings are
+    personal data: the file is written owner-only."""
+    from pool.private import open_private
+
+    with open_private(path, encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["id", *problem.features, *([household] if household else [])])
         for pid, vals, house in zip(problem.ids, problem.values, problem.households):

@@ -194,6 +194,7 @@ def test_csv_round_trip_and_cli_json(tmp_path, capsys):
     f, p = write_instance(tmp_path, problem)
     again = read_people(p, read_features(f), 10, household="household")
     assert again.pool_hash() == problem.pool_hash() and again.quotas_hash() == problem.quotas_hash()
+    assert (p.stat().st_mode & 0o777) == 0o600  # member ids with dwellings: owner-only
     assert main(["select", "--features", str(f), "--people", str(p), "--size", "10", "--seed", "42",
                  "--household", "household", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
