@@ -124,18 +124,24 @@ def kmeans(points: np.ndarray, k: int, rng: np.random.Generator, weights: np.nda
     w = np.ones(len(points)) if weights is None else weights.astype(float)
     best = None
     for _ in range(n_init):
-        centres = _plusplus(points, k, w, rng)
-        labels = None
-        for _ in range(iterations):
-            new = _nearest(points, centres)
-            if labels is not None and np.array_equal(new, labels):
-                break
-            labels = new
-            centres = _centres(points, labels, w, centres)
+        labels, centres = _lloyd(points, _plusplus(points, k, w, rng), w, iterations)
         inertia = float((w * ((points - centres[labels]) ** 2).sum(axis=1)).sum())
         if best is None or inertia < best[2] - 1e-12:
             best = (labels.copy(), centres.copy(), inertia)
     return best
+
+
+def _lloyd(points: np.ndarray, centres: np.ndarray, w: np.ndarray,
+           iterations: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Lloyd iterations from ``centres`` until no point changes cluster: (labels, centres)."""
+    labels = None
+    for _ in range(iterations):
+        new = _nearest(points, centres)
+        if labels is not None and np.array_equal(new, labels):
+            break
+        labels = new
+        centres = _centres(points, labels, w, centres)
+    return labels, centres
 
 
 def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -154,14 +160,19 @@ def _centres(points: np.ndarray, labels: np.ndarray, w: np.ndarray, old: np.ndar
 
 
 def _plusplus(points: np.ndarray, k: int, w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    centres = [points[rng.choice(len(points), p=w / w.sum())]]
-    d2 = ((points - centres[0]) ** 2).sum(axis=1)
+    """k-means++ starting centres, each drawn with probability proportional to its
+    weight times its squared distance to the nearest centre so far."""
+    def draw(p: np.ndarray) -> int:  # as Generator.choice(len(p), p=p / p.sum()), without its checks
+        cdf = np.cumsum(p)
+        cdf /= cdf[-1]
+        return int(np.searchsorted(cdf, rng.random(), side="right"))
+
+    first = draw(w)
+    centres = [points[first]]
+    d2 = ((points - points[first]) ** 2).sum(axis=1)
     for _ in range(1, k):
         p = w * d2
-        if p.sum() <= 0:
-            idx = rng.integers(len(points))
-        else:
-            idx = rng.choice(len(points), p=p / p.sum())
+        idx = draw(p) if p.sum() > 0 else int(rng.integers(len(points)))
         centres.append(points[idx])
         d2 = np.minimum(d2, ((points - points[idx]) ** 2).sum(axis=1))
     return np.array(centres, dtype=float)
@@ -254,17 +265,10 @@ def cluster(points: np.ndarray, rng: np.random.Generator, min_group_size: int,
     return _canonical(best[1]), best[0]
 
 
-def _refine(points: np.ndarray, centres: np.ndarray, iterations: int = 100) -> np.ndarray:
+def _refine(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Lloyd iterations over the participants themselves, from the groups' centres on
     the base clusters: each participant ends in the group whose centre is nearest."""
-    labels, w = None, np.ones(len(points))
-    for _ in range(iterations):
-        new = _nearest(points, centres)
-        if labels is not None and np.array_equal(new, labels):
-            break
-        labels = new
-        centres = _centres(points, labels, w, centres)
-    return labels
+    return _lloyd(points, centres, np.ones(len(points)))[0]
 
 
 def _canonical(labels: np.ndarray) -> np.ndarray:
