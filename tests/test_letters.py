@@ -195,3 +195,19 @@ def test_the_batch_file_must_be_a_pdf_in_a_folder_that_exists(round_with_letters
     with pytest.raises(OtosError, match=r"must end in \.pdf"):
         print_round(engine, "r1", tmp_path / "k.txt")
     assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".otos-letters-*"))
+
+
+def test_printing_reports_progress_and_a_cancel_leaves_nothing(round_with_letters, tmp_path, monkeypatch):
+    import letters.batch
+    from pool.errors import ImportCancelled
+
+    monkeypatch.setattr(letters.batch, "CHUNK", 10)
+    engine, _, _ = round_with_letters
+    seen = []
+    print_round(engine, "r1", tmp_path / "a.pdf", progress=lambda f, m: seen.append(f))
+    assert seen == sorted(seen) and len(seen) >= 4 and seen[-1] == 1.0
+    calls = []
+    with pytest.raises(ImportCancelled):
+        print_round(engine, "r1", tmp_path / "b.pdf", cancelled=lambda: calls.append(1) or len(calls) > 1)
+    assert not (tmp_path / "b.pdf").exists() and not (tmp_path / "b.csv").exists()
+    assert not [p for p in tmp_path.iterdir() if "part" in p.name or p.name.startswith(".otos-letters-")]
