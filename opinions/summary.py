@@ -40,10 +40,26 @@ def to_json(a: Analysis) -> dict:
                             for sid, d, lo, hi in a.divisive_statements()],
         "representative": {str(g): [{"statement": sid, "direction": side, "metric": round(m, 3)}
                                     for sid, side, m in a.representative(g)] for g in range(a.k)},
+        "statements": _statement_objects(a),
         "most_divisive": [{"statement": sid, "divisiveness": round(float(a.divisive.gap[index[sid]]), 4),
                            "interval90": [round(float(low[index[sid]]), 4), round(float(high[index[sid]]), 4)]}
                           for sid in sorted(a.statements, key=lambda s: -a.divisive.gap[index[s]])[:5]],
     }
+
+
+def _statement_objects(a: Analysis) -> dict[str, dict]:
+    """Every statement with n, agree / disagree / pass, and the z's in every group."""
+    st, d = a.stats, a.divisive
+    out = {}
+    for j, sid in enumerate(a.statements):
+        out[sid] = {"gic_agree": round(float(a.gic_agree[j]), 4), "divisiveness": round(float(d.gap[j]), 4),
+                    "groups": [{"n": int(st.votes[g, j]), "agree": int(st.agree[g, j]),
+                                "disagree": int(st.disagree[g, j]), "pass": int(st.passed[g, j]),
+                                "p_agree": round(float(st.pa[g, j]), 4), "z_agree": round(float(st.za[g, j]), 3),
+                                "z_agree_vs_rest": round(float(st.za_rest[g, j]), 3),
+                                "p_disagree": round(float(st.pd[g, j]), 4), "z_disagree": round(float(st.zd[g, j]), 3)}
+                               for g in range(a.k)]}
+    return out
 
 
 def statement_rows(a: Analysis) -> list[list]:

@@ -175,6 +175,9 @@ def test_cli_analyze_json_has_groups_consensus_and_divisive(tmp_path, capsys):
     assert A.adjusted_rand([out["groups"][str(i)] for i in range(len(labels))], labels) == 1.0
     assert isinstance(out["consensus"], list) and isinstance(out["divisive"], list) and out["divisive"]
     assert out["stability"]["restarts"] == 2
+    assert set(out["statements"]) == {str(j) for j in range(votes.shape[1])}  # every statement, every group
+    one = out["statements"]["3"]["groups"]
+    assert len(one) == 3 and all(g["n"] == g["agree"] + g["disagree"] + g["pass"] for g in one)
     assert main(["opinions", "analyze", "--polis", str(folder)]) == 0
     text = capsys.readouterr().out
     assert "3 opinion groups, sizes 20, 15, 10" in text and "Väite" in text
