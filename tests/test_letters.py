@@ -31,6 +31,17 @@ def round_with_letters(engine, tmp_path):
     return engine, rows, draw
 
 
+def print_small_round(engine, tmp_path, rows, name, size=None):
+    """Import ``rows``, invite ``size`` of them (all by default) as round ``name``, print it."""
+    report = import_extract(engine, write_rows(tmp_path / "e.csv", rows), permit="P", purpose="x",
+                            delete_by=dt.date.today() + dt.timedelta(days=60))
+    draw_invitations(engine, report.extract_id, size or len(rows), "s", strata=("sex",), round_name=name, min_age=0,
+                     age_bands=(0,))
+    out = tmp_path / f"{name}.pdf"
+    print_round(engine, name, out)
+    return out
+
+
 def page_texts(path):
     return [p.extract_text() for p in PdfReader(str(path), strict=True).pages]
 
@@ -82,12 +93,7 @@ def test_sami_letters_survive_the_round_trip(sqlite_engine, tmp_path):
         r[12] = r[13] = "0"
         r[3], r[5], r[6], r[14] = "Čuđđevárri 1", "99980", "UTSJOKI", f"DWELLING{i}"
     rows[0][1], rows[0][2] = "Áilu Ŋuvvá", "Đuolbbaš-Šŧážž"
-    report = import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", rows), permit="P", purpose="x",
-                            delete_by=dt.date.today() + dt.timedelta(days=60))
-    draw_invitations(sqlite_engine, report.extract_id, 5, "s", strata=("sex",), round_name="sami", min_age=0,
-                     age_bands=(0,))
-    out = tmp_path / "s.pdf"
-    print_round(sqlite_engine, "sami", out)
+    out = print_small_round(sqlite_engine, tmp_path, rows, "sami")
     text = "\n".join(page_texts(out))
     assert "Áilu Ŋuvvá Đuolbbaš-Šŧážž" in text and "Čuđđevárri 1" in text
 
@@ -161,12 +167,7 @@ def test_swedish_letter_uses_swedish_names(sqlite_engine, tmp_path):
     for i, r in enumerate(rows):
         r[8], r[11], r[12], r[13], r[14] = "272", "sv", "0", "0", f"D{i}"
         r[3], r[4], r[5], r[6], r[7] = "Rantakatu 1", "Strandgatan 1", "67100", "KOKKOLA", "KARLEBY"
-    report = import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", rows), permit="P", purpose="x",
-                            delete_by=dt.date.today() + dt.timedelta(days=60))
-    draw_invitations(sqlite_engine, report.extract_id, 3, "s", strata=("sex",), round_name="sv", min_age=0,
-                     age_bands=(0,))
-    out = tmp_path / "sv.pdf"
-    print_round(sqlite_engine, "sv", out)
+    out = print_small_round(sqlite_engine, tmp_path, rows, "sv", size=3)
     text = page_texts(out)[0]
     assert "Strandgatan 1" in text and "67100 KARLEBY" in text and "Inbjudan till invånarpanelen" in text
     assert "Rantakatu" not in text
