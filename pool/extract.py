@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 import gc
 import multiprocessing as mp
 import operator
@@ -66,6 +67,13 @@ class ImportReport:
     faults: list[RowFault] = field(default_factory=list)
     faults_total: int = 0
 
+    def summary(self) -> str:
+        """One paragraph for the official: what was stored, and that every data line is accounted for."""
+        return (f"Extract {self.extract_id} ({self.file_name}, {self.encoding}): {self.rows_read:,} data line(s) "
+                f"read = {self.rows_stored:,} people stored + {self.rows_rejected:,} line(s) left out and listed "
+                f"by line. {self.rows_mailable:,} can be mailed, {self.turvakielto:,} with turvakielto "
+                f"(address not kept), {self.deceased:,} deceased.")
+
 
 @dataclass
 class _Scan:
@@ -78,7 +86,11 @@ class _Scan:
 # ---------------------------------------------------------------- file checks
 
 def _scan(path: Path, encoding: str) -> _Scan:
-    """Binary pass: hash, emptiness, binary content, encoding, line count."""
+    """Binary pass: hash, emptiness, binary content, encoding, line count.
+
+    A file whose lines are partly UTF-8 and partly another encoding is refused: read
+    either way, some names would be stored garbled.
+    """
     if not path.exists():
         raise RejectedFile(f"{path}: the file does not exist.", hint="Check the path and try again.")
     if not path.is_file():
@@ -87,6 +99,8 @@ def _scan(path: Path, encoding: str) -> _Scan:
     want = None if encoding == "auto" else _codec(encoding)
     candidates = {name: codecs.getincrementaldecoder(name)() for name in ([want] if want else ["utf-8", "cp1252"])}
     failed: dict[str, int] = {}
+    utf8_line = 0  # first line with a multi-byte UTF-8 character
+    tail = b""  # the end of the previous block, so a character split by the block edge is seen
     lines, size, last = 0, 0, b""
     try:
         fh = path.open("rb")
@@ -96,13 +110,20 @@ def _scan(path: Path, encoding: str) -> _Scan:
         first = True
         while block := fh.read(SCAN_BLOCK):
             if first:
-                if b"\x00" in block[:8192]:
+                head = block[:8192]
+                # A stray NUL in a field is a row fault; NULs in the header or in bulk mean binary.
+                if b"\x00" in head.split(b"\n", 1)[0] or head.count(b"\x00") * 100 > len(head):
                     raise RejectedFile(
                         f"{path}: this is a binary file, not a text extract.",
                         hint="Export the extract as a delimited or fixed-width text file.",
                     )
                 first = False
             digest.update(block)
+            if not utf8_line:
+                hit = _UTF8_MULTIBYTE.search(tail + block)
+                if hit:
+                    utf8_line = lines + (tail + block).count(b"\n", 0, hit.start()) - tail.count(b"\n") + 1
+            tail = block[-3:]
             for name, dec in list(candidates.items()):
                 try:
                     dec.decode(block)
@@ -116,6 +137,14 @@ def _scan(path: Path, encoding: str) -> _Scan:
         raise RejectedFile(f"{path}: the file is empty (0 bytes).", hint="Ask for the extract again.")
     if b"\x00" in last:
         raise RejectedFile(f"{path}: this is a binary file, not a text extract.")
+    if "utf-8" in failed and utf8_line:
+        first_utf8, first_other = utf8_line, failed["utf-8"]
+        raise RejectedFile(
+            f"{path}: the file mixes encodings: line {first_utf8} is UTF-8, line {first_other} is not "
+            "(probably Windows-1252 or ISO-8859-1).",
+            hint="Names would be stored garbled. Ask for the extract again in one encoding, "
+                 "or save the whole file again as UTF-8.",
+        )
     if want:
         if want not in candidates:
             raise RejectedFile(
@@ -136,27 +165,67 @@ def _scan(path: Path, encoding: str) -> _Scan:
     return _Scan(digest.hexdigest(), chosen, lines + (last != b"\n"), last == b"\n")
 
 
+# Encodings a register extract can come in; anything else (utf-16, rot13, ...) is refused.
+ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "cp1252": "cp1252", "iso8859-1": "latin-1",
+             "latin-1": "latin-1", "iso8859-15": "iso8859-15"}
+# A valid multi-byte UTF-8 sequence; in Windows-1252 Finnish text such byte pairs do not occur.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
 def _codec(name: str) -> str:
+    """The codec for an encoding name the user gave, if it is one an extract may use."""
     try:
-        return codecs.lookup(name).name
-    except LookupError:
-        raise OtosError(f"Unknown encoding {name!r}.", hint="Use utf-8, cp1252 or latin-1.") from None
+        found = codecs.lookup(name).name
+    except (LookupError, TypeError, ValueError):
+        found = None
+    if found not in ENCODINGS:
+        raise OtosError(f"Unknown or unsupported encoding {name!r}.",
+                        hint="Use utf-8, cp1252, latin-1 or iso-8859-15, or leave the encoding to detection.")
+    return "latin-1" if found == "iso8859-1" else found
 
 
 # ---------------------------------------------------------------- row reading
 
+def _lines_into(fh, seen: list[str]) -> Iterator[str]:
+    """The file's lines, each also appended to ``seen`` (what the csv reader took)."""
+    for text in fh:
+        seen.append(text)
+        yield text
+
+
 def _delimited_rows(path: Path, scan: _Scan, prof: Profile) -> Iterator[tuple[int, list[str] | None, list[int], str]]:
-    """Yield (line, values in field order or None, columns, problem) for each data row."""
+    """Yield (line, values in field order or None, columns, problem) for each data row.
+
+    Every non-empty line after the header is yielded exactly once. A quote that is
+    not closed on its own line would make the csv reader swallow the following lines
+    into one field; such lines are read again one by one, so a stray quote costs its
+    own line only and no person vanishes.
+    """
     with path.open("r", encoding=scan.encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=prof.delimiter, quotechar=prof.quotechar, strict=False)
+        taken: list[str] = []
+        reader = csv.reader(_lines_into(fh, taken), delimiter=prof.delimiter, quotechar=prof.quotechar,
+                            strict=False)
         try:
             header = next(reader)
         except StopIteration:
             raise RejectedFile(f"{path}: the file has no header row.") from None
         except csv.Error as exc:
             raise RejectedFile(f"{path}, line 1: the header cannot be read ({exc}).") from None
+        if len(taken) > 1:
+            raise RejectedFile(f"{path}, line 1: the header has a quote (\") that is not closed on its line.",
+                               hint="Fix the header row.")
+        taken.clear()
         names = [h.strip().lstrip("\ufeff").casefold() for h in header]
-        index = {n: i for i, n in enumerate(names)}
+        index: dict[str, int] = {}
+        for i, n in enumerate(names):
+            if n and n in index:
+                raise RejectedFile(
+                    f"{path}, line 1: the header names the column {header[i].strip()!r} twice "
+                    f"(columns {index[n] + 1} and {i + 1}).",
+                    hint="Otos cannot tell which of the two is right. Ask for a corrected extract, "
+                         "or remove the wrong column.",
+                )
+            index[n] = i
         wanted = {f: c for f, c in prof.columns.items()}
         missing = [c for f, c in wanted.items() if f in REQUIRED and c not in index]
         if missing:
@@ -176,26 +245,50 @@ def _delimited_rows(path: Path, scan: _Scan, prof: Profile) -> Iterator[tuple[in
         idx = [index.get(wanted[f], width) if f in wanted else width for f in order]
         cols = [i + 1 if i < width else -1 for i in idx]
         pick = operator.itemgetter(*idx)
-        strip = str.strip
+
+        def one(line: int, row: list[str]) -> tuple[int, list[str] | None, list[int], str] | None:
+            if len(row) != width:
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    return None
+                why = f"has {len(row)} fields, the header has {width}"
+                if line >= scan.lines and not scan.ends_with_newline:
+                    why += " (the last line looks truncated)"
+                return line, None, cols, why
+            row.append("")
+            return line, list(pick(row)), cols, ""
+
+        def alone(line: int, text: str) -> tuple[int, list[str] | None, list[int], str] | None:
+            try:
+                row = next(csv.reader([text], delimiter=prof.delimiter, quotechar=prof.quotechar, strict=True), [])
+            except csv.Error:
+                return line, None, cols, "a quote (\") opens a field that is not closed on this line"
+            return one(line, row)
+
         try:
             for row in reader:
-                if len(row) != width:
-                    if not row or (len(row) == 1 and not row[0].strip()):
-                        continue
-                    line = reader.line_num
-                    why = f"has {len(row)} fields, the header has {width}"
-                    if line >= scan.lines and not scan.ends_with_newline:
-                        why += " (the last line looks truncated)"
-                    yield line, None, cols, why
+                if len(taken) == 1:
+                    taken.clear()
+                    got = one(reader.line_num, row)
+                    if got is not None:
+                        yield got
                     continue
-                row.append("")
-                yield reader.line_num, list(map(strip, pick(row))), cols, ""
+                first = reader.line_num - len(taken) + 1
+                for k, text in enumerate(taken):
+                    got = alone(first + k, text)
+                    if got is not None:
+                        yield got
+                taken.clear()
         except csv.Error as exc:
             raise RejectedFile(f"{path}, line {reader.line_num}: the file cannot be parsed ({exc}).",
                                hint="Check quoting in the file.") from None
 
 
 def _fixed_rows(path: Path, scan: _Scan, prof: Profile) -> Iterator[tuple[int, list[str] | None, list[int], str]]:
+    """Yield (line, values, columns, problem) for each record of a fixed-width file.
+
+    A record of any other length than the profile's is a fault: a cut record would
+    otherwise lose its last fields (the turvakielto flag among them).
+    """
     order = list(FIELD_LENGTHS)
     spans = [(prof.fields[f][0] - 1, prof.fields[f][0] - 1 + prof.fields[f][1]) if f in prof.fields else None for f in order]
     cols = [s[0] + 1 if s else -1 for s in spans]
@@ -205,10 +298,10 @@ def _fixed_rows(path: Path, scan: _Scan, prof: Profile) -> Iterator[tuple[int, l
             text = raw.rstrip("\r\n").lstrip("\ufeff") if line == 1 else raw.rstrip("\r\n")
             if not text.strip():
                 continue
-            if len(text) > reclen and text[reclen:].strip():
+            if len(text) != reclen:
                 yield line, None, cols, f"is {len(text)} characters long, the profile's record is {reclen}"
                 continue
-            yield line, [text[a:b].strip() if (a, b) != (0, 0) else "" for a, b in (s or (0, 0) for s in spans)], cols, ""
+            yield line, [text[a:b] if (a, b) != (0, 0) else "" for a, b in (s or (0, 0) for s in spans)], cols, ""
 
 
 # ---------------------------------------------------------------- validation
@@ -232,7 +325,13 @@ class _Validator:
         self.extract_id = extract_id
         self.sqlite = sqlite  # SQLite gets ISO date strings and 0/1, as SQLAlchemy stores them
         self.munis = municipalities()
+        # identity code -> (fingerprint of the row's values << 33) | (protected << 32) | line:
+        # one int per person, so a million people cost no more than the line numbers did.
         self.seen: dict[str, int] = {}
+        # Codes of faulty rows that carried an active (or unreadable) turvakielto.
+        self.flagged: set[str] = set()
+        # Stored, unprotected people whose later row says turvakielto: to protect.
+        self.protect: list[str] = []
         self.dates: dict[str, object] = {}
         self.active = frozenset(prof.turvakielto_active)
         self.turva_ok = frozenset(("", "0", *prof.turvakielto_active))
@@ -263,11 +362,19 @@ class _Validator:
         def fault(i: int, msg: str) -> None:
             faults.append(RowFault(line, _ORDER[i], cols[i] if cols[i] >= 0 else None, msg))
 
+        if _CONTROL.search("".join(v)):
+            for i, value in enumerate(v):
+                if _CONTROL.search(value):
+                    fault(i, "contains a control character (tab, line break, NUL or similar)")
+            self._note_flag(v[0].strip().upper(), v[12].strip())
+            return None, faults
+        v = list(map(str.strip, v))
         if any(map(operator.gt, map(len, v), _LIMITS)):
             for i, limit in enumerate(_LIMITS):
                 if len(v[i]) > limit:
                     fault(i, "date of birth must be yyyymmdd" if _ORDER[i] == "syntymaaika"
                           else f"is {len(v[i])} characters, the most allowed is {limit}")
+            self._note_flag(v[0].upper(), v[12])
             return None, faults
         (code, first, last, street, street_sv, postal, office, office_sv, muni, born, sex, lang,
          turva, dead, dwelling) = v
@@ -300,17 +407,19 @@ class _Validator:
         protected = turva in self.active
         if not protected and postal and not (len(postal) == 5 and postal.isascii() and postal.isdigit()):
             fault(5, "postal code must be 5 digits" + (" (leading zeros lost?)" if postal.isdigit() else ""))
-        if not faults:
-            dup = self.seen.get(code)
-            if dup is not None:
-                fault(0, f"same person as line {dup}")
-            else:
-                self.seen[code] = line
+        if not p:
+            earlier = self.seen.get(code)
+            if earlier is not None:
+                return None, [self._duplicate(line, code, v, turva, earlier, cols)]
         if faults:
+            self._note_flag(code, turva)
             return None, faults
+        if code in self.flagged:  # an earlier faulty row of this person said turvakielto
+            protected = True
+        self.seen[code] = (hash(tuple(v)) & 0x7FFFFFFF) << 33 | protected << 32 | line
         deceased = dead == "1"
-        if protected:  # the address of a person with a turvakielto is never stored
-            street = street_sv = postal = office = office_sv = ""
+        if protected:  # neither the address of a person with a turvakielto nor their dwelling
+            street = street_sv = postal = office = office_sv = dwelling = ""
         mailable = not protected and not deceased and bool(street and postal and office)
         t, f = self.true, self.false
         return (
@@ -318,6 +427,53 @@ class _Validator:
             office or None, office_sv or None, muni, birth, int(sex) if sex else None, lang or None,
             t if protected else f, t if deceased else f, dwelling or None, t if mailable else f,
         ), faults
+
+
+    def _note_flag(self, code: str, turva: str) -> None:
+        """Remember a faulty row's turvakielto, so the person is protected whichever row is stored."""
+        if turva in ("", "0"):
+            return
+        earlier = self.seen.get(code)
+        if earlier is None:
+            self.flagged.add(code)
+        elif not earlier >> 32 & 1:
+            self.seen[code] = earlier | 1 << 32
+            self.protect.append(code)
+
+    def _duplicate(self, line: int, code: str, v: list[str], turva: str, earlier: int,
+                   cols: list[int]) -> RowFault:
+        """A second row with a stored person's identity code: a fault, never a second person.
+
+        Any active turvakielto among a person's rows protects the person: the stored row
+        is protected afterwards (``protect``), whatever order the rows came in.
+        """
+        first = earlier & 0xFFFFFFFF
+        if (hash(tuple(v)) & 0x7FFFFFFF) == earlier >> 33:
+            return RowFault(line, "henkilotunnus", cols[0], f"same person as line {first}, identical; left out",
+                            note=True)
+        extra = ""
+        if turva not in ("", "0") and not earlier >> 32 & 1:
+            self.seen[code] = earlier | 1 << 32
+            self.protect.append(code)
+            extra = "; this row has a turvakielto, so the person is stored as protected (no address)"
+        return RowFault(line, "henkilotunnus", cols[0],
+                        f"same identity code as line {first} but different data; this row was left out{extra}")
+
+
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\t]")
+
+
+def _protect(session: Session, extract_id: int, codes: list[str]) -> tuple[int, int]:
+    """Protect stored people whom a later row of the file gives a turvakielto: no address,
+    no dwelling, not mailable. Returns the extract's mailable and protected counts anew."""
+    for i in range(0, len(codes), 1000):
+        session.execute(update(Person).where(Person.extract_id == extract_id, Person.hetu.in_(codes[i:i + 1000]))
+                        .values(turvakielto=True, mailable=False, street_fi=None, street_sv=None, postal_code=None,
+                                post_office_fi=None, post_office_sv=None, dwelling_id=None))
+    def count(flag) -> int:
+        return session.execute(select(func.count()).select_from(Person)
+                               .where(Person.extract_id == extract_id, flag.is_(True))).scalar_one()
+    return count(Person.mailable), count(Person.turvakielto)
 
 
 def _inserter(session: Session) -> Callable[[list[tuple]], None]:
@@ -353,13 +509,20 @@ class _Batch:
     read: int
     rejected: int
     line: int
+    protect: list[str] = field(default_factory=list)  # stored people a later row protects
 
 
 def _batches(path: Path, scan: _Scan, prof: Profile, today: dt.date, extract_id: int, sqlite: bool,
              strict: bool) -> Iterator[_Batch]:
     """Read and validate the file, yielding batches of records ready to insert."""
     rows = (_delimited_rows if prof.format == "delimited" else _fixed_rows)(path, scan, prof)
-    check = _Validator(prof, today, extract_id, sqlite).row
+    validator = _Validator(prof, today, extract_id, sqlite)
+    check = validator.row
+
+    def protect() -> list[str]:
+        codes, validator.protect = validator.protect, []
+        return codes
+
     records: list[tuple] = []
     faults: list[RowFault] = []
     read = rejected = kept = line = 0
@@ -371,7 +534,7 @@ def _batches(path: Path, scan: _Scan, prof: Profile, today: dt.date, extract_id:
             rec, row_faults = check(line, values, cols)
         if rec is None:
             rejected += 1
-            if strict:
+            if strict and not all(f.note for f in row_faults):
                 raise RejectedFile(
                     f"{path}, {row_faults[0]}.",
                     hint="--strict rejects the file on any row fault; fix the row or import without --strict.",
@@ -382,9 +545,9 @@ def _batches(path: Path, scan: _Scan, prof: Profile, today: dt.date, extract_id:
             continue
         records.append(rec)
         if len(records) >= CHUNK_ROWS:
-            yield _Batch(records, faults, read, rejected, line)
+            yield _Batch(records, faults, read, rejected, line, protect())
             records, faults = [], []
-    yield _Batch(records, faults, read, rejected, line)
+    yield _Batch(records, faults, read, rejected, line, protect())
 
 
 def _produce(args: tuple, out) -> None:
@@ -484,6 +647,7 @@ def import_extract(
             args = (path, scan, prof, today, ext.id, engine.dialect.name == "sqlite", strict)
             parallel = path.stat().st_size >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
             read = stored = rejected = mailable = protected = deceased = 0
+            to_protect: list[str] = []
             gc.disable()  # see _produce
             try:
                 with closing(_batches_in_worker(args) if parallel else _batches(*args)) as batches:
@@ -497,17 +661,23 @@ def import_extract(
                         deceased += sum(bool(r[14]) for r in recs)
                         read, rejected = batch.read, batch.rejected
                         faults.extend(batch.faults)
+                        to_protect.extend(batch.protect)
                         if is_cancelled():
                             raise ImportCancelled("The import was cancelled; nothing was saved.")
                         report_progress(min(batch.line / max(scan.lines, 1), 1.0), f"{stored:,} rows imported")
             finally:
                 gc.enable()
+            if read != stored + rejected:  # every data line is a stored person or a listed fault
+                raise OtosError(f"{path}: {read} data lines but {stored} stored and {rejected} faulty; "
+                                "nothing was saved.", hint="Please report this as a bug in Otos.")
             if stored == 0:
                 raise RejectedFile(
                     f"{path}: no row could be imported ({rejected} faulty, 0 valid)."
                     + (f" First fault: {faults[0]}." if faults else ""),
                     hint="Check that the file and the profile match.",
                 )
+            if to_protect:
+                mailable, protected = _protect(session, ext.id, to_protect)
             if faults:
                 session.connection().execute(ImportFault.__table__.insert(), [
                     {"extract_id": ext.id, "line": f.line, "field": f.field, "col": f.column, "message": f.message}

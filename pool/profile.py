@@ -95,9 +95,14 @@ def _parse(source: str, data: dict) -> Profile:
         quotechar=str(data.get("quotechar", '"')),
         turvakielto_active=tuple(str(v) for v in data.get("turvakielto_active", ["1", "9"])),
     )
+    if not prof.turvakielto_active or {"", "0"} & set(prof.turvakielto_active):
+        # Fail safe: a profile must not make everyone, or no one, unprotected by accident.
+        raise bad("'turvakielto_active' must list the codes that mean an active turvakielto, not \"0\" or \"\"")
     if fmt == "delimited":
-        if len(prof.delimiter) != 1:
-            raise bad("'delimiter' must be one character")
+        if len(prof.delimiter) != 1 or prof.delimiter in "\r\n" or prof.delimiter == prof.quotechar:
+            raise bad("'delimiter' must be one character, not a line break or the quote character")
+        if len(prof.quotechar) != 1 or prof.quotechar in "\r\n":
+            raise bad("'quotechar' must be one character, not a line break")
         cols = data.get("columns") or {f: f for f in FIELD_LENGTHS}
         unknown = sorted(set(cols) - set(FIELD_LENGTHS))
         if unknown:

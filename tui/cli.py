@@ -585,9 +585,7 @@ def _extract(engine, args: argparse.Namespace) -> int:
                          "mailable": report.rows_mailable, "turvakielto": report.turvakielto,
                          "deceased": report.deceased, "faults": [str(f) for f in report.faults]})
             return 0
-        print(f"Imported extract {report.extract_id} from {report.file_name} ({report.encoding}): "
-              f"{report.rows_stored:,} people stored, {report.rows_mailable:,} can be mailed, "
-              f"{report.turvakielto} with turvakielto (no address kept), {report.deceased} deceased.")
+        print(f"Imported. {report.summary()}")
         if report.rows_rejected:
             print(f"{report.rows_rejected:,} row(s) were left out:")
             for f in report.faults[:200]:

@@ -69,11 +69,7 @@ class ExtractsScreen(Guarded, Screen):
         self.action_refresh()
         if report is None:
             return
-        summary = (f"Extract {report.extract_id} ({report.file_name}, {report.encoding}): "
-                   f"{report.rows_stored:,} people stored, {report.rows_mailable:,} can be mailed, "
-                   f"{report.turvakielto} with turvakielto (address not kept), {report.deceased} deceased, "
-                   f"{report.rows_rejected:,} row(s) left out.")
-        self.app.push_screen(ReportDialog(summary, report.faults))
+        self.app.push_screen(ReportDialog(report.summary(), report.faults))
 
     def action_show_faults(self) -> None:
         from pool.extract import faults_of
