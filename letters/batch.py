@@ -7,14 +7,10 @@ written with owner-only permissions: they hold personal data.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
 import itertools
-import os
 import shutil
 import string
-import tempfile
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,7 +34,7 @@ from letters.template import Template, check_values, load_template
 from pool import audit, codes
 from pool.errors import ImportCancelled, OtosError
 from pool.models import Extract, Invitation, Person
-from pool.private import open_private, output_path
+from pool.private import csv_writer, output_path, private_dir, private_outputs
 
 PAGE_W, PAGE_H = A4
 TEXT_WIDTH = PAGE_W - 2 * LEFT
@@ -305,17 +301,24 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
             images = _qr_images([qr_text(settings, row[1]) for row in chunk])
             yield [(*row, img) for row, img in zip(chunk, images)]
 
-    tmp = out.with_suffix(".pdf.part")
     listing = out.with_suffix(".csv")
+
+    def record(digests: dict[Path, str]) -> None:
+        with Session(engine) as s:
+            audit.record(s, "letters.print", round=round_name, letters=number, reminder=reminder,
+                         left_out=left_out, pdf_sha256=digests[out], list_sha256=digests[listing])
+            s.commit()
+
     # The batch is drawn as parts of PART_LETTERS letters (reportlab holds a document's
     # pages until it saves) in a folder only the owner can open, then joined into one PDF.
-    workdir = Path(tempfile.mkdtemp(prefix=".otos-letters-", dir=out.parent))
+    workdir = private_dir(out.parent)
     parts: list[Path] = []
     c: _CompactCanvas | None = None
     number = first_in_part = 0
     try:
-        with open_private(listing.with_suffix(".csv.part"), encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh, delimiter=";")
+        with private_outputs(record) as files:
+            fh = files.open(listing, encoding="utf-8", newline="")
+            w = csv_writer(fh)
             w.writerow(["kirje", "sivu", "kielet", "nimi", "lahiosoite", "postinumero", "postitoimipaikka",
                         "vastauskoodi"])
             page = 0
@@ -344,22 +347,9 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
                 raise OtosError(f"None of the {total} invitations of round {round_name!r} can be mailed.",
                                 hint="See the reasons: " + ", ".join(f"{k}: {v}" for k, v in left_out.items()) + ".")
             c.save()
-        with open_private(tmp, "wb") as pdf:
-            pdfjoin.join(parts, pdf, title=f"Kutsukirjeet {round_name}")
-        os.replace(tmp, out)
-        os.replace(listing.with_suffix(".csv.part"), listing)
-    except BaseException:
-        for part in (tmp, listing.with_suffix(".csv.part")):
-            part.unlink(missing_ok=True)
-        raise
+            pdfjoin.join(parts, files.open(out, "wb", (".pdf",)), title=f"Kutsukirjeet {round_name}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    with open(out, "rb") as fh:
-        digest = hashlib.file_digest(fh, "sha256").hexdigest()
-    with Session(engine) as s:
-        audit.record(s, "letters.print", round=round_name, letters=number, reminder=reminder,
-                     left_out=left_out, pdf_sha256=digest)
-        s.commit()
     if progress:
         progress(1.0, f"{number:,} letters")
     return BatchReport(out, listing, number, left_out, problems)

@@ -4,17 +4,14 @@ owner-only.
 """
 from __future__ import annotations
 
-import csv
-import hashlib
 import io
-import os
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from pool import audit
-from pool.private import open_private, output_path
+from pool.private import csv_writer, private_file, xlsx_row
 from pool.errors import NotFound, OtosError
 from pool.models import Panel, PanelSeat, PoolMember
 from pool.reference import municipalities
@@ -62,11 +59,12 @@ def export_roster(engine: Engine, panel_id: int, out: str | Path, fmt: str) -> i
     reserves, each listed apart. Returns the number of seats listed."""
     if fmt not in ("csv", "xlsx", "pdf"):
         raise OtosError(f"Unknown roster format {fmt!r}.", hint="Use csv, xlsx or pdf.")
-    out = output_path(out)
     seated, left, spare = roster_rows(engine, panel_id)
+    done = _audit_export(engine, "export.roster", panel=panel_id, format=fmt,
+                         rows=len(seated) + len(left) + len(spare))
     if fmt == "csv":
-        with open_private(out, encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh, delimiter=";")
+        with private_file(out, encoding="utf-8-sig", newline="", audit=done) as fh:
+            w = csv_writer(fh)
             w.writerow(ROSTER_COLUMNS)
             w.writerows(seated)
             for title, rows in _sections(seated, left, spare):
@@ -79,24 +77,24 @@ def export_roster(engine: Engine, panel_id: int, out: str | Path, fmt: str) -> i
         wb = Workbook()
         ws = wb.active
         ws.title = "Paneeli"
-        ws.append(ROSTER_COLUMNS)
+        xlsx_row(ws, ROSTER_COLUMNS)
         for row in seated:
-            ws.append(row)
+            xlsx_row(ws, row)
         for title, rows in _sections(seated, left, spare):
             sheet = wb.create_sheet("Poistuneet" if title.startswith("Paneelista") else title)
-            sheet.append(ROSTER_COLUMNS)
+            xlsx_row(sheet, ROSTER_COLUMNS)
             for row in rows:
-                sheet.append(row)
-        with open_private(out, "wb") as fh:
+                xlsx_row(sheet, row)
+        with private_file(out, "wb", audit=done) as fh:
             wb.save(fh)
     else:
-        _roster_pdf(out, panel_id, seated, _sections(seated, left, spare))
-    _audit_export(engine, "export.roster", out, panel=panel_id, format=fmt,
-                  rows=len(seated) + len(left) + len(spare))
+        pdf = _roster_pdf(panel_id, seated, _sections(seated, left, spare))
+        with private_file(out, "wb", audit=done) as fh:
+            fh.write(pdf)
     return len(seated)
 
 
-def _roster_pdf(out: Path, panel_id: int, seated: list[list[str]], sections: list[tuple[str, list]]) -> None:
+def _roster_pdf(panel_id: int, seated: list[list[str]], sections: list[tuple[str, list]]) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
@@ -117,12 +115,9 @@ def _roster_pdf(out: Path, panel_id: int, seated: list[list[str]], sections: lis
     story = [Paragraph(f"Paneeli {panel_id}: jäsenet", styles["Heading2"]), table(seated)]
     for title, rows in sections:
         story += [Spacer(1, 12), Paragraph(title, styles["Heading2"]), table(rows)]
-    buffer = io.BytesIO()  # built in memory: the file is never readable by others, not even half-written
+    buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=landscape(A4)).build(story)
-    tmp = out.with_suffix(out.suffix + ".part")
-    with open_private(tmp, "wb") as fh:
-        fh.write(buffer.getvalue())
-    os.replace(tmp, out)
+    return buffer.getvalue()
 
 
 def composition_rows(engine: Engine, panel_id: int) -> list[list[str]]:
@@ -141,37 +136,38 @@ def composition_rows(engine: Engine, panel_id: int) -> list[list[str]]:
 
 
 def export_composition(engine: Engine, panel_id: int, out: str | Path) -> int:
-    out = output_path(out)
     rows = composition_rows(engine, panel_id)
-    with out.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh, delimiter=";")
+    with private_file(out, encoding="utf-8-sig", newline="",
+                      audit=_audit_export(engine, "export.composition", panel=panel_id, rows=len(rows))) as fh:
+        w = csv_writer(fh)
         w.writerow(["ominaisuus", "arvo", "väestön osuus", "pooli", "poolin osuus", "kiintiö", "paneeli",
                     "paneelin osuus"])
         w.writerows(rows)
-    _audit_export(engine, "export.composition", out, panel=panel_id, rows=len(rows))
     return len(rows)
 
 
 def export_call_list(engine: Engine, out: str | Path) -> int:
     """Active members with a phone but no e-mail, oldest first, for phone follow-up."""
-    out = output_path(out)
     with Session(engine) as s:
         members = s.execute(select(PoolMember).where(PoolMember.status == "active", PoolMember.email.is_(None),
                                                      PoolMember.phone.is_not(None))
                             .order_by(PoolMember.birth_year, PoolMember.id)).scalars().all()
     munis = municipalities()
-    with open_private(out, encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh, delimiter=";")
+    with private_file(out, encoding="utf-8-sig", newline="",
+                      audit=_audit_export(engine, "export.calls", rows=len(members))) as fh:
+        w = csv_writer(fh)
         w.writerow(["jäsen", "nimi", "puhelin", "syntymävuosi", "kunta", "kieli"])
         for m in members:
             w.writerow([m.id, f"{m.first_names} {m.surname}", m.phone, m.birth_year or "",
                         munis[m.municipality].name_fi if m.municipality in munis else "", m.preferred_language])
-    _audit_export(engine, "export.calls", out, rows=len(members))
     return len(members)
 
 
-def _audit_export(engine: Engine, action: str, out: Path, **details) -> None:
-    digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    with Session(engine) as s:
-        audit.record(s, action, file_sha256=digest, **details)
-        s.commit()
+def _audit_export(engine: Engine, action: str, **details):
+    """The audit step of an export: committed with the file's SHA-256 before the file
+    is put in place (``pool.private``), so no export exists without its entry."""
+    def record(digest: str) -> None:
+        with Session(engine) as s:
+            audit.record(s, action, file_sha256=digest, **details)
+            s.commit()
+    return record

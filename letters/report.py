@@ -101,7 +101,7 @@ def format_table(report: Report) -> str:
 
 def write_pdf(engine: Engine, report: Report, out: str | Path) -> None:
     """The report as a PDF: a table and one bar chart per feature."""
-    from pool.private import output_path
+    from pool.private import output_path, private_file
 
     out = output_path(out)
     from reportlab.graphics.charts.barcharts import HorizontalBarChart
@@ -153,7 +153,10 @@ def write_pdf(engine: Engine, report: Report, out: str | Path) -> None:
         d.add(chart)
         d.add(legend)
         story += [Spacer(1, 8), Paragraph(f"{feature} (%)", styles["Heading2"]), d]
-    SimpleDocTemplate(str(out), pagesize=A4).build(story)
-    with Session(engine) as s:
-        audit.record(s, "export.report", panel=report.panel_id)
-        s.commit()
+    def record(digest: str) -> None:
+        with Session(engine) as s:
+            audit.record(s, "export.report", panel=report.panel_id, file_sha256=digest)
+            s.commit()
+
+    with private_file(out, "wb", audit=record) as fh:
+        SimpleDocTemplate(fh, pagesize=A4).build(story)

@@ -2,13 +2,12 @@
 divisive, strata comparison) with every table also as CSV beside it."""
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from opinions.analysis import Analysis
 from opinions.strata import Strata, compare, post_stratified
 from opinions.summary import STATEMENT_COLUMNS, statement_rows
-from pool.private import output_path
+from pool.private import Outputs, csv_writer, output_path, private_outputs
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 UNGROUPED = "#c8c8c8"
@@ -38,8 +37,13 @@ STRATA_COLUMNS = ["feature", "stratum", "participants", "statement", "n", "agree
 WEIGHTED_COLUMNS = ["feature", "statement", "weighted_agree", "low95", "high95", "unweighted_agree", "coverage"]
 
 
-def write_csvs(a: Analysis, out: Path, strata: Strata | None = None) -> list[Path]:
-    """Every table as CSV next to ``out`` (``<stem>-statements.csv`` ...)."""
+def write_csvs(a: Analysis, out: Path, strata: Strata | None = None, files: Outputs | None = None) -> list[Path]:
+    """Every table as CSV next to ``out`` (``<stem>-statements.csv`` ...), owner-only
+    (participant ids and statement texts come from others), formula text neutralised.
+    With ``files`` they join that set of outputs; otherwise they are written at once."""
+    if files is None:
+        with private_outputs() as own:
+            return write_csvs(a, out, strata, own)
     tables = {
         "statements": (STATEMENT_COLUMNS, statement_rows(a)),
         "groups": (["participant", "group", "x", "y"],
@@ -59,10 +63,9 @@ def write_csvs(a: Analysis, out: Path, strata: Strata | None = None) -> list[Pat
     written = []
     for name, (header, rows) in tables.items():
         path = out.with_name(f"{out.stem}-{name}.csv")
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh, delimiter=";")
-            w.writerow(header)
-            w.writerows(rows)
+        w = csv_writer(files.open(path, encoding="utf-8-sig", newline=""))
+        w.writerow(header)
+        w.writerows(rows)
         written.append(path)
     return written
 
@@ -164,13 +167,9 @@ def write_report(a: Analysis, out: str | Path, strata: Strata | None = None) -> 
                  if div else Paragraph("None.", styles["BodyText"]))
     if strata is not None:
         story += _strata_story(a, strata, styles, small, table, text)
-    tmp = out.with_suffix(".pdf.part")
-    try:
-        SimpleDocTemplate(str(tmp), pagesize=A4, title="Opinion groups").build(story)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return [out] + write_csvs(a, out, strata)
+    with private_outputs() as files:
+        SimpleDocTemplate(files.open(out, "wb", (".pdf",)), pagesize=A4, title="Opinion groups").build(story)
+        return [out] + write_csvs(a, out, strata, files)
 
 
 def _strata_story(a, strata, styles, small, table, text) -> list:

@@ -10,12 +10,13 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 from pool.errors import OtosError
+from pool.private import secure_sqlite_file
 
 DEFAULT_URL = "sqlite:///otos.db"
 ENV_VAR = "OTOS_DATABASE_URL"
@@ -49,6 +50,9 @@ def make_engine(url: str) -> Engine:
         if url.startswith("sqlite"):
             memory = url in ("sqlite://", "sqlite:///:memory:")
             kwargs = {"poolclass": StaticPool} if memory else {}
+            database = make_url(url).database
+            if database and not memory and not database.startswith("file:"):
+                secure_sqlite_file(database)  # owner-only before SQLite creates it 0644
             engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
             event.listen(engine, "connect", _sqlite_pragmas)
         else:

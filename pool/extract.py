@@ -17,6 +17,8 @@ import multiprocessing as mp
 import operator
 import os
 import queue
+import threading
+import time
 import datetime as dt
 import hashlib
 from contextlib import closing
@@ -550,8 +552,20 @@ def _batches(path: Path, scan: _Scan, prof: Profile, today: dt.date, extract_id:
     yield _Batch(records, faults, read, rejected, line, protect())
 
 
-def _produce(args: tuple, out) -> None:
+def _end_with_parent(parent: int) -> None:
+    """End this process as soon as ``parent`` is gone (killed with -9, say), so a reader
+    never lives on holding the extract open."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+    threading.Thread(target=watch, name="otos-parent-watch", daemon=True).start()
+
+
+def _produce(args: tuple, out, parent: int | None = None) -> None:
     """Worker process: validate the file and send batches to the importing process."""
+    if parent is not None:
+        _end_with_parent(parent)
     gc.disable()  # millions of short-lived tuples and no cycles: collecting only costs time
     try:
         for batch in _batches(*args):
@@ -571,7 +585,7 @@ def _batches_in_worker(args: tuple) -> Iterator[_Batch]:
     """
     ctx = mp.get_context("spawn")  # never fork a process that may run UI threads
     channel = ctx.Queue(maxsize=3)
-    proc = ctx.Process(target=_produce, args=(args, channel), name="otos-import-reader", daemon=True)
+    proc = ctx.Process(target=_produce, args=(args, channel, os.getpid()), name="otos-import-reader", daemon=True)
     proc.start()
     try:
         while True:

@@ -84,19 +84,24 @@ def read_people(path: str | Path, quotas: list[Quota], k: int, household: str | 
 
 
 def write_features(path: str | Path, quotas: list[Quota]) -> None:
-    with Path(path).open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
+    """The quotas as features.csv (whole or not at all; formula text neutralised)."""
+    from pool.private import csv_writer, private_file
+
+    with private_file(path, encoding="utf-8", newline="") as fh:
+        w = csv_writer(fh, delimiter=",")
         w.writerow(["feature", "value", "min", "max"])
         w.writerows([q.feature, q.value, q.min, q.max] for q in quotas)
 
 
-def write_people(path: str | Path, problem: Problem, household: str | None = "household") -> None:
+def write_people(path: str | Path, problem: Problem, household: str | None = "household",
+                 audit=None) -> None:
     """The pool as people.csv. Member ids with their categories and dwellings are
-    personal data: the file is written owner-only."""
-    from pool.private import open_private
+    personal data: the file is written owner-only, and only once ``audit`` (given the
+    file's SHA-256) has recorded it."""
+    from pool.private import csv_writer, private_file
 
-    with open_private(path, encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
+    with private_file(path, encoding="utf-8", newline="", audit=audit) as fh:
+        w = csv_writer(fh, delimiter=",")
         w.writerow(["id", *problem.features, *([household] if household else [])])
         for pid, vals, house in zip(problem.ids, problem.values, problem.households):
             w.writerow([pid, *vals, *([house or ""] if household else [])])

@@ -28,6 +28,21 @@ def quota_values(quotas: list[Quota]) -> tuple[list[str], dict[str, list[str]]]:
     return features, {f: [q.value for q in quotas if q.feature == f] for f in features}
 
 
+def export_pool(engine: Engine, quotas: list[Quota], out, *, recruitment_round: str | None = None) -> int:
+    """Write the active pool as a sortition-algorithms people.csv (member ids, quota
+    categories, dwellings; owner-only, audited). Returns how many members it lists."""
+    from sampling.interop import write_people
+
+    problem = pool_problem(engine, quotas, 1, recruitment_round=recruitment_round)
+
+    def record(digest: str) -> None:
+        with Session(engine) as s:
+            audit.record(s, "export.people", members=len(problem.ids), file_sha256=digest)
+            s.commit()
+    write_people(out, problem, audit=record)
+    return len(problem.ids)
+
+
 def pool_problem(engine: Engine, quotas: list[Quota], k: int, *, recruitment_round: str | None = None,
                  fixed: frozenset[str] = frozenset(), include: set[int] | None = None,
                  day: dt.date | None = None) -> Problem:

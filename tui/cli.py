@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from typing import Any
 
 EXIT_REJECTED = 2
@@ -505,15 +507,10 @@ def _panel(engine, args: argparse.Namespace) -> int:
         print(f"See it with: otos panel show {panel_id}   Check it with: otos panel verify {panel_id}")
         return 0
     if args.action == "export":
-        from sampling.interop import read_features, write_people
+        from sampling.interop import read_features
 
-        quotas = read_features(args.quotas)
-        from pool.private import open_private
-
-        problem = panels.pool_problem(engine, quotas, 1, recruitment_round=args.round)
-        open_private(args.out).close()  # created owner-only before the members are written
-        write_people(args.out, problem)
-        print(f"Wrote {len(problem.ids)} pool members (ids and quota categories only) to {args.out}.")
+        count = panels.export_pool(engine, read_features(args.quotas), args.out, recruitment_round=args.round)
+        print(f"Wrote {count} pool members (ids and quota categories only) to {args.out}.")
         return 0
     if args.action == "verify":
         result = panels.verify_panel(engine, args.id)
@@ -703,8 +700,17 @@ def _audit(engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``otos`` command."""
+    # Whatever Otos creates (database, journals, exports) is for this user only, and a
+    # SIGTERM unwinds like Ctrl+C, so half-written files are removed on the way out.
+    os.umask(0o077)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     args = _parser().parse_args(argv)
     from pool.errors import OtosError
 
