@@ -40,8 +40,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # secure_delete: erased personal data is overwritten, not left in free pages.
     cur.execute("PRAGMA secure_delete = ON")
     cur.execute("PRAGMA foreign_keys = ON")
-    cur.execute("PRAGMA busy_timeout = 5000")
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_WAIT_MS}")
     cur.close()
+
+
+BUSY_WAIT_MS = 30_000  # how long a writer waits for another Otos command's write to finish
+BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+def _busy_is_a_message(context) -> None:
+    """A database still busy after the wait is a message the user can act on, not an
+    unexpected error (SQLAlchemy's handle_error: raising here replaces the error)."""
+    orig = context.original_exception
+    if any(b in str(orig).lower() for b in BUSY):
+        raise OtosError("Another Otos command is writing to this database; nothing was saved by this one.",
+                        hint="Try again when it finishes.") from None
 
 
 def make_engine(url: str) -> Engine:
@@ -55,6 +68,7 @@ def make_engine(url: str) -> Engine:
                 secure_sqlite_file(database)  # owner-only before SQLite creates it 0644
             engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "handle_error", _busy_is_a_message)
         else:
             engine = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:

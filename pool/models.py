@@ -162,6 +162,7 @@ class AuditEntry(SQLModel, table=True):
     details: str = Field(sa_type=Text)  # canonical JSON: counts, ids, hashes
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+    key_id: Optional[str] = Field(default=None, max_length=16)  # which audit key (None: unkeyed, before 0005)
 
 
 class Panel(SQLModel, table=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from pool.profile import FIELD_LENGTHS
 from sample_data.generator import generate_people
 
 PG_URL = os.environ.get("OTOS_TEST_POSTGRES_URL")
+# The audit key of the test run: its own file, never the user's (subprocesses inherit it).
+os.environ["OTOS_AUDIT_KEY_FILE"] = os.path.join(tempfile.mkdtemp(prefix="otos-test-key-"), "audit.key")
+os.environ.pop("OTOS_AUDIT_KEY", None)
 HEADER = list(FIELD_LENGTHS)
 TODAY = dt.date(2026, 11, 27)
 

@@ -204,7 +204,9 @@ def _parser() -> argparse.ArgumentParser:
             op.add_argument("--out", required=True, help="the PDF to write")
 
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(dest="action", metavar="ACTION", required=True)
-    aud.add_parser("verify", help="check the hash chain")
+    av = aud.add_parser("verify", help="check the hash chain (and, with --anchor, that nothing up to it changed)")
+    av.add_argument("--anchor", help="an anchor printed earlier by otos audit anchor (COUNT:HASH)")
+    aud.add_parser("anchor", help="print the log's anchor, to file outside the database")
     al = aud.add_parser("list", help="newest entries")
     al.add_argument("--limit", type=int, default=30)
     al.add_argument("--json", action="store_true")
@@ -684,12 +686,20 @@ def _audit(engine, args: argparse.Namespace) -> int:
 
     with Session(engine) as s:
         if args.action == "verify":
-            r = audit.verify(s)
+            r = audit.verify(s, anchor=args.anchor)
             if r.ok:
-                print(f"The audit log is intact: {r.entries} entries, hash chain verified.")
+                print(f"The audit log is intact: {r.entries} entries, hash chain verified"
+                      + (" up to and past the anchor" if args.anchor else "") + "."
+                      + (f" The first {r.unkeyed} entries predate keyed hashes (Otos before migration 0005)."
+                         if r.unkeyed else ""))
                 return 0
-            print(f"otos: the audit log has been tampered with at entry {r.broken_at}: {r.reason}.", file=sys.stderr)
+            where = f"at entry {r.broken_at}" if r.broken_at else "at its end"
+            print(f"otos: the audit log has been tampered with {where}: {r.reason}.", file=sys.stderr)
             return 1
+        if args.action == "anchor":
+            print(f"File this anchor outside Otos (e.g. in the case file); check later with "
+                  f"otos audit verify --anchor ANCHOR. Anchor: {audit.anchor(s)}")
+            return 0
         rows = audit.entries(s, args.limit)
     if args.json:
         _print_json([{"id": e.id, "at": e.at, "actor": e.actor, "action": e.action,
