@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from pool import audit, codes
 from pool.csvfile import read_text, sniff_delimiter
+from pool.display import has_control
 from pool.errors import NotFound, OtosError, RejectedFile, RowFault
 from pool.models import Invitation, Person, PoolMember, utcnow
 from pool.reference import municipalities
@@ -35,19 +36,30 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"[+0-9 ()/-]{6,32}")
 
 
-def _clean(data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def _clean(data: dict[str, Any], allowed: tuple[str, ...] = IMPORTABLE) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Validate and normalise member fields. Returns (values, [(field, problem)])."""
     out: dict[str, Any] = {}
     problems: list[tuple[str, str]] = []
     this_year = dt.date.today().year
     for key, raw in data.items():
-        if key not in IMPORTABLE:
+        if key in ("consent_at", "consent_version") and allowed is EDITABLE:
+            problems.append((key, "cannot be edited: a new consent is recorded as a new registration"))
+            continue
+        if key not in allowed:
             problems.append((key, "is not a pool member field"))
             continue
         value = raw.strip() if isinstance(raw, str) else raw
         if value in ("", None):
             out[key] = None
             continue
+        if isinstance(value, str) and key != "extra":
+            if has_control(value):
+                problems.append((key, "contains a control character (tab, line break or similar)"))
+                continue
+            limit = getattr(PoolMember.__table__.columns[key].type, "length", None)
+            if limit and len(value) > limit:
+                problems.append((key, f"is {len(value)} characters, the most allowed is {limit}"))
+                continue
         try:
             if key in ("first_names", "surname") and len(value) > 100:
                 raise ValueError("is longer than 100 characters")
@@ -283,7 +295,7 @@ def get_member(engine: Engine, member_id: int) -> PoolMember:
 
 def update_member(engine: Engine, member_id: int, changes: dict[str, Any]) -> PoolMember:
     """Edit a member's fields; each bad value is named and nothing is saved."""
-    values, problems = _clean(changes)
+    values, problems = _clean(changes, EDITABLE)
     if any(k in values and not values[k] for k in ("first_names", "surname")):
         problems.append(("name", "cannot be empty"))
     if problems:

@@ -89,3 +89,38 @@ def test_console_script_prints_no_traceback(tmp_path):
                              "--delete-by", DELETE_BY], capture_output=True, text=True)
     assert result.returncode == 2
     assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_control_characters_from_data_are_escaped_in_output(db, tmp_path, capsys):
+    from sqlalchemy import insert
+    from sqlmodel import Session
+
+    from pool.db import open_database
+    from pool.models import PoolMember, member_search_key, utcnow
+
+    engine = open_database(db)
+    now = utcnow()
+    with Session(engine) as s:  # as a crafted import or an older Otos could have stored them
+        s.execute(insert(PoolMember), [{"first_names": "Aino\x1b]8;;http://x.invalid\x07", "surname": "Ranta\nFAKE LINE",
+                                        "source": "demo", "status": "active", "preferred_language": "fi",
+                                        "consent_version": "v1", "consent_at": now, "joined_at": now,
+                                        "panels_served": 0, "search_key": member_search_key("A", "R", None, None)}])
+        s.commit()
+    engine.dispose()
+    assert otos(db, "pool", "list") == 0
+    assert otos(db, "pool", "show", "1") == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\\u001b]8;;" in out
+    assert "\nFAKE LINE" not in out and "Ranta\\u000aFAKE LINE" in out
+    assert otos(db, "pool", "list", "--json") == 0
+    assert json.loads(capsys.readouterr().out)[0]["surname"] == "Ranta\nFAKE LINE"
+
+
+def test_member_input_with_control_characters_or_consent_edits_is_refused(db, capsys):
+    assert otos(db, "pool", "add", "--first-names", "Aino\x1b[2J", "--surname", "B", "--consent-version", "v1") == 2
+    assert "control character" in capsys.readouterr().err
+    assert otos(db, "pool", "add", "--first-names", "Aino", "--surname", "B", "--consent-version", "v1") == 0
+    assert otos(db, "pool", "edit", "1", "--set", "consent_at=2020-01-01T00:00") == 2
+    assert "cannot be edited" in capsys.readouterr().err
+    assert otos(db, "pool", "edit", "1", "--set", "education=" + "x" * 65) == 2
+    assert "the most allowed is 64" in capsys.readouterr().err

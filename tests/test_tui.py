@@ -142,7 +142,7 @@ async def test_import_from_the_extracts_screen_shows_the_report(sqlite_engine, t
         assert isinstance(app.screen, ReportDialog)
         assert "39 people stored" in str(app.screen.query_one("#summary", Static).render())
         faults = app.screen.query_one("#faults", DataTable)
-        assert faults.row_count == 1 and faults.get_row_at(0)[:3] == [12, 9, "kuntanumero"]
+        assert faults.row_count == 1 and [str(c) for c in faults.get_row_at(0)[:3]] == ["12", "9", "kuntanumero"]
         await pilot.click("#close")
         await pilot.pause()
         assert app.screen.query_one("#extracts", DataTable).row_count == 1
@@ -183,7 +183,7 @@ async def test_purge_from_the_extracts_screen(sqlite_engine, tmp_path):
         await pilot.click("#confirm")
         await settle(pilot)
         assert list_extracts(sqlite_engine)[0]["purged"]
-        assert app.screen.query_one("#extracts", DataTable).get_row_at(0)[-1] == "purged"
+        assert app.screen.query_one("#extracts", DataTable).get_row_at(0)[-1].plain == "purged"
 
 
 async def test_overdue_extract_is_warned_about_on_start(sqlite_engine, tmp_path):
@@ -293,7 +293,7 @@ async def test_quotas_screen_shows_the_pool_and_the_clash_live(sqlite_engine, tm
         await pilot.press("l")
         await settle(pilot)
         table = app.screen.query_one("#quotas", DataTable)
-        assert table.row_count == 2 and table.get_row_at(0)[:5] == ["sex", "mies", 2, 4, 20]
+        assert table.row_count == 2 and [str(c) for c in table.get_row_at(0)[:5]] == ["sex", "mies", "2", "4", "20"]
         assert "Feasible" in str(app.screen.query_one("#feasibility", Static).render())
         await pilot.press("enter")
         await pilot.pause()
@@ -466,5 +466,30 @@ async def test_the_demo_fills_in_its_conversation_on_the_opinions_screen(sqlite_
         await pilot.pause(0.3)
         assert "opinion groups" in str(app.screen.query_one("#op-status", Static).render())
         strata = app.screen.query_one("#op-strata", DataTable)
-        weighted = [strata.get_row_at(i)[9] for i in range(strata.row_count)]
+        weighted = [strata.get_row_at(i)[9].plain for i in range(strata.row_count)]
         assert any(w.endswith("%") for w in weighted)  # the age strata are weighted to the population
+
+
+async def test_names_are_shown_as_plain_text_never_markup_or_control_codes(sqlite_engine):
+    """A name like ``[/]`` once blanked the pool table and ``[link=…]`` made a hidden link."""
+    hostile = ["[/]", "[link=https://x.invalid]klik[/link]", "Aino\x1b[2J", "[bold red]Iso[/]"]
+    now = utcnow()
+    with Session(sqlite_engine) as s:
+        s.execute(insert(PoolMember), [
+            {"first_names": "Etu", "surname": name, "source": "demo", "status": "active", "preferred_language": "fi",
+             "consent_version": "v1", "consent_at": now, "joined_at": now, "panels_served": 0,
+             "search_key": member_search_key("Etu", name, None, None)} for name in hostile])
+        s.commit()
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#members", DataTable)
+        assert table.row_count == 4
+        shown = [table.get_row_at(i)[1] for i in range(4)]
+        assert [str(c) for c in shown] == ["[/]", "[link=https://x.invalid]klik[/link]", "Aino\\u001b[2J",
+                                           "[bold red]Iso[/]"]
+        lines = [table.render_line(y).text for y in range(1, 5)]  # what the terminal gets, row by row
+        assert any("[/]" in line for line in lines) and any("klik[/link]" in line for line in lines)
+        assert not any("\x1b" in line for line in lines)
+        app.notify("File [/]x\x1b[31m.csv")
+        await pilot.pause()

@@ -9,9 +9,11 @@ from typing import Iterable
 from sqlalchemy import Engine
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from pool.display import terminal_safe
 from pool.errors import OtosError
 from tui.lottery_screens import DrawScreen, QuotasScreen
 from tui.opinion_screens import OpinionsScreen
@@ -82,6 +84,12 @@ class OtosApp(App):
             yield SystemCommand("Add member", "Register a volunteer by hand", screen.action_add_member)
             yield SystemCommand("Edit member", "Change the selected member", screen.action_edit_member)
             yield SystemCommand("Withdraw member", "Erase the selected member's data", screen.action_withdraw_member)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Messages carry names of files, rounds and statements: shown as plain text
+        unless a caller asks for markup (see tui.plain)."""
+        super().notify(terminal_safe(message), title=title, severity=severity, timeout=timeout, markup=markup)
 
     async def _dispatch_action(self, namespace, action_name, params) -> bool:
         """Key-bound actions: a user error becomes a message (see tui.guard)."""

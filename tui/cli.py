@@ -7,12 +7,15 @@ a traceback, and the exit status is non-zero.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
 import threading
 from typing import Any
+
+from pool.display import printable
 
 EXIT_REJECTED = 2
 DEMO_DB = "otos-demo.db"
@@ -272,7 +275,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command in (None, "tui"):
         from tui.app import OtosApp
 
-        OtosApp(engine).run()
+        with _plain_streams():
+            OtosApp(engine).run()
         return 0
     if not getattr(args, "json", False):
         _warn_overdue(engine)
@@ -382,7 +386,8 @@ def _demo(args: argparse.Namespace) -> int:
     if not args.no_open:
         from tui.app import OtosApp
 
-        OtosApp(engine, opinions_example=example).run()
+        with _plain_streams():
+            OtosApp(engine, opinions_example=example).run()
     return 0
 
 
@@ -548,7 +553,7 @@ def _panel(engine, args: argparse.Namespace) -> int:
             _print_json(seats)
             return 0
         for seat in seats:
-            print(f"{seat['member']:>6}  {seat['name']:<40} {seat['role']:<12} {seat['probability']:.4f}")
+            print(f"{seat['member']:>6}  {printable(seat['name']):<40} {seat['role']:<12} {seat['probability']:.4f}")
         return 0
     return 1
 
@@ -601,8 +606,8 @@ def _extract(engine, args: argparse.Namespace) -> int:
             print("No extracts yet. Import one with: otos extract import FILE --permit P --purpose TEXT --delete-by DATE")
         for e in rows:
             state = "purged" if e["purged"] else ("OVERDUE" if e["overdue"] else "")
-            print(f"{e['id']:>3}  {e['file']:<30} {e['rows']:>9,} people  {e['rejected']:>6,} rejected  "
-                  f"permit {e['permit']}  delete by {e['delete_by']}  {state}")
+            print(f"{e['id']:>3}  {printable(e['file']):<30} {e['rows']:>9,} people  {e['rejected']:>6,} rejected  "
+                  f"permit {printable(e['permit'])}  delete by {e['delete_by']}  {state}")
         return 0
     if args.action == "faults":
         for f in extract.faults_of(engine, args.id, limit=100_000):
@@ -653,7 +658,8 @@ def _pool(engine, args: argparse.Namespace) -> int:
             return 0
         total = members.count_members(engine, q)
         for m in page:
-            print(f"{m.id:>6}  {m.surname}, {m.first_names:<28} {m.birth_year or '':>4}  {m.municipality or '':>3}  "
+            print(f"{m.id:>6}  {printable(m.surname)}, {printable(m.first_names):<28} {m.birth_year or '':>4}  "
+                  f"{m.municipality or '':>3}  "
                   f"{m.preferred_language}  {m.status}")
         print(f"{len(page)} of {total:,} shown.")
         return 0
@@ -664,7 +670,7 @@ def _pool(engine, args: argparse.Namespace) -> int:
             _print_json(d)
         else:
             for k, v in d.items():
-                print(f"{k:>20}: {v if v is not None else ''}")
+                print(f"{k:>20}: {printable(v)}")
         return 0
     if args.action == "edit":
         members.update_member(engine, args.id, _pairs(args.set, "--set"))
@@ -706,12 +712,49 @@ def _audit(engine, args: argparse.Namespace) -> int:
                       "details": json.loads(e.details), "hash": e.hash} for e in rows])
     else:
         for e in rows:
-            print(f"{e.id:>5}  {e.at}  {e.actor:<12} {e.action:<18} {e.details}")
+            print(f"{e.id:>5}  {e.at}  {printable(e.actor):<12} {e.action:<18} {printable(e.details)}")
     return 0
 
 
 def _terminated(signum, frame) -> None:
     raise KeyboardInterrupt
+
+
+class _SafeStream:
+    """Output stream that escapes control characters coming from data (names, file
+    names, statement texts), keeping line breaks and tabs (``pool.display``)."""
+
+    def __init__(self, stream) -> None:
+        self.raw_stream = stream
+
+    def write(self, text: str) -> int:
+        from pool.display import terminal_safe
+
+        return self.raw_stream.write(terminal_safe(text))
+
+    def __getattr__(self, name: str):
+        return getattr(self.raw_stream, name)
+
+
+@contextlib.contextmanager
+def _safe_streams():
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _SafeStream(out), _SafeStream(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+@contextlib.contextmanager
+def _plain_streams():
+    """The terminal as it is, for the app, which draws with control sequences of its own."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = getattr(out, "raw_stream", out), getattr(err, "raw_stream", err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -724,24 +767,25 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from pool.errors import OtosError
 
-    try:
-        return _run(args)
-    except OtosError as exc:
-        print(f"otos: {exc}", file=sys.stderr)
-        return EXIT_REJECTED
-    except KeyboardInterrupt:
-        print("otos: cancelled; nothing was saved.", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # the reader stopped early (otos ... | head): not an error of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except Exception as exc:  # never a traceback (it could carry personal data)
-        if os.environ.get("OTOS_DEBUG"):
-            raise
-        print(f"otos: unexpected error ({type(exc).__name__}); nothing more was saved. "
-              "Run again with OTOS_DEBUG=1 to see the details, and report it without personal data.",
-              file=sys.stderr)
-        return 1
+    with _safe_streams():  # file names and messages may carry control characters too
+        try:
+            return _run(args)
+        except OtosError as exc:
+            print(f"otos: {exc}", file=sys.stderr)
+            return EXIT_REJECTED
+        except KeyboardInterrupt:
+            print("otos: cancelled; nothing was saved.", file=sys.stderr)
+            return 130
+        except BrokenPipeError:  # the reader stopped early (otos ... | head): not an error of ours
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        except Exception as exc:  # never a traceback (it could carry personal data)
+            if os.environ.get("OTOS_DEBUG"):
+                raise
+            print(f"otos: unexpected error ({type(exc).__name__}); nothing more was saved. "
+                  "Run again with OTOS_DEBUG=1 to see the details, and report it without personal data.",
+                  file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

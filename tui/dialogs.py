@@ -16,6 +16,7 @@ from textual.worker import get_current_worker
 
 from pool.errors import OtosError
 from tui.guard import Guarded
+from tui.plain import plain_row
 
 
 def _titled(widget, title: str):
@@ -31,7 +32,7 @@ class FormDialog(Guarded, ModalScreen):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
 
     def form_end(self, ok_label: str, ok_id: str) -> ComposeResult:
-        yield Static("", id="error", classes="error")
+        yield Static("", id="error", classes="error", markup=False)
         with Horizontal(classes="buttons"):
             yield Button(ok_label, variant="primary", id=ok_id)
             yield Button("Cancel", id="cancel")
@@ -56,7 +57,7 @@ class ConfirmDialog(Guarded, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, id="question")
+            yield Static(self.question, id="question", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(self.confirm_label, variant="error", id="confirm")
                 yield Button("Cancel", id="cancel")
@@ -133,7 +134,7 @@ class ImportProgress(Guarded, ModalScreen[Any]):
         with Vertical(classes="dialog"):
             yield Label(f"Importing {self.request.path}", classes="title")
             yield ProgressBar(total=1.0, id="bar", show_eta=False)
-            yield Static("Checking the file ...", id="status")
+            yield Static("Checking the file ...", id="status", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", variant="error", id="cancel")
 
@@ -199,11 +200,11 @@ class ReportDialog(Guarded, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Label("Validation report", classes="title")
-            yield Static(self.summary, id="summary")
+            yield Static(self.summary, id="summary", markup=False)
             table = DataTable(id="faults", cursor_type="row")
             table.add_columns("Line", "Column", "Field", "Problem")
             for f in self.faults[:2000]:
-                table.add_row(f.line, f.column or "", f.field, f.message)
+                table.add_row(*plain_row(f.line, f.column or "", f.field, f.message))
             yield table
             with Horizontal(classes="buttons"):
                 yield Button("Close", variant="primary", id="close")

@@ -15,6 +15,7 @@ from pool.errors import OtosError
 from sampling.problem import Quota
 from tui.dialogs import ConfirmDialog, FormDialog, _titled
 from tui.guard import Guarded
+from tui.plain import plain_row
 
 
 class QuotaEditor(FormDialog):
@@ -62,7 +63,8 @@ class QuotasScreen(Guarded, Screen):
             yield _titled(Input(placeholder="features.csv", id="quota-file"), "Quotas file")
             yield _titled(Input("30", id="panel-size"), "Panel size")
             yield _titled(Input("1", id="tolerance"), "Tolerance (seats)")
-        yield Static("Load a quotas file (l) or make quotas from the newest extract (g).", id="feasibility")
+        yield Static("Load a quotas file (l) or make quotas from the newest extract (g).", id="feasibility",
+                     markup=False)
         table = DataTable(id="quotas", cursor_type="row", zebra_stripes=True)
         table.add_columns("Feature", "Value", "Min", "Max", "Pool", "Pool share", "Seats if proportional to pool")
         yield table
@@ -172,7 +174,7 @@ class QuotasScreen(Guarded, Screen):
         for q in quotas:
             n = counts[(q.feature, q.value)]
             share = n / pool if pool else 0.0
-            table.add_row(q.feature, q.value, q.min, q.max, n, f"{share:.1%}", f"{share * size:.1f}")
+            table.add_row(*plain_row(q.feature, q.value, q.min, q.max, n, f"{share:.1%}", f"{share * size:.1f}"))
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
         feasibility = self.query_one("#feasibility", Static)
@@ -216,7 +218,8 @@ class DrawScreen(Guarded, Screen):
                          value="leximin", allow_blank=False, id="method")
             yield Button("Draw", variant="primary", id="draw")
         yield ProgressBar(total=1.0, show_eta=False, id="draw-progress")
-        yield Static("Set the quotas on the Quotas screen (F4), give a seed, then Draw (Ctrl+D).", id="draw-status")
+        yield Static("Set the quotas on the Quotas screen (F4), give a seed, then Draw (Ctrl+D).", id="draw-status",
+                     markup=False)
         table = DataTable(id="panel", cursor_type="row", zebra_stripes=True)
         table.add_columns("Member", "Name", "Role", "Probability")
         yield table
@@ -288,7 +291,8 @@ class DrawScreen(Guarded, Screen):
         table = self.query_one("#panel", DataTable)
         table.clear()
         for seat in panel_seats(self.app.engine, self.panel_id):
-            table.add_row(seat["member"], seat["name"], seat["role"], f"{seat['probability']:.4f}", key=seat["member"])
+            table.add_row(*plain_row(seat["member"], seat["name"], seat["role"], f"{seat['probability']:.4f}"),
+                          key=seat["member"])
 
     def action_replace(self) -> None:
         from sampling.panels import replace_member

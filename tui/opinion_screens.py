@@ -13,6 +13,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Select, St
 from pool.errors import OtosError
 from tui.dialogs import _titled
 from tui.guard import Guarded
+from tui.plain import plain_row
 
 STATEMENT_TABLE = ["statement", "group", "n", "agree %", "disagree %", "pass %", "z agree", "z disagree",
                    "agree ratio", "z vs rest", "gic", "divisive D", "text"]
@@ -22,7 +23,7 @@ STRATA_TABLE = ["feature", "stratum", "people", "statement", "n", "agree %", "95
 
 def _number(value):
     """Sort key that puts blanks last and compares numbers as numbers."""
-    if value in ("", None):
+    if value is None or str(value) == "":
         return (1, 0.0, "")
     try:
         return (0, float(str(value).rstrip("%")), "")
@@ -48,11 +49,11 @@ class OpinionsScreen(Guarded, Screen):
             yield Button("Analyze", variant="primary", id="op-analyze")
             yield _titled(Input("mielipiteet.pdf", id="op-out"), "Report file")
             yield Button("Report PDF + CSV", id="op-report")
-        yield Static("Give the votes and press Analyze.", id="op-status")
+        yield Static("Give the votes and press Analyze.", id="op-status", markup=False)
         with TabbedContent(id="op-tabs"):
             with TabPane("Groups", id="op-groups-tab"):
                 with VerticalScroll():
-                    yield Static("", id="op-groups")
+                    yield Static("", id="op-groups", markup=False)
             with TabPane("Statements", id="op-statements-tab"):
                 yield DataTable(id="op-statements", zebra_stripes=True, cursor_type="row")
             with TabPane("Strata", id="op-strata-tab"):
@@ -131,8 +132,8 @@ class OpinionsScreen(Guarded, Screen):
         for r in statement_rows(a):
             sid, g, n, agree, disagree, passed = r[:6]
             pct = (lambda x: f"{100 * x / n:.0f}%") if n else (lambda x: "")  # noqa: E731
-            table.add_row(sid, g, n, pct(agree), pct(disagree), pct(passed), r[8], r[10], r[11], r[12], r[13], r[14],
-                          " ".join(texts.get(sid, "").split())[:80])
+            table.add_row(*plain_row(sid, g, n, pct(agree), pct(disagree), pct(passed), r[8], r[10], r[11], r[12],
+                                     r[13], r[14], " ".join(texts.get(sid, "").split())[:80]))
         strata_table = self.query_one("#op-strata", DataTable)
         strata_table.clear()
         if strata is not None:
@@ -140,10 +141,10 @@ class OpinionsScreen(Guarded, Screen):
             weight = {(w[0], w[1]): w[2] for w in weighted}
             for r in comparison:
                 share = (lambda x: f"{100 * x:.0f}%" if x != "" else "")  # noqa: E731
-                strata_table.add_row(r[0], r[1], r[2], r[3], r[4], share(r[5]),
-                                     f"{share(r[6])}-{share(r[7])}" if r[5] != "" else "", share(r[8]), share(r[11]),
-                                     share(weight[(r[0], r[3])]) if (r[0], r[3]) in weight else "",
-                                     " ".join(texts.get(r[3], "").split())[:60])
+                strata_table.add_row(*plain_row(
+                    r[0], r[1], r[2], r[3], r[4], share(r[5]), f"{share(r[6])}-{share(r[7])}" if r[5] != "" else "",
+                    share(r[8]), share(r[11]), share(weight[(r[0], r[3])]) if (r[0], r[3]) in weight else "",
+                    " ".join(texts.get(r[3], "").split())[:60]))
         self.notify(f"{a.k} opinion groups among {len(a.clustered)} participants.")
 
     @on(DataTable.HeaderSelected)

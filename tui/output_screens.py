@@ -32,9 +32,9 @@ class LettersScreen(Guarded, Screen):
             yield Button("Preview", id="preview")
             yield Button("Print batch", variant="primary", id="print")
         yield ProgressBar(total=1.0, show_eta=False, id="letters-progress")
-        yield Static("Choose a round.", id="letters-status")
+        yield Static("Choose a round.", id="letters-status", markup=False)
         with VerticalScroll():
-            yield Static("", id="letter-preview")
+            yield Static("", id="letter-preview", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -108,9 +108,9 @@ class ExportsScreen(Guarded, Screen):
             yield Button("Composition", id="composition")
             yield Button("Call list", id="calls")
             yield Button("Report PDF", variant="primary", id="report")
-        yield Static("Choose a panel to see how representative it is.", id="exports-status")
+        yield Static("Choose a panel to see how representative it is.", id="exports-status", markup=False)
         with VerticalScroll():
-            yield Static("", id="report-table")
+            yield Static("", id="report-table", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from pool.errors import OtosError
 from tui.dialogs import ConfirmDialog, ImportDialog, ImportProgress, MemberForm, ReportDialog
 from tui.guard import Guarded
+from tui.plain import plain_row
 
 PAGE_SIZE = 100
 
@@ -29,7 +30,7 @@ class ExtractsScreen(Guarded, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("", id="extracts-note")
+        yield Static("", id="extracts-note", markup=False)
         table = DataTable(id="extracts", cursor_type="row", zebra_stripes=True)
         table.add_columns("ID", "File", "People", "Rejected", "Mailable", "Permit", "Purpose", "Delete by", "State")
         yield table
@@ -47,8 +48,8 @@ class ExtractsScreen(Guarded, Screen):
         rows = list_extracts(self.app.engine)
         for e in rows:
             state = "purged" if e["purged"] else ("OVERDUE — purge" if e["overdue"] else "in use")
-            table.add_row(e["id"], e["file"], f"{e['rows']:,}", f"{e['rejected']:,}", f"{e['mailable']:,}",
-                          e["permit"], e["purpose"], e["delete_by"], state, key=str(e["id"]))
+            table.add_row(*plain_row(e["id"], e["file"], f"{e['rows']:,}", f"{e['rejected']:,}", f"{e['mailable']:,}",
+                                     e["permit"], e["purpose"], e["delete_by"], state), key=str(e["id"]))
         note = "No extracts yet: press i to import one." if not rows else f"{len(rows)} extract(s)."
         self.query_one("#extracts-note", Static).update(note)
 
@@ -133,7 +134,7 @@ class PoolScreen(Guarded, Screen):
             yield Input(placeholder="search name, e-mail or phone", id="search")
             yield Select([("active", "active"), ("paused", "paused")], prompt="any status", id="status")
             yield Select([(x, x) for x in ("fi", "sv", "en", "se")], prompt="any language", id="language")
-        yield Static("", id="page-info")
+        yield Static("", id="page-info", markup=False)
         table = DataTable(id="members", cursor_type="row", zebra_stripes=True)
         table.add_columns("ID", "Surname", "First names", "Born", "Sex", "Municipality", "Lang", "Education",
                           "Status", "Round")
@@ -191,9 +192,9 @@ class PoolScreen(Guarded, Screen):
         table.clear()
         for m in page:
             muni = munis[m.municipality].name_fi if m.municipality in munis else (m.municipality or "")
-            table.add_row(m.id, m.surname, m.first_names, m.birth_year or "", {1: "m", 2: "f"}.get(m.sex, ""),
-                          muni, m.preferred_language, m.education or "", m.status, m.recruitment_round or "",
-                          key=str(m.id))
+            table.add_row(*plain_row(m.id, m.surname, m.first_names, m.birth_year or "",
+                                     {1: "m", 2: "f"}.get(m.sex, ""), muni, m.preferred_language, m.education or "",
+                                     m.status, m.recruitment_round or ""), key=str(m.id))
         if total:
             info = f"Members {self.page_start + 1:,}–{self.page_start + len(page):,} of {total:,}  (n / b: next / previous page)"
         else:
