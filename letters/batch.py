@@ -158,6 +158,10 @@ class _Renderer:
                 side = 28 * mm
                 c.drawInlineImage(qr_img, PAGE_W - LEFT - side, y - 30 * mm, side, side)
                 y -= 34 * mm
+        if y < BOTTOM_MARGIN:  # text, or worse the response code, would fall off the page
+            raise OtosError(f"The {t.language} letter does not fit on one page: its text runs "
+                            f"{(BOTTOM_MARGIN - y) / mm:.0f} mm past the bottom margin. Nothing was printed.",
+                            hint="Shorten the topic (--topic) or the template's paragraphs.")
 
     def _head(self) -> float:
         c = self.c
@@ -173,6 +177,7 @@ class _Renderer:
         return 0.0
 
 
+BOTTOM_MARGIN = 12 * mm
 PERSONAL = {"first_names", "code"}  # placeholders that differ from letter to letter
 
 

@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from pool import audit, hetu
 from pool.errors import ImportCancelled, NotFound, OtosError, RejectedFile, RowFault
-from pool.models import Extract, ImportFault, Person, PoolMember, utcnow
+from pool.models import Extract, ImportFault, Person, PoolMember, checked_text, utcnow
 from pool.profile import FIELD_LENGTHS, REQUIRED, Profile, load_profile
 from pool.reference import municipalities
 
@@ -635,6 +635,8 @@ def import_extract(
         raise OtosError("The permit number is missing.", hint="Give the DVV permit number with --permit.")
     if not purpose.strip():
         raise OtosError("The purpose is missing.", hint="Say what the extract is used for with --purpose.")
+    checked_text(permit.strip(), Extract.permit, "The permit number")
+    checked_text(purpose.strip(), Extract.purpose, "The purpose")
     if delete_by < today:
         raise OtosError(f"The delete-by date {delete_by} is already past.", hint="Give the date the permit sets.")
     prof = load_profile(profile)

@@ -207,3 +207,19 @@ class PanelSeat(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
     # replacement draws: what the lottery saw (as Panel.snapshot), so it can be recomputed
     snapshot: Optional[str] = Field(default=None, sa_type=Text)
+
+
+def checked_text(value: str, column, label: str) -> str:
+    """``value`` for a column such as ``Panel.seed``, or an OtosError naming ``label``:
+    no control characters, and no longer than the column (PostgreSQL would refuse it
+    with a DataError deep inside a transaction)."""
+    from pool.display import has_control
+    from pool.errors import OtosError
+
+    if has_control(value):
+        raise OtosError(f"{label} contains a control character (tab, line break or similar).",
+                        hint="Type it again without one.")
+    limit = getattr(column.property.columns[0].type, "length", None)
+    if limit and len(value) > limit:
+        raise OtosError(f"{label} is {len(value)} characters long; at most {limit} fit.", hint="Give a shorter one.")
+    return value

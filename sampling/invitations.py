@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -21,9 +22,9 @@ from sqlmodel import Session
 from pool import audit
 from pool.errors import NotFound, OtosError
 from pool.invitations import create_invitations
-from pool.models import Extract, Invitation, Person
+from pool.models import Extract, Invitation, Panel, Person, checked_text
 from sampling.lottery import seed_generator
-from sampling.targets import DEFAULT_AGE_BANDS, SEX_LABEL, band_labels
+from sampling.targets import DEFAULT_AGE_BANDS, SEX_LABEL, band_labels, check_age_bands
 
 STRATA = ("age", "sex", "language", "municipality")
 
@@ -150,6 +151,14 @@ def draw_invitations(engine: Engine, extract_id: int, size: int, seed: str, *,
         raise OtosError("The number of invitations must be at least 1.")
     if not seed.strip():
         raise OtosError("The seed is empty.", hint="Give a seed so the draw can be repeated.")
+    checked_text(seed, Panel.seed, "The seed")
+    if round_name is not None:
+        checked_text(round_name, Invitation.round, "The round name")
+    check_age_bands(tuple(age_bands))
+    for (feature, value), factor in (oversample or {}).items():
+        if not (isinstance(factor, (int, float)) and math.isfinite(factor) and 0 < factor <= 100):
+            raise OtosError(f"Oversampling {feature}={value}: the factor must be a number above 0 and at most 100.",
+                            hint="For example age=15-29:1.5 invites half as many again of that group.")
     day = day or dt.date.today()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

@@ -17,8 +17,8 @@ from sqlmodel import Session
 
 from pool import audit
 from pool.errors import NotFound, OtosError
-from pool.models import Panel, PanelSeat, PoolMember, utcnow
-from sampling.problem import Problem, Quota
+from pool.models import Panel, PanelSeat, PoolMember, checked_text, utcnow
+from sampling.problem import Problem, Quota, shared_dwellings
 from sampling.select import Selection, select
 from sampling.strata import member_values
 
@@ -46,7 +46,8 @@ def export_pool(engine: Engine, quotas: list[Quota], out, *, recruitment_round: 
 def pool_problem(engine: Engine, quotas: list[Quota], k: int, *, recruitment_round: str | None = None,
                  fixed: frozenset[str] = frozenset(), include: set[int] | None = None,
                  day: dt.date | None = None) -> Problem:
-    """The lottery's view of the active pool: member ids, quota values, dwellings."""
+    """The lottery's view of the active pool: member ids, quota values, and which
+    members share a dwelling (``shared_dwellings``: labels, never dwelling ids)."""
     day = day or dt.date.today()
     features, values = quota_values(quotas)
     with Session(engine) as s:
@@ -60,7 +61,7 @@ def pool_problem(engine: Engine, quotas: list[Quota], k: int, *, recruitment_rou
         values=[member_values(m, features, values, day) for m in members],
         quotas=list(quotas),
         k=k,
-        households=[m.dwelling_id for m in members],
+        households=shared_dwellings([m.dwelling_id for m in members]),
         fixed=fixed,
     )
 
@@ -83,6 +84,9 @@ def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method
                recruitment_round: str | None = None, fixed: list[int] = (),
                progress: Callable[[float, str], None] | None = None) -> tuple[int, Selection]:
     """Draw a panel of ``k`` from the active pool and record it. Returns (panel id, selection)."""
+    checked_text(seed, Panel.seed, "The seed")
+    if recruitment_round is not None:
+        checked_text(recruitment_round, Panel.recruitment_round, "The round name")
     problem = pool_problem(engine, quotas, k, recruitment_round=recruitment_round,
                            fixed=frozenset(str(i) for i in fixed))
     sel = select(problem, seed, method, progress)

@@ -55,6 +55,22 @@ class Problem:
         return _sha({"quotas": q, "k": self.k, "fixed": sorted(self.fixed)})
 
 
+def shared_dwellings(dwellings: list[str | None]) -> list[str | None]:
+    """What the household rule needs of dwellings, and nothing more: ``h1``, ``h2`` ...
+    for dwellings that two or more of these people share (numbered in order of first
+    appearance), None for everyone else. A draw's record then holds no dwelling id,
+    which could lead to an address through a housemate's register row."""
+    counts = Counter(d for d in dwellings if d)
+    labels: dict[str, str] = {}
+    out: list[str | None] = []
+    for d in dwellings:
+        if d and counts[d] > 1:
+            out.append(labels.setdefault(d, f"h{len(labels) + 1}"))
+        else:
+            out.append(None)
+    return out
+
+
 def _sha(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 

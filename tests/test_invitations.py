@@ -3,7 +3,7 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from pool import codes
@@ -89,3 +89,30 @@ def test_bad_requests_are_named_and_nothing_is_created(engine, extract, kwargs, 
 def test_unknown_extract_is_named(engine):
     with pytest.raises(OtosError, match="no extract 9"):
         draw_invitations(engine, 9, 10, "s")
+
+
+@pytest.mark.parametrize("kwargs,text", [
+    ({"age_bands": (30, 15)}, "larger than the one before"),
+    ({"age_bands": (15, -1)}, "from 0 to 120"),
+    ({"oversample": {("sex", "mies"): float("nan")}}, "factor must be a number"),
+    ({"oversample": {("sex", "mies"): float("inf")}}, "factor must be a number"),
+    ({"oversample": {("sex", "mies"): -1.0}}, "factor must be a number"),
+    ({"round_name": "r" * 65}, "at most 64 fit"),
+    ({"seed": "s" * 201}, "at most 200 fit"),
+    ({"seed": "Lotto\x1b[2J"}, "control character"),
+])
+def test_bad_draw_settings_are_refused_before_anything_is_saved(engine, tmp_path, kwargs, text):
+    rep = import_extract(engine, write_rows(tmp_path / "e.csv", people(40)), permit="P", purpose="x",
+                         delete_by=dt.date.today() + dt.timedelta(days=30))
+    kwargs = dict(kwargs)  # the parameters are shared by the SQLite and PostgreSQL runs
+    seed = kwargs.pop("seed", "s")
+    with pytest.raises(OtosError, match=text):
+        draw_invitations(engine, rep.extract_id, 10, seed, strata=("sex",), **kwargs)
+    with Session(engine) as s:
+        assert s.execute(select(func.count()).select_from(Invitation)).scalar_one() == 0
+
+
+def test_over_long_permit_is_refused_on_every_database(engine, tmp_path):
+    with pytest.raises(OtosError, match="at most 100 fit"):
+        import_extract(engine, write_rows(tmp_path / "e.csv", people(5)), permit="P" * 101, purpose="x",
+                       delete_by=dt.date.today() + dt.timedelta(days=30))

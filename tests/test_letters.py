@@ -212,3 +212,14 @@ def test_printing_reports_progress_and_a_cancel_leaves_nothing(round_with_letter
         print_round(engine, "r1", tmp_path / "b.pdf", cancelled=lambda: calls.append(1) or len(calls) > 1)
     assert not (tmp_path / "b.pdf").exists() and not (tmp_path / "b.csv").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_topic_too_long_for_the_page_is_refused_and_nothing_is_written(round_with_letters, tmp_path):
+    from letters.batch import LetterSettings
+
+    engine, _, _ = round_with_letters
+    long_topic = "hyvinvointialueen palvelut ja niiden kehittäminen " * 40
+    with pytest.raises(OtosError, match="does not fit on one page"):
+        print_round(engine, "r1", tmp_path / "k.pdf", LetterSettings(topic=long_topic))
+    assert not list(tmp_path.glob("k.*")) and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    print_round(engine, "r1", tmp_path / "k.pdf", LetterSettings(topic="sote-palvelut"))  # a normal one prints

@@ -95,6 +95,21 @@ def test_draw_records_verifies_and_meets_quotas(engine):
     assert result.ok and result.notes == []
 
 
+def test_draw_record_keeps_who_shares_a_dwelling_but_no_dwelling_id(engine):
+    fill(engine, 30, shared_dwellings=True)
+    panel_id, sel = draw_panel(engine, QUOTAS, 6, "Lotto 47/2026")
+    with Session(engine) as s:
+        snapshot = s.get(Panel, panel_id).snapshot
+    houses = json.loads(snapshot)["households"]
+    assert not any(f'"D{i}"' in snapshot for i in range(1, 6))
+    assert sorted(h for h in houses if h) == sorted(["h1", "h2", "h3", "h4", "h5"] * 2)
+    assert houses.count(None) == 20
+    index = {pid: i for i, pid in enumerate(json.loads(snapshot)["ids"])}
+    seated_houses = [houses[index[p]] for p in sel.panel if houses[index[p]]]
+    assert len(seated_houses) == len(set(seated_houses))  # the rule still holds
+    assert verify_panel(engine, panel_id).ok
+
+
 def test_verify_detects_a_changed_record_and_notes_a_changed_pool(engine):
     fill(engine, 30)
     panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed")
@@ -216,3 +231,10 @@ def test_every_volunteers_probability_is_kept_with_the_draw(engine):
     probs = all_probabilities(engine, panel_id)
     assert probs == pytest.approx(sel.probabilities) and len(probs) == 30
     assert sum(probs.values()) == pytest.approx(6)
+
+
+@pytest.mark.parametrize("seed,text", [("s" * 201, "at most 200 fit"), ("a\nb", "control character")])
+def test_panel_seed_that_cannot_be_stored_is_refused(engine, seed, text):
+    fill(engine, 30)
+    with pytest.raises(OtosError, match=text):
+        draw_panel(engine, QUOTAS, 6, seed)
