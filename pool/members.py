@@ -114,6 +114,63 @@ def _require_names(values: dict[str, Any], problems: list[tuple[str, str]]) -> N
             problems.append((key, "is required"))
 
 
+def identity_keys(first_names: str | None, surname: str | None, birth_year: int | None, email: str | None,
+                  phone: str | None) -> list[tuple]:
+    """Keys under which two pool entries are taken to be the same person: the same
+    name and birth year with the same e-mail, or with the same phone number. Empty when
+    a part is missing (a name alone is not enough: namesakes exist)."""
+    name = " ".join(f"{first_names or ''} {surname or ''}".casefold().split())
+    if not name or not birth_year:
+        return []
+    keys = []
+    if email:
+        keys.append((name, int(birth_year), "email", email.strip().casefold()))
+    digits = "".join(c for c in phone or "" if c.isdigit())
+    if len(digits) >= 6:
+        keys.append((name, int(birth_year), "phone", digits[-9:]))  # +358 40 ... and 040 ... alike
+    return keys
+
+
+def _keys_of(v) -> list[tuple]:
+    get = v.get if isinstance(v, dict) else (lambda k: getattr(v, k))
+    return identity_keys(get("first_names"), get("surname"), get("birth_year"), get("email"), get("phone"))
+
+
+def existing_identities(session: Session) -> dict[tuple, int]:
+    """Identity key -> member id for the whole pool (see ``identity_keys``)."""
+    rows = session.execute(select(PoolMember.id, PoolMember.first_names, PoolMember.surname, PoolMember.birth_year,
+                                  PoolMember.email, PoolMember.phone)).all()
+    out: dict[tuple, int] = {}
+    for mid, first, last, year, email, phone in rows:
+        for key in identity_keys(first, last, year, email, phone):
+            out.setdefault(key, mid)
+    return out
+
+
+def duplicate_members(session: Session, ids: set[int] | None = None) -> list[tuple[int, int]]:
+    """Pairs of members (of ``ids``, or the whole pool) that look like one person."""
+    rows = session.execute(select(PoolMember.id, PoolMember.first_names, PoolMember.surname, PoolMember.birth_year,
+                                  PoolMember.email, PoolMember.phone).order_by(PoolMember.id)).all()
+    seen: dict[tuple, int] = {}
+    pairs = set()
+    for mid, first, last, year, email, phone in rows:
+        if ids is not None and mid not in ids:
+            continue
+        for key in identity_keys(first, last, year, email, phone):
+            if key in seen and seen[key] != mid:
+                pairs.add((seen[key], mid))
+            seen.setdefault(key, mid)
+    return sorted(pairs)
+
+
+def _already_in_pool(session: Session, values: dict[str, Any]) -> int | None:
+    keys = _keys_of(values)
+    if not keys:
+        return None
+    known = existing_identities(session)
+    return next((known[k] for k in keys if k in known), None)
+
+
 def add_member(engine: Engine, data: dict[str, Any], *, consent_version: str,
                consent_at: dt.datetime | None = None, source: str = "manual") -> int:
     """Register a volunteer by hand. Raises OtosError naming each bad field."""
@@ -124,6 +181,11 @@ def add_member(engine: Engine, data: dict[str, Any], *, consent_version: str,
     if problems:
         raise OtosError("The member was not saved: " + "; ".join(f"{f} {m}" for f, m in problems) + ".")
     with Session(engine) as s:
+        same = _already_in_pool(s, values)
+        if same is not None:
+            raise OtosError(f"The member was not saved: pool member {same} has the same name, birth year and "
+                            "e-mail or phone, so this looks like the same person.",
+                            hint=f"Edit member {same} instead (otos pool show {same}).")
         m = PoolMember(**values, source=source, consent_version=consent_version.strip(),
                        consent_at=consent_at or values.pop("consent_at", None) or utcnow())
         m.preferred_language = m.preferred_language or "fi"
@@ -204,6 +266,8 @@ def import_members(engine: Engine, path: str | Path, mapping: dict[str, str], *,
                            hint=f"The header has: {', '.join(header)}.")
     faults: list[RowFault] = []
     rows: list[dict[str, Any]] = []
+    with Session(engine) as s:
+        known = {k: f"pool member {mid}" for k, mid in existing_identities(s).items()}
     for line, row in enumerate(reader, start=2):
         if not any(c.strip() for c in row):
             continue
@@ -216,8 +280,17 @@ def import_members(engine: Engine, path: str | Path, mapping: dict[str, str], *,
         for f, msg in problems:
             col = mapping.get(f)
             faults.append(RowFault(line, col or f, index[col.casefold()] + 1 if col else None, msg))
-        if not problems:
-            rows.append(values)
+        if problems:
+            continue
+        keys = _keys_of(values)
+        same = next((known[k] for k in keys if k in known), None)
+        if same:
+            faults.append(RowFault(line, "row", None, f"the same person as {same} (same name, birth year and "
+                                                      "e-mail or phone); was the file imported already?"))
+            continue
+        for k in keys:
+            known[k] = f"line {line}"
+        rows.append(values)
     if faults:
         listed = "\n".join(f"  {f}" for f in faults[:20])
         more = f"\n  ... and {len(faults) - 20} more" if len(faults) > 20 else ""

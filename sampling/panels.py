@@ -89,6 +89,7 @@ def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method
         checked_text(recruitment_round, Panel.recruitment_round, "The round name")
     problem = pool_problem(engine, quotas, k, recruitment_round=recruitment_round,
                            fixed=frozenset(str(i) for i in fixed))
+    _refuse_duplicates(engine, problem)
     sel = select(problem, seed, method, progress)
     now = utcnow()
     with Session(engine) as s:
@@ -110,6 +111,20 @@ def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method
                      min_probability=round(sel.min_probability, 6))
         s.commit()
         return panel.id, sel
+
+
+def _refuse_duplicates(engine: Engine, problem: Problem) -> None:
+    """A panel never seats one person twice: members who look like the same person
+    (``pool.members.identity_keys``) must be merged or withdrawn before a draw."""
+    from pool.members import duplicate_members
+
+    with Session(engine) as s:
+        pairs = duplicate_members(s, {int(i) for i in problem.ids})
+    if pairs:
+        shown = ", ".join(f"{a} and {b}" for a, b in pairs[:10]) + (" ..." if len(pairs) > 10 else "")
+        raise OtosError(f"The pool holds the same person twice: members {shown} have the same name, birth year "
+                        "and e-mail or phone. Nothing was drawn.",
+                        hint="Withdraw the extra entry of each (otos pool withdraw ID), then draw again.")
 
 
 @dataclass

@@ -185,3 +185,53 @@ def test_withdraw_unknown_member_is_named(engine):
         withdraw(engine, 7)
     with Session(engine) as s:
         assert s.execute(select(func.count()).select_from(PoolMember)).scalar_one() == 0
+
+
+SURVEY = ("Etunimi;Sukunimi;Syntymävuosi;Sähköposti;Puhelin\n"
+          "Aino;Aalto;1980;aino@example.org;\n"
+          "Eino;Leino;1975;;040 123 4567\n"
+          "Aino;Virtanen;1990;;\n")
+SURVEY_MAP = {"first_names": "Etunimi", "surname": "Sukunimi", "birth_year": "Syntymävuosi", "email": "Sähköposti",
+              "phone": "Puhelin"}
+
+
+def test_the_same_survey_imported_twice_is_refused_naming_the_lines(engine, tmp_path):
+    path = tmp_path / "kysely.csv"
+    path.write_text(SURVEY, encoding="utf-8")
+    assert import_members(engine, path, SURVEY_MAP, consent_version="v1") == 3
+    with pytest.raises(RejectedFile) as err:
+        import_members(engine, path, SURVEY_MAP, consent_version="v1")
+    assert "line 2" in str(err.value) and "line 3" in str(err.value) and "imported already" in str(err.value)
+    assert "line 4" not in str(err.value)  # no contact details: a namesake is not taken for the same person
+    assert count_members(engine) == 3
+
+
+def test_same_person_twice_in_one_file_or_by_hand_is_refused(engine, tmp_path):
+    path = tmp_path / "kysely.csv"
+    path.write_text(SURVEY + "AINO;aalto;1980;Aino@Example.org;\n", encoding="utf-8")
+    with pytest.raises(RejectedFile, match="line 5.*the same person as line 2"):
+        import_members(engine, path, SURVEY_MAP, consent_version="v1")
+    add_member(engine, {"first_names": "Eino", "surname": "Leino", "birth_year": "1975", "phone": "+358 40 123 4567"},
+               consent_version="v1")
+    with pytest.raises(OtosError, match="pool member 1 has the same name"):
+        add_member(engine, {"first_names": "Eino", "surname": "Leino", "birth_year": "1975", "phone": "0401234567"},
+                   consent_version="v1")
+
+
+def test_a_panel_never_seats_one_person_twice(engine):
+    from sqlalchemy import insert
+
+    from pool.models import utcnow
+    from sampling.panels import draw_panel
+    from sampling.problem import Quota
+
+    now = utcnow()
+    with Session(engine) as s:  # duplicates from before the checks existed
+        s.execute(insert(PoolMember), [
+            {"first_names": f"Etu{i % 10}", "surname": "Suku", "birth_year": 1950 + i % 10, "email": f"e{i % 10}@x.fi",
+             "sex": 1 + i % 2, "source": "import", "status": "active", "preferred_language": "fi",
+             "consent_version": "v1", "consent_at": now, "joined_at": now, "panels_served": 0, "search_key": ""}
+            for i in range(20)])
+        s.commit()
+    with pytest.raises(OtosError, match="the same person twice: members 1 and 11"):
+        draw_panel(engine, [Quota("sex", "mies", 1, 4), Quota("sex", "nainen", 1, 4)], 4, "s")
