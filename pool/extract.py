@@ -263,7 +263,7 @@ def _delimited_rows(path: Path, scan: _Scan, prof: Profile) -> Iterator[tuple[in
             try:
                 row = next(csv.reader([text], delimiter=prof.delimiter, quotechar=prof.quotechar, strict=True), [])
             except csv.Error:
-                return line, None, cols, "a quote (\") opens a field that is not closed on this line"
+                return line, None, cols, "a quote (\") is not closed on this line"
             return one(line, row)
 
         try:
