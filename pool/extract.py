@@ -30,6 +30,7 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlmodel import Session
 
 from pool import audit, hetu
+from pool.display import has_control
 from pool.errors import ImportCancelled, NotFound, OtosError, RejectedFile, RowFault
 from pool.models import Extract, ImportFault, Person, PoolMember, checked_text, utcnow
 from pool.profile import FIELD_LENGTHS, REQUIRED, Profile, load_profile
@@ -364,9 +365,9 @@ class _Validator:
         def fault(i: int, msg: str) -> None:
             faults.append(RowFault(line, _ORDER[i], cols[i] if cols[i] >= 0 else None, msg))
 
-        if _CONTROL.search("".join(v)):
+        if has_control("".join(v)):
             for i, value in enumerate(v):
-                if _CONTROL.search(value):
+                if has_control(value):
                     fault(i, "contains a control character (tab, line break, NUL or similar)")
             self._note_flag(v[0].strip().upper(), v[12].strip())
             return None, faults
@@ -430,7 +431,6 @@ class _Validator:
             t if protected else f, t if deceased else f, dwelling or None, t if mailable else f,
         ), faults
 
-
     def _note_flag(self, code: str, turva: str) -> None:
         """Remember a faulty row's turvakielto, so the person is protected whichever row is stored."""
         if turva in ("", "0"):
@@ -462,9 +462,6 @@ class _Validator:
                         f"same identity code as line {first} but different data; this row was left out{extra}")
 
 
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\t]")
-
-
 def _protect(session: Session, extract_id: int, codes: list[str]) -> tuple[int, int]:
     """Protect stored people whom a later row of the file gives a turvakielto: no address,
     no dwelling, not mailable. Returns the extract's mailable and protected counts anew."""
@@ -472,6 +469,7 @@ def _protect(session: Session, extract_id: int, codes: list[str]) -> tuple[int, 
         session.execute(update(Person).where(Person.extract_id == extract_id, Person.hetu.in_(codes[i:i + 1000]))
                         .values(turvakielto=True, mailable=False, street_fi=None, street_sv=None, postal_code=None,
                                 post_office_fi=None, post_office_sv=None, dwelling_id=None))
+
     def count(flag) -> int:
         return session.execute(select(func.count()).select_from(Person)
                                .where(Person.extract_id == extract_id, flag.is_(True))).scalar_one()
