@@ -271,3 +271,16 @@ def test_import_reader_ends_when_its_parent_is_killed(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_composition_table_has_no_live_formula(sqlite_engine, tmp_path):
+    for i in range(8):
+        add_member(sqlite_engine, {"first_names": "A", "surname": f"B{i}", "sex": "1" if i % 2 else "2",
+                                   "education": "=cmd|' /C calc'!A0" if i % 2 else "perusaste"}, consent_version="v1")
+    quotas = [Quota("education", "=cmd|' /C calc'!A0", 1, 3), Quota("education", "perusaste", 1, 3)]
+    panel_id, _ = draw_panel(sqlite_engine, quotas, 4, "s")
+    export_composition(sqlite_engine, panel_id, tmp_path / "k.csv")
+    with (tmp_path / "k.csv").open(encoding="utf-8-sig", newline="") as fh:
+        cells = [v for r in csv.reader(fh, delimiter=";") for v in r]
+    no_live_formula(cells)
+    assert "'=cmd|' /C calc'!A0" in cells
