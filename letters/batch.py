@@ -44,15 +44,45 @@ PART_LETTERS = 1000  # letters per part document (see print_round)
 
 @dataclass
 class LetterSettings:
-    county: str = "Keski-Suomen hyvinvointialue"
-    sender: tuple[str, ...] = ("Keski-Suomen hyvinvointialue", "Osallisuuspalvelut", "PL 1", "40101 JYVÄSKYLÄ")
-    topic: str = "hyvinvointialueen palvelut"
+    """What a batch of letters says besides the person: the county's names, sender
+    lines, phone, hours, registration address, topic and compensation, the last three
+    per language (fi, sv, en). ``from_workspace`` takes them from the workspace."""
+
+    county: dict[str, str]
+    sender: tuple[str, ...]
+    contact_phone: str
+    register_url: str
+    topic: dict[str, str] = field(default_factory=dict)
+    compensation: dict[str, str] = field(default_factory=dict)
+    hours: dict[str, str] = field(default_factory=dict)
     reply_by: str = ""
-    compensation: str = "30 euron palkkio"
-    contact_phone: str = "014 000 0000"
-    register_url: str = "https://osallistu.example.fi/paneeli"
     english_for_others: bool = True
     templates: str | None = None
+
+    @classmethod
+    def from_workspace(cls, engine: Engine, *, topic: dict[str, str] | None = None, templates: str | None = None,
+                       reply_by: str = "") -> "LetterSettings":
+        """The workspace's settings, with the topic (per language) and templates given
+        for this batch. Refused with the list of what is missing while the workspace
+        lacks something letters need."""
+        from pool import workspace
+
+        ws = workspace.load(engine)
+        missing = ws.missing()
+        if missing:
+            raise OtosError(f"Letters cannot be printed yet: the workspace has no {', '.join(missing)}.",
+                            hint="Give them with otos workspace set KEY VALUE (e.g. otos workspace set phone "
+                                 "'040 123 4567'), or on the Settings screen (F9).")
+        langs = workspace.LANGUAGES
+        return cls(county={lang: ws.county_name(lang) for lang in langs}, sender=tuple(ws["sender"] or ()),
+                   contact_phone=ws["phone"], register_url=ws["register_url"],
+                   topic={lang: (topic or {}).get(lang) or ws.text("topic", lang) for lang in langs},
+                   compensation={lang: ws.text("compensation", lang) for lang in langs},
+                   hours={lang: ws.text("hours", lang) for lang in langs},
+                   reply_by=reply_by, templates=templates)
+
+    def pick(self, texts: dict[str, str], language: str) -> str:
+        return texts.get(language) or texts.get("fi") or ""
 
 
 @dataclass
@@ -135,7 +165,7 @@ class _Renderer:
 
     def letter(self, t: Template, values: dict[str, str], lines: list[str], qr_img: Image.Image) -> None:
         c, top = self.c, PAGE_H
-        self._at(top, ("head",), self._head)
+        self._at(top, ("head", t.language), lambda: self._head(t.language))
         c.setFont(self.regular, SIZE)
         for i, line in enumerate(lines):
             c.drawString(LEFT, top - FIRST_LINE_FROM_TOP - i * LEADING, line)
@@ -163,10 +193,11 @@ class _Renderer:
                             f"{(BOTTOM_MARGIN - y) / mm:.0f} mm past the bottom margin. Nothing was printed.",
                             hint="Shorten the topic (--topic) or the template's paragraphs.")
 
-    def _head(self) -> float:
+    def _head(self, language: str) -> float:
         c = self.c
         c.setFont(self.regular, 9)
-        for i, line in enumerate(self.settings.sender):  # return address above the window
+        sender = [self.settings.pick(self.settings.county, language), *self.settings.sender]
+        for i, line in enumerate(sender):  # return address above the window
             c.drawString(LEFT, -15 * mm - i * 11, line)
         c.drawRightString(PAGE_W - LEFT, -15 * mm, f"{self.today.day}.{self.today.month}.{self.today.year}")
         return 0.0
@@ -224,11 +255,12 @@ def _qr_images(texts: list[str]) -> list[Image.Image]:
     return images
 
 
-def _batch_values(settings: LetterSettings, today: dt.date) -> dict[str, str]:
-    """Template values shared by every letter of a batch."""
-    return {"county": settings.county, "topic": settings.topic,
+def _batch_values(settings: LetterSettings, today: dt.date, language: str) -> dict[str, str]:
+    """Template values shared by every letter of a batch in ``language``."""
+    return {"county": settings.pick(settings.county, language), "topic": settings.pick(settings.topic, language),
             "reply_by": settings.reply_by or f"{(today + dt.timedelta(days=21)):%-d.%-m.%Y}",
-            "compensation": settings.compensation, "contact_phone": settings.contact_phone,
+            "compensation": settings.pick(settings.compensation, language),
+            "contact_hours": settings.pick(settings.hours, language), "contact_phone": settings.contact_phone,
             "register_url": settings.register_url}
 
 
@@ -275,18 +307,20 @@ def _letters(engine: Engine, where: list, settings: LetterSettings, left_out: di
 def print_round(engine: Engine, round_name: str, out: str | Path, settings: LetterSettings | None = None, *,
                 reminder: bool = False, progress: Callable[[float, str], None] | None = None,
                 cancelled: Callable[[], bool] | None = None, today: dt.date | None = None) -> BatchReport:
-    """Write the batch PDF and its mailing list CSV for the invitations of a round."""
-    settings = settings or LetterSettings()
+    """Write the batch PDF and its mailing list CSV for the invitations of a round.
+    Without ``settings``, the workspace's (``LetterSettings.from_workspace``)."""
+    settings = settings or LetterSettings.from_workspace(engine)
     today = today or dt.date.today()
     templates: dict[str, Template] = {}
+    values: dict[str, dict[str, str]] = {}
 
     def template_for(lang: str) -> Template:
         if lang not in templates:
+            values[lang] = _batch_values(settings, today, lang)
             templates[lang] = load_template(lang, settings.templates)
-            check_values(templates[lang], values)
+            check_values(templates[lang], values[lang])
         return templates[lang]
 
-    values = _batch_values(settings, today)
     template_for("fi")
     out = output_path(out, (".pdf",))
     I = Invitation
@@ -338,9 +372,10 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
                 for inv_id, code, ext, first, name, street, postal, office, lines, langs, qr_img in chunk:
                     number += 1
                     first_page = page + 1
-                    letter_values = values | _letter_values(first, code, ext)
+                    own = _letter_values(first, code, ext)
                     for i, lang in enumerate(langs):  # one page per language; the first carries the address
-                        renderer.letter(template_for(lang), letter_values, lines if i == 0 else [], qr_img)
+                        template = template_for(lang)
+                        renderer.letter(template, values[lang] | own, lines if i == 0 else [], qr_img)
                         c.showPage()
                         page += 1
                     w.writerow([number, first_page, "+".join(langs), name, street, postal, office.upper(), code])
@@ -364,7 +399,7 @@ def preview(engine: Engine, round_name: str, settings: LetterSettings | None = N
             today: dt.date | None = None) -> tuple[Counter, str]:
     """Which language versions the round's letters get (counts), and the text of the
     first letter as it will be printed."""
-    settings = settings or LetterSettings()
+    settings = settings or LetterSettings.from_workspace(engine)
     today = today or dt.date.today()
     groups: Counter = Counter()
     first = None
@@ -374,7 +409,7 @@ def preview(engine: Engine, round_name: str, settings: LetterSettings | None = N
     if first is None:
         raise OtosError(f"Round {round_name!r} has no letters to print.")
     _, code, ext, first_names, _, _, _, _, lines, langs = first
-    values = _batch_values(settings, today) | _letter_values(first_names, code, ext)
+    values = _batch_values(settings, today, langs[0]) | _letter_values(first_names, code, ext)
     template = load_template(langs[0], settings.templates)
     check_values(template, values)
     return groups, "\n".join(lines) + "\n\n" + "\n\n".join(template.fill(values))

@@ -14,11 +14,12 @@ from pathlib import Path
 from pool.errors import OtosError
 
 PLACEHOLDERS = {
-    "county": "the wellbeing services county, e.g. Keski-Suomen hyvinvointialue",
+    "county": "the wellbeing services county, in the letter's language",
     "topic": "the panel topic",
     "reply_by": "the last day to answer",
     "compensation": "the compensation paid for taking part",
     "contact_phone": "the phone number for answering and questions",
+    "contact_hours": "when the phone is answered",
     "register_url": "the registration address",
     "permit": "the DVV permit number (filled in from the extract)",
     "delete_by": "the date the address data is deleted (filled in from the extract)",

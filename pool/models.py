@@ -209,6 +209,15 @@ class PanelSeat(SQLModel, table=True):
     snapshot: Optional[str] = Field(default=None, sa_type=Text)
 
 
+class WorkspaceSetting(SQLModel, table=True):
+    """One setting of the workspace (see pool.workspace): a key and its JSON value."""
+
+    __tablename__ = "workspace_setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_type=Text)
+
+
 def checked_text(value: str, column, label: str) -> str:
     """``value`` for a column such as ``Panel.seed``, or an OtosError naming ``label``:
     no control characters, and no longer than the column (PostgreSQL would refuse it

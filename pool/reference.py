@@ -52,6 +52,13 @@ def municipalities() -> dict[str, Municipality]:
     }
 
 
+@cache
+def county_names() -> dict[str, dict[str, str]]:
+    """Each county's names by its Finnish name: {"fi": ..., "sv": ..., "en": ...}."""
+    return {r["hyvinvointialue_fi"]: {"fi": r["hyvinvointialue_fi"], "sv": r["hyvinvointialue_sv"],
+                                      "en": r["hyvinvointialue_en"]} for r in _read("municipalities_2025.csv")}
+
+
 def counties() -> list[str]:
     """Names (fi) of the wellbeing services counties in the municipality table."""
     return sorted({m.county for m in municipalities().values()})

@@ -29,6 +29,17 @@ def workspace_has_data(engine: Engine) -> bool:
         return bool(s.execute(select(func.count()).select_from(Extract)).scalar_one())
 
 
+def demo_workspace(engine: Engine, county: str) -> None:
+    """The county's workspace with a made-up phone and registration address (example
+    domains only): enough for the demo's letters to print."""
+    from pool import workspace
+
+    workspace.init(engine, county)
+    workspace.set_value(engine, "phone", "010 000 0000")
+    workspace.set_value(engine, "register_url", "https://osallistu.example.fi/paneeli")
+    workspace.set_value(engine, "sender", "Osallisuuspalvelut (demo)")
+
+
 def build_demo(engine: Engine, county: str = "Keski-Suomi", rows: int = 8000, invitations: int = 3000,
                seed: int = 2026) -> dict[str, int]:
     """Fill an empty workspace with demo data and return what was made."""
@@ -37,6 +48,7 @@ def build_demo(engine: Engine, county: str = "Keski-Suomi", rows: int = 8000, in
 
     fake = Faker("fi_FI")
     fake.seed_instance(seed)
+    demo_workspace(engine, county)
     with tempfile.TemporaryDirectory() as tmp:
         path = write_extract(Path(tmp) / f"demo-{county.lower()}.csv", county, rows, seed)
         report = import_extract(engine, path, permit="DEMO/2026/001",

@@ -22,25 +22,12 @@ from pool.csvfile import read_text, sniff_delimiter
 from pool.errors import OtosError, RejectedFile
 from pool.models import Person
 from pool.reference import municipalities
+from pool.workspace import check_age_bands
 from sampling.problem import Quota
 
 DEFAULT_AGE_BANDS = (15, 30, 45, 65, 75)
 SEX_LABEL = {1: "mies", 2: "nainen"}
 Margins = dict[str, Counter]
-
-
-def check_age_bands(cuts: tuple[int, ...]) -> tuple[int, ...]:
-    """Age band cut points as given (``--age-bands 15,30,45``): whole ages from 0 to 120,
-    each larger than the one before. Anything else is refused (30,15 once made a band
-    "30-14")."""
-    if not cuts:
-        raise OtosError("No age bands were given.", hint="Give the ages where bands start, e.g. 15,30,45,65,75.")
-    if any(not isinstance(c, int) or c < 0 or c > 120 for c in cuts):
-        raise OtosError(f"Age bands {','.join(map(str, cuts))}: each must be an age from 0 to 120.")
-    if any(b <= a for a, b in zip(cuts, cuts[1:])):
-        raise OtosError(f"Age bands {','.join(map(str, cuts))}: each age must be larger than the one before.",
-                        hint="Give the ages where bands start, in order, e.g. 15,30,45,65,75.")
-    return cuts
 
 
 def band_labels(cuts: tuple[int, ...]) -> list[tuple[int, int | None, str]]:

@@ -96,3 +96,10 @@ def read_rows(path: Path) -> list[list[str]]:
 @pytest.fixture
 def extract_file(tmp_path) -> Path:
     return write_rows(tmp_path / "extract.csv", people())
+
+
+def make_workspace(engine, county: str = "Keski-Suomi") -> None:
+    """A workspace whose letters can print (the demo's made-up phone and address)."""
+    from sample_data.demo import demo_workspace
+
+    demo_workspace(engine, county)

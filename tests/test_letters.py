@@ -14,7 +14,8 @@ from letters.template import TemplateError, load_template
 from pool.extract import import_extract
 from pool.errors import OtosError
 from sampling.invitations import draw_invitations
-from tests.conftest import people, write_rows
+from pool import workspace
+from tests.conftest import make_workspace, people, write_rows
 
 
 @pytest.fixture
@@ -25,14 +26,18 @@ def round_with_letters(engine, tmp_path):
         r[12] = "1"
     rows[3][1], rows[3][2], rows[3][12], rows[3][13] = "Áilu Ŋuvvá", "Đuolbbaš-Šŧážž", "0", "0"
     rows[3][14] = "SAMIDWELLING0001"
+    make_workspace(engine)
     report = import_extract(engine, write_rows(tmp_path / "e.csv", rows), permit="DVV/9/2026",
                             purpose="x", delete_by=dt.date.today() + dt.timedelta(days=60))
     draw = draw_invitations(engine, report.extract_id, 40, "s", strata=("sex",), round_name="r1")
     return engine, rows, draw
 
 
-def print_small_round(engine, tmp_path, rows, name, size=None):
-    """Import ``rows``, invite ``size`` of them (all by default) as round ``name``, print it."""
+def print_small_round(engine, tmp_path, rows, name, size=None, county="Keski-Suomi"):
+    """Import ``rows``, invite ``size`` of them (all by default) as round ``name``, print it
+    (in a workspace for ``county``, made if there is none)."""
+    if not workspace.exists(engine):
+        make_workspace(engine, county)
     report = import_extract(engine, write_rows(tmp_path / "e.csv", rows), permit="P", purpose="x",
                             delete_by=dt.date.today() + dt.timedelta(days=60))
     draw_invitations(engine, report.extract_id, size or len(rows), "s", strata=("sex",), round_name=name, min_age=0,
@@ -143,7 +148,10 @@ def test_missing_value_and_empty_round_are_named(round_with_letters, tmp_path):
 
     engine, _, _ = round_with_letters
     with pytest.raises(TemplateError, match=r"\{topic\} but no value"):
-        print_round(engine, "r1", tmp_path / "x.pdf", LetterSettings(topic=""))
+        print_round(engine, "r1", tmp_path / "x.pdf", LetterSettings(
+            county={"fi": "Keski-Suomen hyvinvointialue"}, sender=(), contact_phone="010 000 0000",
+            register_url="https://osallistu.example.fi/paneeli", topic={}, compensation={"fi": "palkkio"},
+            hours={"fi": "arkisin"}))
     with pytest.raises(OtosError, match="has no invitations"):
         print_round(engine, "no-such-round", tmp_path / "x.pdf")
     assert not (tmp_path / "x.pdf").exists()
@@ -167,7 +175,7 @@ def test_swedish_letter_uses_swedish_names(sqlite_engine, tmp_path):
     for i, r in enumerate(rows):
         r[8], r[11], r[12], r[13], r[14] = "272", "sv", "0", "0", f"D{i}"
         r[3], r[4], r[5], r[6], r[7] = "Rantakatu 1", "Strandgatan 1", "67100", "KOKKOLA", "KARLEBY"
-    out = print_small_round(sqlite_engine, tmp_path, rows, "sv", size=3)
+    out = print_small_round(sqlite_engine, tmp_path, rows, "sv", size=3, county="Keski-Pohjanmaa")
     text = page_texts(out)[0]
     assert "Strandgatan 1" in text and "67100 KARLEBY" in text and "Inbjudan till invånarpanelen" in text
     assert "Rantakatu" not in text
@@ -220,6 +228,7 @@ def test_topic_too_long_for_the_page_is_refused_and_nothing_is_written(round_wit
     engine, _, _ = round_with_letters
     long_topic = "hyvinvointialueen palvelut ja niiden kehittäminen " * 40
     with pytest.raises(OtosError, match="does not fit on one page"):
-        print_round(engine, "r1", tmp_path / "k.pdf", LetterSettings(topic=long_topic))
+        print_round(engine, "r1", tmp_path / "k.pdf", LetterSettings.from_workspace(engine, topic={"fi": long_topic}))
     assert not list(tmp_path.glob("k.*")) and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
-    print_round(engine, "r1", tmp_path / "k.pdf", LetterSettings(topic="sote-palvelut"))  # a normal one prints
+    print_round(engine, "r1", tmp_path / "k.pdf",
+                LetterSettings.from_workspace(engine, topic={"fi": "sote-palvelut"}))  # a normal one prints

@@ -28,7 +28,7 @@ from pool.private import cell
 from sampling.invitations import draw_invitations
 from sampling.panels import draw_panel, export_pool
 from sampling.problem import Quota
-from tests.conftest import people, write_rows
+from tests.conftest import make_workspace, people, write_rows
 
 HOSTILE = ["=HYPERLINK(\"http://x.invalid\",\"klik\")", "+358 40 1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1"]
 QUOTAS = [Quota("sex", "mies", 1, 6), Quota("sex", "nainen", 1, 6)]
@@ -100,6 +100,7 @@ def test_people_csv_for_other_tools_has_no_live_formula(sqlite_engine, tmp_path)
 
 def small_round(engine, tmp_path, rows) -> None:
     """Import ``rows`` as mailable people in dwellings of their own and invite them all as round "r"."""
+    make_workspace(engine)
     for i, r in enumerate(rows):
         r[3], r[5], r[6], r[12], r[13], r[14] = f"Katu {i}", "40100", "JYVÄSKYLÄ", "0", "0", f"DWELLING{i}"
     rep = import_extract(engine, write_rows(tmp_path / "e.csv", rows), permit="P", purpose="x",

@@ -341,7 +341,9 @@ async def test_draw_screen_draws_verifies_and_replaces(sqlite_engine):
 
 def lettered_workspace(engine, tmp_path):
     from sampling.invitations import draw_invitations
+    from tests.conftest import make_workspace
 
+    make_workspace(engine)
     report = import_extract(engine, write_rows(tmp_path / "e.csv", people(200, seed=6)), permit="P", purpose="x",
                             delete_by=dt.date.today() + dt.timedelta(days=30))
     draw_invitations(engine, report.extract_id, 30, "s", strata=("sex",), round_name="kierros-1")

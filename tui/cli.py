@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from pool.display import printable
+from tui import cli_workspace
 
 EXIT_REJECTED = 2
 DEMO_DB = "otos-demo.db"
@@ -112,7 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     lp.add_argument("--round", required=True, help="the recruitment round of the invitations")
     lp.add_argument("--out", required=True, help="FILE.pdf (the mailing list goes beside it as FILE.csv)")
     lp.add_argument("--reminder", action="store_true", help="only those who have not answered")
-    lp.add_argument("--topic", help="the panel topic")
+    lp.add_argument("--topic", help="the panel topic in Finnish letters (default: the workspace's topic.fi)")
+    lp.add_argument("--topic-sv", help="the topic in Swedish letters (default: the workspace's topic.sv)")
+    lp.add_argument("--topic-en", help="the topic in English letters (default: the workspace's topic.en)")
     lp.add_argument("--reply-by", help="last day to answer (default: three weeks from today)")
     lp.add_argument("--templates", help="folder of letter templates (fi.txt ...) to use instead of the shipped ones")
 
@@ -206,6 +209,8 @@ def _parser() -> argparse.ArgumentParser:
         else:
             op.add_argument("--out", required=True, help="the PDF to write")
 
+    cli_workspace.add_parser(sub)
+
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(dest="action", metavar="ACTION", required=True)
     av = aud.add_parser("verify", help="check the hash chain (and, with --anchor, that nothing up to it changed)")
     av.add_argument("--anchor", help="an anchor printed earlier by otos audit anchor (COUNT:HASH)")
@@ -280,7 +285,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if not getattr(args, "json", False):
         _warn_overdue(engine)
-    return {"extract": _extract, "pool": _pool, "audit": _audit, "panel": _panel,
+    return {"extract": _extract, "pool": _pool, "audit": _audit, "panel": _panel, "workspace": cli_workspace.run,
             "invite": _invite, "letters": _letters, "export": _export,
             "report": _report}[args.command](engine, args)
 
@@ -430,11 +435,9 @@ def _export(engine, args: argparse.Namespace) -> int:
 def _letters(engine, args: argparse.Namespace) -> int:
     from letters.batch import LetterSettings, print_round
 
-    settings = LetterSettings(templates=args.templates)
-    if args.topic:
-        settings.topic = args.topic
-    if args.reply_by:
-        settings.reply_by = args.reply_by
+    topic = {lang: text for lang, text in (("fi", args.topic), ("sv", args.topic_sv), ("en", args.topic_en)) if text}
+    settings = LetterSettings.from_workspace(engine, topic=topic, templates=args.templates,
+                                             reply_by=args.reply_by or "")
     report = print_round(engine, args.round, args.out, settings, reminder=args.reminder)
     print(f"Wrote {report.letters:,} letters to {report.pdf} and the mailing list to {report.mailing_list} "
           "(owner-only files: they hold personal data).")

@@ -25,7 +25,7 @@ class LettersScreen(Guarded, Screen):
         yield Header()
         with Horizontal(classes="inputs"):
             yield Select([], prompt="recruitment round", id="round")
-            yield _titled(Input("hyvinvointialueen palvelut", id="topic"), "Panel topic")
+            yield _titled(Input(placeholder="the workspace's topic (Settings, F9)", id="topic"), "Panel topic (Finnish)")
             yield _titled(Input("kirjeet.pdf", id="out"), "Batch file")
             yield Checkbox("Reminder (not answered)", id="reminder")
         with Horizontal(classes="inputs"):
@@ -46,9 +46,8 @@ class LettersScreen(Guarded, Screen):
     def _settings(self):
         from letters.batch import LetterSettings
 
-        settings = LetterSettings()
-        settings.topic = self.query_one("#topic", Input).value
-        return settings
+        topic = self.query_one("#topic", Input).value.strip()
+        return LetterSettings.from_workspace(self.app.engine, topic={"fi": topic} if topic else None)
 
     def _round(self) -> str:
         value = self.query_one("#round", Select).value

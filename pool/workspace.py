@@ -1,0 +1,285 @@
+"""The workspace's own settings: which county this database serves and what its letters
+say. One set per database (table ``workspace_setting``, migration 0006), so a team on
+PostgreSQL shares them and every official's letters carry the same sender.
+
+``init`` fills every setting with a default for the county (names in Finnish, Swedish
+and English from the shipped municipality table); what only the team can know (the
+phone number, the registration address) stays empty and ``missing`` lists it, so a
+letter is refused until it is given. Nothing county-specific is written in code.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from pool import audit
+from pool.display import has_control
+from pool.errors import OtosError
+from pool.models import WorkspaceSetting
+from pool.reference import find_county, municipalities
+
+LANGUAGES = ("fi", "sv", "en")
+_URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
+_PHONE = re.compile(r"[+0-9 ()/-]{6,32}")
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: what it is, how a typed value is read, whether letters need it."""
+
+    name: str
+    meaning: str
+    parse: Callable[[str], Any]
+    required: bool = False
+
+
+def _text(limit: int) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        value = value.strip()
+        if len(value) > limit:
+            raise ValueError(f"is {len(value)} characters, the most allowed is {limit}")
+        return value
+    return parse
+
+
+def _lines(value: str) -> list[str]:
+    """Lines separated by '|' or line breaks (the sender block under the county's name)."""
+    lines = [part.strip() for part in re.split(r"\s*\|\s*|\n", value) if part.strip()]
+    if len(lines) > 5 or any(len(line) > 60 for line in lines):
+        raise ValueError("must be at most 5 lines of at most 60 characters (separate lines with |)")
+    return lines
+
+
+def _phone(value: str) -> str:
+    value = value.strip()
+    if value and not (_PHONE.fullmatch(value) and sum(c.isdigit() for c in value) >= 6):
+        raise ValueError("is not a phone number")
+    return value
+
+
+def _url(value: str) -> str:
+    value = value.strip()
+    if value and not _URL.fullmatch(value):
+        raise ValueError("must be a web address starting with https://")
+    return value
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if value and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise ValueError("is not an e-mail address")
+    return value
+
+
+def check_age_bands(cuts: tuple[int, ...]) -> tuple[int, ...]:
+    """Age band cut points as given (``--age-bands 15,30,45``): whole ages from 0 to 120,
+    each larger than the one before. Anything else is refused (30,15 once made a band
+    "30-14")."""
+    if not cuts:
+        raise OtosError("No age bands were given.", hint="Give the ages where bands start, e.g. 15,30,45,65,75.")
+    if any(not isinstance(c, int) or c < 0 or c > 120 for c in cuts):
+        raise OtosError(f"Age bands {','.join(map(str, cuts))}: each must be an age from 0 to 120.")
+    if any(b <= a for a, b in zip(cuts, cuts[1:])):
+        raise OtosError(f"Age bands {','.join(map(str, cuts))}: each age must be larger than the one before.",
+                        hint="Give the ages where bands start, in order, e.g. 15,30,45,65,75.")
+    return cuts
+
+
+def _ages(value: str) -> list[int]:
+    try:
+        cuts = tuple(int(x) for x in value.replace(";", ",").split(",") if x.strip())
+    except ValueError:
+        raise ValueError("must be ages separated by commas, e.g. 15,30,45,65,75") from None
+    try:
+        return list(check_age_bands(cuts))
+    except OtosError as exc:
+        raise ValueError(exc.message.split(": ", 1)[-1].rstrip(".")) from None
+
+
+def _age(value: str) -> int:
+    try:
+        age = int(value)
+    except ValueError:
+        raise ValueError("must be a whole number of years") from None
+    if not 0 <= age <= 120:
+        raise ValueError("must be an age from 0 to 120")
+    return age
+
+
+def _codes(value: str) -> list[str]:
+    """Municipality codes or names that stand alone in quotas; the rest form the catch-all."""
+    munis = municipalities()
+    by_name = {m.name_fi.casefold(): c for c, m in munis.items()} | {m.name_sv.casefold(): c for c, m in munis.items()}
+    out = []
+    for part in (p.strip() for p in value.replace(";", ",").split(",")):
+        if not part:
+            continue
+        code = part.zfill(3) if part.isdigit() else by_name.get(part.casefold())
+        if code not in munis:
+            raise ValueError(f"names no municipality: {part!r}")
+        out.append(code)
+    return sorted(set(out))
+
+
+KEYS: dict[str, Key] = {k.name: k for k in [
+    Key("county", "the wellbeing services county this workspace serves", lambda v: find_county(v)),
+    Key("sender", "lines under the county's name in the return address (unit, PO box, postcode and town)",
+        _lines),
+    Key("phone", "phone number for answering the invitation and for questions", _phone, required=True),
+    Key("email", "e-mail address for questions", _email),
+    Key("register_url", "web address where invited people register (https://...)", _url, required=True),
+    *[Key(f"hours.{lang}", f"when the phone is answered ({lang})", _text(60)) for lang in LANGUAGES],
+    *[Key(f"topic.{lang}", f"the panel's topic in {lang} letters", _text(200)) for lang in LANGUAGES],
+    *[Key(f"compensation.{lang}", f"the compensation for taking part, in {lang} letters", _text(120))
+      for lang in LANGUAGES],
+    Key("signature", "who signs the letters (name and title)", _text(120)),
+    Key("age_bands", "ages where the age bands of quotas and strata start", _ages),
+    Key("min_age", "the youngest age invited", _age),
+    Key("municipalities_alone", "municipalities that get quotas of their own; the rest are 'muut'", _codes),
+]}
+
+DEFAULTS: dict[str, Any] = {
+    "sender": [],
+    "phone": "",
+    "email": "",
+    "register_url": "",
+    "hours.fi": "arkisin klo 9–15", "hours.sv": "vardagar kl. 9–15", "hours.en": "weekdays 9 am – 3 pm",
+    "topic.fi": "hyvinvointialueen palvelut", "topic.sv": "välfärdsområdets tjänster",
+    "topic.en": "the county's services",
+    "compensation.fi": "palkkio", "compensation.sv": "ett arvode", "compensation.en": "a fee",
+    "signature": "",
+    "age_bands": [15, 30, 45, 65, 75],
+    "min_age": 15,
+}
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The settings as the rest of Otos reads them."""
+
+    values: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values.get(key, DEFAULTS.get(key))
+
+    @property
+    def county(self) -> str:
+        return self.values["county"]
+
+    def county_name(self, language: str) -> str:
+        """The county's name in ``language`` (fi, sv or en)."""
+        return county_names(self.county)[language if language in LANGUAGES else "fi"]
+
+    def text(self, key: str, language: str) -> str:
+        """A per-language text (``topic``, ``compensation``, ``hours``) for ``language``."""
+        return self[f"{key}.{language if language in LANGUAGES else 'fi'}"] or self[f"{key}.fi"] or ""
+
+    def missing(self) -> list[str]:
+        """Settings letters need that are still empty."""
+        return [k.name for k in KEYS.values() if k.required and not self[k.name]]
+
+
+def county_names(county: str) -> dict[str, str]:
+    """The county's fi / sv / en names from the shipped municipality table."""
+    from pool.reference import county_names as names
+
+    return names()[county]
+
+
+def load(engine: Engine) -> Workspace:
+    """The workspace's settings; OtosError if ``otos workspace init`` was never run."""
+    with Session(engine) as s:
+        rows = {r.key: json.loads(r.value) for r in s.execute(select(WorkspaceSetting)).scalars()}
+    if "county" not in rows:
+        raise OtosError("This workspace has no county yet.",
+                        hint="Start with: otos workspace init --county NAME (e.g. Lappi), "
+                             "or choose the county on the Settings screen (F9).")
+    return Workspace(rows)
+
+
+def exists(engine: Engine) -> bool:
+    with Session(engine) as s:
+        return s.get(WorkspaceSetting, "county") is not None
+
+
+def init(engine: Engine, county: str) -> Workspace:
+    """Start the workspace for ``county`` (a county or region name in any of the three
+    languages, or its start), with defaults for every setting. Refused if the workspace
+    already serves another county (its records would then lie)."""
+    found = find_county_any_language(county)
+    with Session(engine) as s:
+        current = s.get(WorkspaceSetting, "county")
+        if current is not None and json.loads(current.value) != found:
+            raise OtosError(f"This workspace already serves {json.loads(current.value)}.",
+                            hint="Use another database for another county (--db).")
+        values = dict(DEFAULTS) | {"county": found, "municipalities_alone": _default_alone(found)}
+        for key, value in values.items():
+            if s.get(WorkspaceSetting, key) is None:
+                s.add(WorkspaceSetting(key=key, value=json.dumps(value, ensure_ascii=False)))
+        s.flush()
+        audit.record(s, "workspace.init", county=found)
+        s.commit()
+    return load(engine)
+
+
+def set_value(engine: Engine, key: str, text: str) -> Any:
+    """Set one setting from the text a user typed; returns the value as stored."""
+    if key not in KEYS:
+        raise OtosError(f"There is no setting {key!r}.", hint="Settings: " + ", ".join(KEYS) + ".")
+    if has_control(text.replace("\n", "")):
+        raise OtosError(f"{key}: the value contains a control character.", hint="Type it again without one.")
+    if key == "county":
+        raise OtosError("The county is chosen once, with otos workspace init.",
+                        hint="Use another database for another county (--db).")
+    try:
+        value = KEYS[key].parse(text)
+    except ValueError as exc:
+        raise OtosError(f"{key} {exc}.", hint=f"{key}: {KEYS[key].meaning}.") from None
+    load(engine)  # a workspace must exist first
+    with Session(engine) as s:
+        row = s.get(WorkspaceSetting, key) or WorkspaceSetting(key=key, value="null")
+        row.value = json.dumps(value, ensure_ascii=False)
+        s.add(row)
+        s.flush()
+        audit.record(s, "workspace.set", key=key)
+        s.commit()
+    return value
+
+
+def find_county_any_language(name: str) -> str:
+    """The county's Finnish name for a name in Finnish, Swedish or English (or a region)."""
+    from pool.reference import county_names as names
+
+    wanted = " ".join(name.casefold().split())
+    for fi, langs in names().items():
+        if wanted in {n.casefold() for n in langs.values()}:
+            return fi
+    return find_county(name)
+
+
+ALONE_FROM = 20_000  # people: a municipality this big gets quotas of its own by default
+
+
+def _default_alone(county: str) -> list[str]:
+    return sorted(c for c, m in municipalities().items() if m.county == county and m.population >= ALONE_FROM)
+
+
+def describe(ws: Workspace) -> list[tuple[str, str, str]]:
+    """(key, value as text, meaning) of every setting, for show and the Settings screen."""
+    out = []
+    for key, spec in KEYS.items():
+        value = ws[key]
+        if key == "municipalities_alone":
+            munis = municipalities()
+            text = ", ".join(munis[c].name_fi for c in value or [] if c in munis)
+        elif isinstance(value, list):
+            text = " | ".join(map(str, value)) if key == "sender" else ",".join(map(str, value))
+        else:
+            text = "" if value is None else str(value)
+        out.append((key, text, spec.meaning + (" (required for letters)" if spec.required else "")))
+    return out

@@ -1,0 +1,59 @@
+"""``otos workspace``: the county this database serves and what its letters say.
+
+One module per command group: it parses, calls ``pool.workspace`` and prints. The
+domain is imported when the command runs, so other commands stay lean.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+from pool.display import printable
+
+
+def add_parser(sub) -> None:
+    ws = sub.add_parser("workspace", help="the county and letter settings of this workspace").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    init = ws.add_parser("init", help="start the workspace for a county, with defaults for every setting")
+    init.add_argument("--county", required=True, help="e.g. Lappi, Lapin hyvinvointialue or Lapplands välfärdsområde")
+    show = ws.add_parser("show", help="every setting, and what letters still need")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+    st = ws.add_parser("set", help="change one setting (otos workspace show lists them)")
+    st.add_argument("key", help="e.g. phone, register_url, sender, topic.fi, compensation.sv, age_bands")
+    st.add_argument("value", help="the new value; sender lines are separated by |")
+
+
+def run(engine, args: argparse.Namespace) -> int:
+    from pool import workspace
+
+    if args.action == "init":
+        ws = workspace.init(engine, args.county)
+        print(f"The workspace serves {ws.county_name('fi')} ({ws.county_name('sv')}).")
+        _missing(ws)
+        return 0
+    if args.action == "set":
+        workspace.set_value(engine, args.key, args.value)
+        print(f"Saved {args.key}.")
+        _missing(workspace.load(engine))
+        return 0
+    ws = workspace.load(engine)
+    if args.json:
+        print(json.dumps(ws.values | {"missing": ws.missing()}, ensure_ascii=False, indent=2))
+        return 0
+    rows = workspace.describe(ws)
+    width = max(len(k) for k, _, _ in rows)
+    for key, text, meaning in rows:
+        print(f"{key:<{width}}  {printable(text) or '-'}")
+        print(f"{'':<{width}}  ({meaning})")
+    _missing(ws)
+    return 0
+
+
+def _missing(ws) -> None:
+    missing = ws.missing()
+    if missing:
+        print("Before letters can be printed, set: " + ", ".join(missing)
+              + " (e.g. otos workspace set phone '040 123 4567'; "
+              "otos workspace set register_url https://...).")
+    else:
+        print("Letters have every setting they need.")
