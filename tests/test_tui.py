@@ -495,3 +495,34 @@ async def test_names_are_shown_as_plain_text_never_markup_or_control_codes(sqlit
         assert not any("\x1b" in line for line in lines)
         app.notify("File [/]x\x1b[31m.csv")
         await pilot.pause()
+
+
+async def test_settings_screen_starts_the_workspace_and_edits_a_value_at_80x24(sqlite_engine):
+    from textual.widgets import Select
+
+    from pool import workspace
+
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f9")
+        await pilot.pause()
+        assert "Choose the county" in str(app.screen.query_one("#settings-status", Static).render())
+        app.screen.query_one("#county", Select).value = "Lapin hyvinvointialue"
+        await pilot.click("#start")
+        await pilot.pause()
+        assert workspace.load(sqlite_engine).county == "Lapin hyvinvointialue"
+        assert "Letters still need: phone, register_url" in str(
+            app.screen.query_one("#settings-status", Static).render())
+        table = app.screen.query_one("#settings", DataTable)
+        table.move_cursor(row=[str(table.get_row_at(i)[0]) for i in range(table.row_count)].index("phone"))
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press(*"016 123 4567", "enter")  # typed into the focused field, Enter saves
+        await pilot.pause()
+        assert workspace.load(sqlite_engine)["phone"] == "016 123 4567"
+        assert "Letters still need: register_url" in str(app.screen.query_one("#settings-status", Static).render())
+        await pilot.press("enter")  # the cursor is still on phone: a bad value is a message, nothing saved
+        await pilot.pause()
+        await pilot.press("ctrl+a", *"soita", "enter")
+        await pilot.pause()
+        assert workspace.load(sqlite_engine)["phone"] == "016 123 4567"

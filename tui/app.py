@@ -19,6 +19,7 @@ from tui.lottery_screens import DrawScreen, QuotasScreen
 from tui.opinion_screens import OpinionsScreen
 from tui.output_screens import ExportsScreen, LettersScreen
 from tui.screens import ExtractsScreen, PoolScreen
+from tui.settings_screen import SettingsScreen
 
 
 class OtosApp(App):
@@ -27,7 +28,8 @@ class OtosApp(App):
     TITLE = "Otos"
     CSS_PATH = "otos.tcss"
     MODES = {"extracts": ExtractsScreen, "pool": PoolScreen, "quotas": QuotasScreen, "draw": DrawScreen,
-             "letters": LettersScreen, "exports": ExportsScreen, "opinions": OpinionsScreen}
+             "letters": LettersScreen, "exports": ExportsScreen, "opinions": OpinionsScreen,
+             "settings": SettingsScreen}
     DEFAULT_MODE = "pool"
     BINDINGS = [
         Binding("f2", "switch_mode('extracts')", "Extracts", id="show-extracts"),
@@ -37,6 +39,7 @@ class OtosApp(App):
         Binding("f6", "switch_mode('letters')", "Letters", id="show-letters"),
         Binding("f7", "switch_mode('exports')", "Exports", id="show-exports"),
         Binding("f8", "switch_mode('opinions')", "Opinions", id="show-opinions"),
+        Binding("f9", "switch_mode('settings')", "Settings", id="show-settings"),
         Binding("ctrl+q", "quit", "Quit", id="quit"),
     ]
 
@@ -70,6 +73,8 @@ class OtosApp(App):
         yield SystemCommand("Exports", "Rosters, composition, call list, report", lambda: self.switch_mode("exports"))
         yield SystemCommand("Opinions", "Opinion groups, consensus and divisive statements from votes",
                             lambda: self.switch_mode("opinions"))
+        yield SystemCommand("Settings", "The county, sender, phone and letter texts of this workspace",
+                            lambda: self.switch_mode("settings"))
         if isinstance(screen, QuotasScreen):
             yield SystemCommand("Quotas from extract", "Make quotas from the newest extract", screen.action_from_extract)
             yield SystemCommand("Save quotas", "Write the quotas to the file named", screen.action_save_quotas)

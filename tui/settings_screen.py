@@ -1,0 +1,119 @@
+"""The Settings screen (F9): the county this workspace serves and what its letters say.
+
+The same values as ``otos workspace show / set``; the screen only shows them and
+passes what the user types to ``pool.workspace``.
+"""
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+
+from pool.errors import OtosError
+from tui.dialogs import FormDialog, _titled
+from tui.guard import Guarded
+from tui.plain import plain_row
+
+
+class SettingEditor(FormDialog):
+    """Type a new value for one setting; returns the text or None."""
+
+    def __init__(self, key: str, value: str, meaning: str) -> None:
+        super().__init__()
+        self.key, self.value, self.meaning = key, value, meaning
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.key, classes="title")
+            yield Static(self.meaning, markup=False)
+            yield _titled(Input(self.value, id="value"), "Value")
+            yield from self.form_end("Save", "save")
+
+    def on_mount(self) -> None:
+        self.query_one("#value", Input).focus()
+
+    @on(Input.Submitted, "#value")
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        self.dismiss(self.query_one("#value", Input).value)
+
+
+class SettingsScreen(Guarded, Screen):
+    """Every workspace setting in a table; Enter edits the one under the cursor."""
+
+    AUTO_FOCUS = "#settings"
+    BINDINGS = [Binding("e", "edit_setting", "Edit", id="settings-edit")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="settings-status", markup=False)
+        with Horizontal(id="settings-start"):
+            yield Select([], prompt="the county this workspace serves", id="county")
+            yield Button("Start", variant="primary", id="start")
+        yield DataTable(id="settings", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from pool.reference import counties
+
+        self.title = "Otos — Settings"
+        self.query_one("#settings", DataTable).add_columns("Setting", "Value")
+        self.query_one("#county", Select).set_options([(c, c) for c in counties()])
+        self.refresh_settings()
+
+    def refresh_settings(self) -> None:
+        from pool import workspace
+
+        table = self.query_one("#settings", DataTable)
+        table.clear()
+        started = workspace.exists(self.app.engine)
+        self.query_one("#settings-start").display = not started
+        status = self.query_one("#settings-status", Static)
+        if not started:
+            self.query_one("#county", Select).focus()
+            status.update("Choose the county this workspace serves, then Start. Its names, municipalities and "
+                          "default texts come with it.")
+            return
+        ws = workspace.load(self.app.engine)
+        self._rows = workspace.describe(ws)
+        for key, text, _ in self._rows:
+            table.add_row(*plain_row(key, text or "-"), key=key)
+        missing = ws.missing()
+        status.update(f"{ws.county_name('fi')}. " + (
+            "Letters still need: " + ", ".join(missing) + " (Enter on a row to edit)." if missing
+            else "Letters have every setting they need. Enter on a row edits it."))
+
+    @on(Button.Pressed, "#start")
+    def _start(self) -> None:
+        from pool import workspace
+
+        county = self.query_one("#county", Select).value
+        if county is Select.NULL:
+            raise OtosError("Choose the county first.")
+        workspace.init(self.app.engine, str(county))
+        self.refresh_settings()
+        self.query_one("#settings", DataTable).focus()
+
+    @on(DataTable.RowSelected, "#settings")
+    def action_edit_setting(self) -> None:
+        table = self.query_one("#settings", DataTable)
+        if not table.row_count:
+            return
+        key, text, meaning = self._rows[table.cursor_row]
+
+        def save(value: str | None) -> None:
+            from pool import workspace
+
+            if value is None:
+                return
+            try:
+                workspace.set_value(self.app.engine, key, value)
+            except OtosError as exc:
+                self.app.notify(str(exc), severity="error", timeout=10)
+                return
+            self.refresh_settings()
+            self.app.notify(f"Saved {key}.")
+        self.app.push_screen(SettingEditor(key, "" if text == "-" else text, meaning), save)
