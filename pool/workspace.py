@@ -179,6 +179,13 @@ class Workspace:
         """A per-language text (``topic``, ``compensation``, ``hours``) for ``language``."""
         return self[f"{key}.{language if language in LANGUAGES else 'fi'}"] or self[f"{key}.fi"] or ""
 
+    def municipality_groups(self) -> dict[str, str]:
+        """Municipality code -> quota group for the county's municipalities: those set to
+        stand alone by name, every other one in the catch-all "muut"."""
+        alone = set(self["municipalities_alone"] or ())
+        return {c: (m.name_fi if c in alone else "muut") for c, m in municipalities().items()
+                if m.county == self.county}
+
     def missing(self) -> list[str]:
         """Settings letters need that are still empty."""
         return [k.name for k in KEYS.values() if k.required and not self[k.name]]

@@ -124,3 +124,21 @@ def test_member_input_with_control_characters_or_consent_edits_is_refused(db, ca
     assert "cannot be edited" in capsys.readouterr().err
     assert otos(db, "pool", "edit", "1", "--set", "education=" + "x" * 65) == 2
     assert "the most allowed is 64" in capsys.readouterr().err
+
+
+def test_invitations_and_quotas_take_the_workspace_settings(db, tmp_path, capsys):
+    from tests.conftest import people as make
+
+    assert otos(db, "workspace", "init", "--county", "Keski-Suomi") == 0
+    assert otos(db, "workspace", "set", "age_bands", "18,40,65") == 0
+    assert otos(db, "workspace", "set", "municipalities_alone", "Jyväskylä") == 0
+    path = write_rows(tmp_path / "e.csv", make(400, seed=4))
+    assert otos(db, "extract", "import", str(path), "--permit", "P", "--purpose", "x", "--delete-by", DELETE_BY) == 0
+    capsys.readouterr()
+    assert otos(db, "invite", "draw", "--extract", "1", "--size", "20", "--seed", "s", "--json") == 0
+    strata = {tuple(a["stratum"]) for a in json.loads(capsys.readouterr().out)["allocations"]}
+    assert {s[0] for s in strata} <= {"18-39", "40-64", "65+"} and {s[3] for s in strata} == {"Jyväskylä", "muut"}
+    out = tmp_path / "f.csv"
+    assert otos(db, "panel", "quotas", "--size", "10", "--extract", "1", "--out", str(out)) == 0
+    values = [line.split(",")[1] for line in out.read_text().splitlines()[1:] if line.startswith("municipality")]
+    assert sorted(values) == ["Jyväskylä", "muut"]

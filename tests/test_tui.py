@@ -526,3 +526,23 @@ async def test_settings_screen_starts_the_workspace_and_edits_a_value_at_80x24(s
         await pilot.press("ctrl+a", *"soita", "enter")
         await pilot.pause()
         assert workspace.load(sqlite_engine)["phone"] == "016 123 4567"
+
+
+async def test_quotas_from_the_extract_follow_the_workspace_county_and_grouping(sqlite_engine, tmp_path):
+    from pool import workspace
+    from tests.conftest import make_workspace
+
+    make_workspace(sqlite_engine, "Keski-Suomi")
+    workspace.set_value(sqlite_engine, "municipalities_alone", "Jyväskylä")
+    import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", people(300, seed=8)), permit="P", purpose="x",
+                   delete_by=dt.date.today() + dt.timedelta(days=30))
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        app.screen.query_one("#quotas", DataTable).focus()
+        await pilot.press("g")
+        await settle(pilot)
+        municipalities = sorted(q.value for q in app.quotas if q.feature == "municipality")
+        assert municipalities == ["Jyväskylä", "muut"]
+        assert sorted(q.value for q in app.quotas if q.feature == "age") == ["15-29", "30-44", "45-64", "65-74", "75+"]

@@ -100,10 +100,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="comma-separated strata (default age,sex,language,municipality)")
     idr.add_argument("--oversample", action="append", default=[], metavar="FEATURE=VALUE:FACTOR",
                      help="e.g. age=18-29:1.5 (repeat)")
-    idr.add_argument("--min-age", type=int, default=15)
-    idr.add_argument("--age-bands", default="15,30,45,65,75")
-    idr.add_argument("--county", default="Keski-Suomi")
-    idr.add_argument("--min-population", type=int, default=20000)
+    idr.add_argument("--min-age", type=int, help="default: the workspace's min_age")
+    idr.add_argument("--age-bands", help="age cut points (default: the workspace's age_bands)")
+    idr.add_argument("--min-population", type=int,
+                     help="municipalities smaller than this form the group 'muut' "
+                          "(default: the workspace's municipalities_alone)")
     idr.add_argument("--round", help="name of the recruitment round")
     idr.add_argument("--json", action="store_true")
 
@@ -144,10 +145,10 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--margins", help="margins CSV in the layout of Statistics Finland table 11rl")
     pq.add_argument("--features", default="age,sex,language,municipality",
                     help="comma-separated: age, sex, language, municipality (default all four)")
-    pq.add_argument("--age-bands", default="15,30,45,65,75", help="age cut points (default 15,30,45,65,75)")
-    pq.add_argument("--county", default="Keski-Suomi", help="county whose small municipalities are grouped")
-    pq.add_argument("--min-population", type=int, default=20000,
-                    help="municipalities smaller than this form the group 'muut' (default 20000)")
+    pq.add_argument("--age-bands", help="age cut points (default: the workspace's age_bands)")
+    pq.add_argument("--min-population", type=int,
+                    help="municipalities smaller than this form the group 'muut' "
+                         "(default: the workspace's municipalities_alone)")
     pq.add_argument("--tolerance", type=int, default=1, help="seats either side of each target (default 1)")
     pq.add_argument("--out", required=True, help="features.csv to write")
     pd_ = pan.add_parser("draw", help="draw a panel from the active pool")
@@ -448,11 +449,25 @@ def _letters(engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def _strata_settings(engine, args: argparse.Namespace) -> tuple[tuple[int, ...], dict[str, str], int]:
+    """(age bands, municipality groups, minimum age): the workspace's, unless the
+    command line gives them."""
+    from pool import workspace
+    from sampling.strata import suggested_municipality_groups
+
+    ws = workspace.load(engine)
+    bands = _ints(args.age_bands, "--age-bands") if args.age_bands else tuple(ws["age_bands"])
+    groups = (suggested_municipality_groups(ws.county, args.min_population) if args.min_population
+              else ws.municipality_groups())
+    min_age = getattr(args, "min_age", None)
+    return bands, groups, ws["min_age"] if min_age is None else min_age
+
+
 def _invite(engine, args: argparse.Namespace) -> int:
     from pool.errors import OtosError
     from sampling.invitations import draw_invitations
-    from sampling.strata import suggested_municipality_groups
 
+    bands, groups, min_age = _strata_settings(engine, args)
     oversample = {}
     for item in args.oversample:
         key, _, factor = item.rpartition(":")
@@ -465,9 +480,8 @@ def _invite(engine, args: argparse.Namespace) -> int:
             raise OtosError(f"--oversample {item!r} must look like age=18-29:1.5.")
     result = draw_invitations(engine, args.extract, args.size, args.seed,
                               strata=tuple(f.strip() for f in args.strata.split(",") if f.strip()),
-                              age_bands=_ints(args.age_bands, "--age-bands"),
-                              groups=suggested_municipality_groups(args.county, args.min_population),
-                              oversample=oversample, min_age=args.min_age, round_name=args.round)
+                              age_bands=bands, groups=groups, oversample=oversample, min_age=min_age,
+                              round_name=args.round)
     if args.json:
         _print_json({"round": result.round, "invited": result.drawn, "allocations": [
             {"stratum": list(a.stratum), "population": a.population, "candidates": a.candidates,
@@ -485,12 +499,10 @@ def _panel(engine, args: argparse.Namespace) -> int:
 
     if args.action == "quotas":
         from sampling.interop import write_features
-        from sampling.strata import suggested_municipality_groups
         from sampling.targets import margins_from_csv, margins_from_extract, quotas_from_margins
 
         features = [f.strip() for f in args.features.split(",") if f.strip()]
-        bands = _ints(args.age_bands, "--age-bands")
-        groups = suggested_municipality_groups(args.county, args.min_population)
+        bands, groups, _ = _strata_settings(engine, args)
         if args.extract:
             margins = margins_from_extract(engine, args.extract, features, age_bands=bands, groups=groups)
         else:

@@ -95,8 +95,8 @@ class QuotasScreen(Guarded, Screen):
         self.refresh_quotas()
 
     def action_from_extract(self) -> None:
+        from pool import workspace
         from pool.extract import list_extracts
-        from sampling.strata import suggested_municipality_groups
         from sampling.targets import margins_from_extract, quotas_from_margins
 
         extracts = [e for e in list_extracts(self.app.engine) if not e["purged"]]
@@ -107,11 +107,11 @@ class QuotasScreen(Guarded, Screen):
             tolerance = int(self.query_one("#tolerance", Input).value)
         except ValueError:
             raise OtosError("The tolerance must be a whole number of seats.") from None
-        county = _county_of(self.app.engine, extracts[-1]["id"])
+        ws = workspace.load(self.app.engine)
         margins = margins_from_extract(self.app.engine, extracts[-1]["id"], ["age", "sex", "language", "municipality"],
-                                       groups=suggested_municipality_groups(county))
+                                       age_bands=tuple(ws["age_bands"]), groups=ws.municipality_groups())
         self.app.quotas = quotas_from_margins(margins, self.wanted_size(), tolerance)
-        self.notify(f"Quotas made from extract {extracts[-1]['id']} ({county}).")
+        self.notify(f"Quotas made from extract {extracts[-1]['id']} ({ws.county_name('fi')}).")
         self.refresh_quotas()
 
     def action_save_quotas(self) -> None:
@@ -180,19 +180,6 @@ class QuotasScreen(Guarded, Screen):
         feasibility = self.query_one("#feasibility", Static)
         feasibility.update(f"Pool: {pool} active members. {status}")
         feasibility.set_class(not status.startswith("Feasible"), "error")
-
-
-def _county_of(engine, extract_id: int) -> str:
-    from sqlalchemy import func, select
-    from sqlmodel import Session
-
-    from pool.models import Person
-    from pool.reference import municipalities
-
-    with Session(engine) as s:
-        code = s.execute(select(Person.municipality, func.count()).where(Person.extract_id == extract_id)
-                         .group_by(Person.municipality).order_by(func.count().desc()).limit(1)).scalar()
-    return municipalities()[code].county if code in municipalities() else "Keski-Suomi"
 
 
 class DrawScreen(Guarded, Screen):
