@@ -75,8 +75,10 @@ def main() -> None:
     ap.add_argument("--letters", type=int, default=10_000)
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
+    from pool import workspace
     from pool.db import open_database
     from pool.extract import import_extract, list_extracts
+    from sample_data.demo import demo_workspace
     from sample_data.generator import write_extract
     from sampling.invitations import draw_invitations
 
@@ -84,6 +86,8 @@ def main() -> None:
     db = OUT / f"letters-{args.letters}.db"
     engine = open_database(str(db))
     small, large = f"bench-{SMALL}", f"bench-{args.letters}"
+    if not workspace.exists(engine):
+        demo_workspace(engine, "Keski-Suomi")
     if not list_extracts(engine):
         path = write_extract(OUT / "letters-extract.csv", "Keski-Suomi", max(30_000, args.letters * 3), seed=5)
         ext = import_extract(engine, path, permit="BENCH", purpose="benchmark", delete_by=dt.date(2099, 1, 1))
