@@ -17,8 +17,7 @@ from sqlmodel import Session
 
 from pool import audit
 from pool.errors import NotFound
-from pool.models import Extract, Invitation, Panel, PanelSeat, Person
-from sampling.strata import value_for
+from pool.models import Panel, PanelSeat
 
 STAGES = ("population", "invited", "volunteers", "panel")
 
@@ -41,6 +40,9 @@ class Report:
     rows: list[Row]
     totals: dict[str, int]
     probabilities: list[float]
+    pinned: bool = True  # population counts recorded with the draw (False: counted now, older panels)
+    extract_id: int | None = None  # where the population counts come from
+    counted_on: str = ""  # the day ages were counted on (ISO)
 
     def share(self, row: Row, stage: str) -> float | None:
         total = self.totals[stage]
@@ -48,6 +50,11 @@ class Report:
 
 
 def build_report(engine: Engine, panel_id: int, day: dt.date | None = None) -> Report:
+    """The panel's report. The population and invited counts are those recorded with the
+    draw (``sampling.margins``); a panel drawn before they were recorded is counted from
+    its round's extract (or the newest one) as of ``day``, and ``Report.pinned`` is False."""
+    from sampling.margins import count_margins
+
     day = day or dt.date.today()
     with Session(engine) as s:
         panel = s.get(Panel, panel_id)
@@ -55,23 +62,20 @@ def build_report(engine: Engine, panel_id: int, day: dt.date | None = None) -> R
             raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
         holding = {x.snapshot_id for x in s.execute(select(PanelSeat).where(
             PanelSeat.panel_id == panel_id, PanelSeat.role.in_(("seated", "replacement")))).scalars()}
-        ext = s.execute(select(Extract).where(Extract.purged_at.is_(None)).order_by(Extract.id.desc())).scalars().first()
-        people = s.execute(select(Person.birth_date, Person.sex, Person.mother_tongue, Person.municipality, Person.id)
-                           .where(Person.extract_id == ext.id, Person.deceased.is_(False))).all() if ext else []
-        invited_ids = set(s.execute(select(Invitation.person_id).where(Invitation.person_id.is_not(None))).scalars())
-    quotas = json.loads(panel.quotas)
-    snap = json.loads(panel.snapshot)
-    features = snap["features"]
-    values = {f: [q[1] for q in quotas if q[0] == f] for f in features}
+        quotas = json.loads(panel.quotas)
+        snap = json.loads(panel.snapshot)
+        features = snap["features"]
+        if panel.margins:
+            recorded = json.loads(panel.margins)
+        else:
+            values = {f: [q[1] for q in quotas if q[0] == f] for f in features}
+            recorded = count_margins(s, features, values, day, panel.recruitment_round)
     counts = {stage: Counter() for stage in STAGES}
-    totals = Counter()
-    for birth, sex, lang, muni, pid in people:
-        for stage in ("population", "invited") if pid in invited_ids else ("population",):
-            totals[stage] += 1
-            for f in features:
-                v = value_for(f, values[f], birth_year=birth.year if birth else None, sex=sex, mother_tongue=lang,
-                              municipality=muni, education=None, extra=None, day=day)
-                counts[stage][(f, v)] += 1
+    totals = Counter(recorded["totals"])
+    for stage, by_key in recorded["counts"].items():
+        for key, n in by_key.items():
+            f, v = key.split("\t", 1)
+            counts[stage][(f, v)] = n
     for pid, vals in zip(snap["ids"], snap["values"]):
         stages = ("volunteers", "panel") if pid in holding else ("volunteers",)
         for stage in stages:
@@ -80,13 +84,17 @@ def build_report(engine: Engine, panel_id: int, day: dt.date | None = None) -> R
                 counts[stage][(f, v)] += 1
     rows = [Row(f, v, (lo, hi), {stage: counts[stage][(f, v)] for stage in STAGES}) for f, v, lo, hi in quotas]
     return Report(panel_id, rows, {stage: totals.get(stage, 0) for stage in STAGES},
-                  sorted(snap.get("probabilities", [])))
+                  sorted(snap.get("probabilities", [])), pinned=bool(panel.margins), extract_id=recorded["extract"],
+                  counted_on=recorded["day"])
 
 
 def format_table(report: Report) -> str:
     """The report as a terminal table."""
     head = f"{'feature':<13} {'value':<14}" + "".join(f"{s:>12}" for s in STAGES) + f"{'quota':>9}  met"
-    lines = [f"Panel {report.panel_id}: shares by stage (population = the newest extract not yet purged)", head]
+    source = (f"population = extract {report.extract_id}, counted when the panel was drawn ({report.counted_on})"
+              if report.pinned else f"population = extract {report.extract_id}, counted today: this panel was drawn "
+              "before Otos recorded its population")
+    lines = [f"Panel {report.panel_id}: shares by stage ({source})", head]
     for r in report.rows:
         cells = "".join(f"{report.share(r, s):>12.1%}" if report.share(r, s) is not None else f"{'-':>12}"
                         for s in STAGES)

@@ -186,6 +186,9 @@ class Panel(SQLModel, table=True):
     snapshot: str = Field(sa_type=Text)  # JSON: features, ids, values, households, fixed
     recruitment_round: Optional[str] = Field(default=None, max_length=64)
     min_probability: float = 0.0
+    # JSON: the population and invited counts per quota category at the draw (see
+    # sampling.margins), so the panel's report never follows a later extract
+    margins: Optional[str] = Field(default=None, sa_type=Text)
 
 
 class PanelSeat(SQLModel, table=True):

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from pool import audit
 from pool.errors import NotFound, OtosError
 from pool.models import Panel, PanelSeat, PoolMember, checked_text, utcnow
+from sampling import margins
 from sampling.problem import Problem, Quota, shared_dwellings
 from sampling.select import Selection, select
 from sampling.strata import member_values
@@ -93,11 +94,13 @@ def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method
     sel = select(problem, seed, method, progress)
     now = utcnow()
     with Session(engine) as s:
+        features, values = quota_values(quotas)
+        recorded = margins.dumps(margins.count_margins(s, features, values, now.date(), recruitment_round))
         panel = Panel(created_by=audit.actor(), size=k, seed=seed, method=method, algorithm=sel.algorithm,
                       pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash,
                       quotas=json.dumps([[q.feature, q.value, q.min, q.max] for q in quotas], ensure_ascii=False),
                       snapshot=_snapshot(problem, sel.probabilities), recruitment_round=recruitment_round,
-                      min_probability=sel.min_probability)
+                      min_probability=sel.min_probability, margins=recorded)
         s.add(panel)
         s.flush()
         for pid in sel.panel:

@@ -58,3 +58,21 @@ def test_report_cli_and_unknown_panel(drawn, capsys):
     assert "shares by stage" in capsys.readouterr().out
     with pytest.raises(OtosError, match="no panel 42"):
         build_report(engine, 42)
+
+
+def test_a_panels_report_is_unchanged_by_another_countys_extract(drawn, tmp_path):
+    """Reports once followed "the newest extract": a Pirkanmaa import turned a panel's
+    population into 0.0 % everywhere. The counts are now recorded with the draw."""
+    from letters.exports import composition_rows
+
+    engine, panel_id, _ = drawn
+    before = format_table(build_report(engine, panel_id))
+    composition = composition_rows(engine, panel_id)
+    import_extract(engine, write_rows(tmp_path / "p.csv", people(300, seed=13, county="Pirkanmaa")), permit="P2",
+                   purpose="x", delete_by=dt.date.today() + dt.timedelta(days=60))
+    assert format_table(build_report(engine, panel_id)) == before
+    assert composition_rows(engine, panel_id) == composition
+    assert "extract 1, counted when the panel was drawn" in before
+    # ...and on a later day, nobody is re-aged into another band
+    later = build_report(engine, panel_id, day=dt.date.today() + dt.timedelta(days=400))
+    assert format_table(later) == before
