@@ -212,34 +212,47 @@ def register_by_code(engine: Engine, code: str, data: dict[str, Any], *, consent
     if problems:
         raise OtosError("The member was not saved: " + "; ".join(f"{f} {m}" for f, m in problems) + ".")
     with Session(engine) as s:
-        inv = s.execute(select(Invitation).where(Invitation.response_code == canonical)).scalar()
-        if inv is None:
-            raise NotFound("No invitation has that response code.", hint="Check the code on the letter.")
-        if inv.answered_at is not None:
-            raise OtosError("That response code has already been used to register.",
-                            hint="Look the person up in the pool instead.")
-        p = s.get(Person, inv.person_id) if inv.person_id else None
-        if p is None:
-            raise OtosError("The register data behind this code was already purged.",
-                            hint="Register the person by hand (otos pool add).")
-        lang = p.mother_tongue if p.mother_tongue in LANGUAGES else "fi"
-        base = {
-            "first_names": p.first_names, "surname": p.surname,
-            "birth_year": p.birth_date.year if p.birth_date else None, "sex": p.sex,
-            "mother_tongue": p.mother_tongue, "municipality": p.municipality, "dwelling_id": p.dwelling_id,
-            "preferred_language": lang,
-        }
-        if not p.turvakielto:
-            base |= {"street": p.street_fi, "postal_code": p.postal_code, "post_office": p.post_office_fi}
-        base |= {k: v for k, v in values.items() if v is not None}
-        m = PoolMember(**base, person_id=p.id, invitation_id=inv.id, recruitment_round=inv.round,
-                       source="invitation", consent_version=consent_version, consent_at=consent_at or utcnow())
-        inv.answered_at = utcnow()
-        s.add(m)
-        s.flush()
-        audit.record(s, "pool.register", member=m.id, invitation=inv.id, round=inv.round)
+        member, problem = _register(s, canonical, values, consent_version, consent_at)
+        if problem:
+            raise (NotFound if problem == UNKNOWN_CODE else OtosError)(problem[0], hint=problem[1])
         s.commit()
-        return m.id
+        return member.id
+
+
+UNKNOWN_CODE = ("No invitation has that response code.", "Check the code on the letter.")
+
+
+def _register(s: Session, canonical: str, values: dict[str, Any], consent_version: str,
+              consent_at: dt.datetime | None) -> tuple[PoolMember | None, tuple[str, str] | None]:
+    """Register one person by their (valid) response code in the session's transaction.
+    Returns (member, None), or (None, (problem, hint)) and changes nothing."""
+    inv = s.execute(select(Invitation).where(Invitation.response_code == canonical)).scalar()
+    if inv is None:
+        return None, UNKNOWN_CODE
+    if inv.answered_at is not None:
+        return None, ("That response code has already been used to register.",
+                      "Look the person up in the pool instead.")
+    p = s.get(Person, inv.person_id) if inv.person_id else None
+    if p is None:
+        return None, ("The register data behind this code was already purged.",
+                      "Register the person by hand (otos pool add).")
+    lang = p.mother_tongue if p.mother_tongue in LANGUAGES else "fi"
+    base = {
+        "first_names": p.first_names, "surname": p.surname,
+        "birth_year": p.birth_date.year if p.birth_date else None, "sex": p.sex,
+        "mother_tongue": p.mother_tongue, "municipality": p.municipality, "dwelling_id": p.dwelling_id,
+        "preferred_language": lang,
+    }
+    if not p.turvakielto:
+        base |= {"street": p.street_fi, "postal_code": p.postal_code, "post_office": p.post_office_fi}
+    base |= {k: v for k, v in values.items() if v is not None}
+    m = PoolMember(**base, person_id=p.id, invitation_id=inv.id, recruitment_round=inv.round,
+                   source="invitation", consent_version=consent_version, consent_at=consent_at or utcnow())
+    inv.answered_at = utcnow()
+    s.add(m)
+    s.flush()
+    audit.record(s, "pool.register", member=m.id, invitation=inv.id, round=inv.round)
+    return m, None
 
 
 def import_members(engine: Engine, path: str | Path, mapping: dict[str, str], *, consent_version: str,
@@ -248,33 +261,27 @@ def import_members(engine: Engine, path: str | Path, mapping: dict[str, str], *,
 
     ``mapping`` maps pool member fields to the CSV's column names. Any faulty row
     rejects the file with every fault listed (line and field), nothing saved.
+
+    With ``code`` mapped (the response code on the invitation letter), each row
+    registers the invited person: name, address, birth year, sex, language and
+    municipality come from the register, contact details and answers from the file.
     """
     path = Path(path)
+    if "code" in mapping:
+        return _import_by_code(engine, path, mapping, consent_version=consent_version, delimiter=delimiter)
     bad = sorted(set(mapping) - set(IMPORTABLE))
     if bad:
         raise OtosError(f"Unknown member field(s) in the mapping: {', '.join(bad)}.",
                         hint=f"Fields: {', '.join(IMPORTABLE)}.")
-    text, raw = read_text(path, "registration survey")
-    lines = text.splitlines()
-    delim = delimiter or sniff_delimiter(lines[0])
-    reader = csv.reader(lines, delimiter=delim)
-    header = [h.strip() for h in next(reader)]
-    index = {h.casefold(): i for i, h in enumerate(header)}
-    missing = [c for c in mapping.values() if c.casefold() not in index]
-    if missing:
-        raise RejectedFile(f"{path}, line 1: column(s) not in the header: {', '.join(missing)}.",
-                           hint=f"The header has: {', '.join(header)}.")
+    raw, index, survey = _survey_rows(path, mapping, delimiter)
     faults: list[RowFault] = []
     rows: list[dict[str, Any]] = []
     with Session(engine) as s:
         known = {k: f"pool member {mid}" for k, mid in existing_identities(s).items()}
-    for line, row in enumerate(reader, start=2):
-        if not any(c.strip() for c in row):
+    for line, data, problem in survey:
+        if data is None:
+            faults.append(RowFault(line, "row", None, problem))
             continue
-        if len(row) != len(header):
-            faults.append(RowFault(line, "row", None, f"has {len(row)} fields, the header has {len(header)}"))
-            continue
-        data = {f: row[index[c.casefold()]] for f, c in mapping.items()}
         values, problems = _clean(data)
         _require_names(values, problems)
         for f, msg in problems:
@@ -292,10 +299,7 @@ def import_members(engine: Engine, path: str | Path, mapping: dict[str, str], *,
             known[k] = f"line {line}"
         rows.append(values)
     if faults:
-        listed = "\n".join(f"  {f}" for f in faults[:20])
-        more = f"\n  ... and {len(faults) - 20} more" if len(faults) > 20 else ""
-        raise RejectedFile(f"{path}: {len(faults)} fault(s), nothing was imported:\n{listed}{more}",
-                           hint="Fix the rows and import the file again.")
+        raise _refused(path, faults, "nothing was imported", "Fix the rows and import the file again.")
     if not rows:
         raise RejectedFile(f"{path}: the file has a header but no members.")
     now = utcnow()
@@ -311,6 +315,86 @@ def import_members(engine: Engine, path: str | Path, mapping: dict[str, str], *,
         audit.record(s, "pool.import", members=len(rows), file_sha256=_sha256(raw))
         s.commit()
     return len(rows)
+
+
+# Fields a survey row may add to a registration by code: the register gives the rest.
+BY_CODE = ("email", "phone", "preferred_language", "education", "extra", "needs")
+
+
+def _survey_rows(path: Path, mapping: dict[str, str], delimiter: str | None):
+    """(raw bytes, header index, rows as (line, {field: text})) of a survey CSV."""
+    text, raw = read_text(path, "registration survey")
+    lines = text.splitlines()
+    reader = csv.reader(lines, delimiter=delimiter or sniff_delimiter(lines[0]))
+    header = [h.strip() for h in next(reader)]
+    index = {h.casefold(): i for i, h in enumerate(header)}
+    missing = [c for c in mapping.values() if c.casefold() not in index]
+    if missing:
+        raise RejectedFile(f"{path}, line 1: column(s) not in the header: {', '.join(missing)}.",
+                           hint=f"The header has: {', '.join(header)}.")
+    rows = []
+    for line, row in enumerate(reader, start=2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            rows.append((line, None, f"has {len(row)} fields, the header has {len(header)}"))
+            continue
+        rows.append((line, {f: row[index[c.casefold()]] for f, c in mapping.items()}, ""))
+    return raw, index, rows
+
+
+def _import_by_code(engine: Engine, path: Path, mapping: dict[str, str], *, consent_version: str,
+                    delimiter: str | None) -> int:
+    """Register every row of a survey export by its response code, all or nothing."""
+    bad = sorted(set(mapping) - {"code", *BY_CODE})
+    if bad:
+        raise OtosError(f"With --map code=..., the register gives {', '.join(bad)}; map only the code and "
+                        f"what the person answered: {', '.join(BY_CODE)}.")
+    raw, index, rows = _survey_rows(path, mapping, delimiter)
+    column = {f: index[c.casefold()] + 1 for f, c in mapping.items()}
+    faults: list[RowFault] = []
+    wanted: list[tuple[int, str, dict[str, Any]]] = []
+    seen: dict[str, int] = {}
+    for line, data, problem in rows:
+        if data is None:
+            faults.append(RowFault(line, "row", None, problem))
+            continue
+        canonical = codes.normalise(data.pop("code"))
+        if canonical is None:
+            faults.append(RowFault(line, mapping["code"], column["code"],
+                                   "not a valid response code (a character is mistyped or missing)"))
+            continue
+        if canonical in seen:
+            faults.append(RowFault(line, mapping["code"], column["code"], f"the same code as line {seen[canonical]}"))
+            continue
+        seen[canonical] = line
+        values, problems = _clean(data)
+        for f, msg in problems:
+            faults.append(RowFault(line, mapping.get(f, f), column.get(f), msg))
+        if not problems:
+            wanted.append((line, canonical, values))
+    if not faults and not wanted:
+        raise RejectedFile(f"{path}: the file has a header but no rows.")
+    with Session(engine) as s:
+        for line, canonical, values in wanted if not faults else []:
+            member, problem = _register(s, canonical, values, consent_version, None)
+            if problem:
+                faults.append(RowFault(line, mapping["code"], column["code"], problem[0].rstrip(".").lower()))
+        if faults:
+            s.rollback()
+            raise _refused(path, faults, "nobody was registered",
+                           "Fix the rows (or remove those already registered) and import the file again.")
+        audit.record(s, "pool.import", members=len(wanted), by_code=True, file_sha256=_sha256(raw))
+        s.commit()
+    return len(wanted)
+
+
+def _refused(path: Path, faults: list[RowFault], outcome: str, hint: str) -> RejectedFile:
+    """The whole file refused, with its faults by line (the first 20)."""
+    faults = sorted(faults, key=lambda f: f.line)
+    listed = "\n".join(f"  {f}" for f in faults[:20])
+    more = f"\n  ... and {len(faults) - 20} more" if len(faults) > 20 else ""
+    return RejectedFile(f"{path}: {len(faults)} fault(s), {outcome}:\n{listed}{more}", hint=hint)
 
 
 def _sha256(raw: bytes) -> str:

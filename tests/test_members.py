@@ -235,3 +235,46 @@ def test_a_panel_never_seats_one_person_twice(engine):
         s.commit()
     with pytest.raises(OtosError, match="the same person twice: members 1 and 11"):
         draw_panel(engine, [Quota("sex", "mies", 1, 4), Quota("sex", "nainen", 1, 4)], 4, "s")
+
+
+def test_survey_registers_every_volunteer_by_response_code_in_one_go(engine, tmp_path):
+    rows = people(30)
+    for r in rows:
+        r[12], r[13] = "0", "0"
+    ext, ids = invited(engine, tmp_path, rows)
+    made = create_invitations(engine, ext, [ids[r[0]] for r in rows[:10]], "2026-1")
+    survey = tmp_path / "kysely.csv"
+    lines = ["Vastauskoodi;Sähköposti;Puhelin;Koulutus"] + [
+        f"{codes.display(c).lower() if i % 2 else codes.display(c)};m{i}@example.org;040 000 00{i:02d};korkea-aste"
+        for i, c in enumerate(made[:8])]
+    survey.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping = {"code": "Vastauskoodi", "email": "Sähköposti", "phone": "Puhelin", "education": "Koulutus"}
+    assert import_members(engine, survey, mapping, consent_version="v1") == 8
+    members = {m.email: m for m in list_members(engine)}
+    first = next(r for r in rows if ids[r[0]] == get_member(engine, members["m0@example.org"].id).person_id)
+    m = members["m0@example.org"]
+    assert (m.first_names, m.surname, m.municipality, m.education) == (first[1], first[2], first[8], "korkea-aste")
+    assert m.recruitment_round == "2026-1" and m.source == "invitation"
+    # the same file again: every code is used already, nobody registered twice
+    with pytest.raises(RejectedFile, match="(?s)8 fault.*already been used"):
+        import_members(engine, survey, mapping, consent_version="v1")
+    assert count_members(engine) == 8
+
+
+def test_survey_with_a_mistyped_code_is_refused_naming_line_and_column(engine, tmp_path):
+    rows = people(10)
+    ext, ids = invited(engine, tmp_path, rows)
+    made = create_invitations(engine, ext, [ids[r[0]] for r in rows if r[12] == "0" and r[13] == "0"][:3], "r")
+    good, typo = codes.display(made[0]), codes.display(made[1])
+    typo = typo[:-1] + ("A" if typo[-1] != "A" else "B")
+    survey = tmp_path / "kysely.csv"
+    survey.write_text(f"email;code\na@example.org;{good}\nb@example.org;{typo}\nc@example.org;{good}\n",
+                      encoding="utf-8")
+    with pytest.raises(RejectedFile) as err:
+        import_members(engine, survey, {"code": "code", "email": "email"}, consent_version="v1")
+    text = str(err.value)
+    assert "line 3, column 2 (code): not a valid response code" in text and "line 4" in text and "line 2" in text
+    assert "line 4, column 2 (code): the same code as line 2" in text
+    assert count_members(engine) == 0
+    with pytest.raises(OtosError, match="the register gives first_names"):
+        import_members(engine, survey, {"code": "code", "first_names": "email"}, consent_version="v1")

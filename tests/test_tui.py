@@ -546,3 +546,36 @@ async def test_quotas_from_the_extract_follow_the_workspace_county_and_grouping(
         municipalities = sorted(q.value for q in app.quotas if q.feature == "municipality")
         assert municipalities == ["Jyväskylä", "muut"]
         assert sorted(q.value for q in app.quotas if q.feature == "age") == ["15-29", "30-44", "45-64", "65-74", "75+"]
+
+
+async def test_add_member_form_registers_by_response_code(sqlite_engine, tmp_path):
+    from pool import codes
+    from pool.invitations import create_invitations
+    from sqlmodel import select
+
+    from pool.members import list_members
+    from pool.models import Person
+
+    rows = people(5, seed=3)
+    for r in rows:
+        r[12], r[13] = "0", "0"
+    report = import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", rows), permit="P", purpose="x",
+                            delete_by=dt.date.today() + dt.timedelta(days=30))
+    with Session(sqlite_engine) as s:
+        person = s.exec(select(Person).where(Person.hetu == rows[0][0])).one()
+    [code] = create_invitations(sqlite_engine, report.extract_id, [person.id], "r")
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#code", Input).value = codes.display(code)
+        form.query_one("#f-email", Input).value = "aino@example.org"
+        form.query_one("#f-surname", Input).value = "Ignored"  # the register's name wins
+        form.query_one("#consent", Input).value = "v1"
+        await pilot.click("#save")
+        await settle(pilot)
+        assert not isinstance(app.screen, MemberForm), str(form.query_one("#error", Static).render())
+    [m] = list_members(sqlite_engine)
+    assert (m.surname, m.email, m.source) == (rows[0][2], "aino@example.org", "invitation")

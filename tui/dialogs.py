@@ -235,6 +235,9 @@ class MemberForm(FormDialog):
         title = f"Edit member {self.member.id}" if self.member else "Add a pool member"
         with VerticalScroll(classes="dialog wide"):
             yield Label(title, classes="title")
+            if not self.member:
+                yield _titled(Input(placeholder="Response code from the letter (ABCD-EFGH), if invited",
+                                    id="code"), "Response code: name, address and strata come from the register")
             with Grid(classes="form-grid"):
                 for key, label in MEMBER_FIELDS:
                     value = getattr(self.member, key, None) if self.member else None
@@ -256,6 +259,11 @@ class MemberForm(FormDialog):
             else:
                 data = {k: v for k, v in data.items() if v.strip()}
                 consent = self.query_one("#consent", Input).value
-                self.dismiss(members.add_member(self.app.engine, data, consent_version=consent))
+                code = self.query_one("#code", Input).value.strip()
+                if code:  # the register gives the rest; only the person's own answers are taken
+                    answers = {k: v for k, v in data.items() if k in members.BY_CODE}
+                    self.dismiss(members.register_by_code(self.app.engine, code, answers, consent_version=consent))
+                else:
+                    self.dismiss(members.add_member(self.app.engine, data, consent_version=consent))
         except OtosError as exc:
             self.show_error(str(exc))
