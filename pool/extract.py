@@ -438,9 +438,16 @@ class _Validator:
         earlier = self.seen.get(code)
         if earlier is None:
             self.flagged.add(code)
-        elif not earlier >> 32 & 1:
-            self.seen[code] = earlier | 1 << 32
-            self.protect.append(code)
+        else:
+            self._protect_stored(code, earlier)
+
+    def _protect_stored(self, code: str, earlier: int) -> bool:
+        """Mark a stored person to be protected after the insert; True if they were not yet."""
+        if earlier >> 32 & 1:
+            return False
+        self.seen[code] = earlier | 1 << 32
+        self.protect.append(code)
+        return True
 
     def _duplicate(self, line: int, code: str, v: list[str], turva: str, earlier: int,
                    cols: list[int]) -> RowFault:
@@ -454,9 +461,7 @@ class _Validator:
             return RowFault(line, "henkilotunnus", cols[0], f"same person as line {first}, identical; left out",
                             note=True)
         extra = ""
-        if turva not in ("", "0") and not earlier >> 32 & 1:
-            self.seen[code] = earlier | 1 << 32
-            self.protect.append(code)
+        if turva not in ("", "0") and self._protect_stored(code, earlier):
             extra = "; this row has a turvakielto, so the person is stored as protected (no address)"
         return RowFault(line, "henkilotunnus", cols[0],
                         f"same identity code as line {first} but different data; this row was left out{extra}")

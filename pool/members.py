@@ -136,27 +136,28 @@ def _keys_of(v) -> list[tuple]:
     return identity_keys(get("first_names"), get("surname"), get("birth_year"), get("email"), get("phone"))
 
 
+def _identity_rows(session: Session):
+    return session.execute(select(PoolMember.id, PoolMember.first_names, PoolMember.surname, PoolMember.birth_year,
+                                  PoolMember.email, PoolMember.phone).order_by(PoolMember.id)).all()
+
+
 def existing_identities(session: Session) -> dict[tuple, int]:
     """Identity key -> member id for the whole pool (see ``identity_keys``)."""
-    rows = session.execute(select(PoolMember.id, PoolMember.first_names, PoolMember.surname, PoolMember.birth_year,
-                                  PoolMember.email, PoolMember.phone)).all()
     out: dict[tuple, int] = {}
-    for mid, first, last, year, email, phone in rows:
-        for key in identity_keys(first, last, year, email, phone):
+    for mid, *person in _identity_rows(session):
+        for key in identity_keys(*person):
             out.setdefault(key, mid)
     return out
 
 
 def duplicate_members(session: Session, ids: set[int] | None = None) -> list[tuple[int, int]]:
     """Pairs of members (of ``ids``, or the whole pool) that look like one person."""
-    rows = session.execute(select(PoolMember.id, PoolMember.first_names, PoolMember.surname, PoolMember.birth_year,
-                                  PoolMember.email, PoolMember.phone).order_by(PoolMember.id)).all()
     seen: dict[tuple, int] = {}
     pairs = set()
-    for mid, first, last, year, email, phone in rows:
+    for mid, *person in _identity_rows(session):
         if ids is not None and mid not in ids:
             continue
-        for key in identity_keys(first, last, year, email, phone):
+        for key in identity_keys(*person):
             if key in seen and seen[key] != mid:
                 pairs.add((seen[key], mid))
             seen.setdefault(key, mid)

@@ -21,7 +21,7 @@ from pool import audit
 from pool.display import has_control
 from pool.errors import OtosError
 from pool.models import WorkspaceSetting
-from pool.reference import find_county, municipalities
+from pool.reference import county_names, find_county, municipalities
 
 LANGUAGES = ("fi", "sv", "en")
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
@@ -173,7 +173,7 @@ class Workspace:
 
     def county_name(self, language: str) -> str:
         """The county's name in ``language`` (fi, sv or en)."""
-        return county_names(self.county)[language if language in LANGUAGES else "fi"]
+        return county_names()[self.county][language if language in LANGUAGES else "fi"]
 
     def text(self, key: str, language: str) -> str:
         """A per-language text (``topic``, ``compensation``, ``hours``) for ``language``."""
@@ -189,13 +189,6 @@ class Workspace:
     def missing(self) -> list[str]:
         """Settings letters need that are still empty."""
         return [k.name for k in KEYS.values() if k.required and not self[k.name]]
-
-
-def county_names(county: str) -> dict[str, str]:
-    """The county's fi / sv / en names from the shipped municipality table."""
-    from pool.reference import county_names as names
-
-    return names()[county]
 
 
 def load(engine: Engine) -> Workspace:
@@ -260,10 +253,8 @@ def set_value(engine: Engine, key: str, text: str) -> Any:
 
 def find_county_any_language(name: str) -> str:
     """The county's Finnish name for a name in Finnish, Swedish or English (or a region)."""
-    from pool.reference import county_names as names
-
     wanted = " ".join(name.casefold().split())
-    for fi, langs in names().items():
+    for fi, langs in county_names().items():
         if wanted in {n.casefold() for n in langs.values()}:
             return fi
     return find_county(name)

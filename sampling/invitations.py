@@ -23,8 +23,9 @@ from pool import audit
 from pool.errors import NotFound, OtosError
 from pool.invitations import create_invitations
 from pool.models import Extract, Invitation, Panel, Person, checked_text
+from pool.workspace import check_age_bands
 from sampling.lottery import seed_generator
-from sampling.targets import DEFAULT_AGE_BANDS, SEX_LABEL, band_labels, check_age_bands
+from sampling.targets import DEFAULT_AGE_BANDS, SEX_LABEL, band_labels
 
 STRATA = ("age", "sex", "language", "municipality")
 

@@ -94,14 +94,19 @@ async def test_withdraw_asks_first_and_erases(sqlite_engine):
         assert "of 2" in page_info(app)
 
 
+async def open_add_form(pilot) -> MemberForm:
+    """Press a on the pool screen and return the add-member form."""
+    await settle(pilot)
+    await pilot.press("a")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, MemberForm)
+    return pilot.app.screen
+
+
 async def test_add_member_form_names_the_bad_field_then_saves(sqlite_engine):
     app = OtosApp(sqlite_engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("a")
-        await pilot.pause()
-        form = app.screen
-        assert isinstance(form, MemberForm)
+        form = await open_add_form(pilot)
         form.query_one("#f-first_names", Input).value = "Aino"
         form.query_one("#f-surname", Input).value = "Aalto"
         form.query_one("#f-birth_year", Input).value = "tuhat"
@@ -566,10 +571,7 @@ async def test_add_member_form_registers_by_response_code(sqlite_engine, tmp_pat
     [code] = create_invitations(sqlite_engine, report.extract_id, [person.id], "r")
     app = OtosApp(sqlite_engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("a")
-        await pilot.pause()
-        form = app.screen
+        form = await open_add_form(pilot)
         form.query_one("#code", Input).value = codes.display(code)
         form.query_one("#f-email", Input).value = "aino@example.org"
         form.query_one("#f-surname", Input).value = "Ignored"  # the register's name wins
