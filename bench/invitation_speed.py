@@ -30,7 +30,7 @@ def main() -> None:
     from pool.extract import import_extract, list_extracts
     from sample_data.generator import write_extract
     from sampling.invitations import draw_invitations
-    from sampling.strata import suggested_municipality_groups
+    from sampling.categories import suggested_municipality_groups
 
     OUT.mkdir(parents=True, exist_ok=True)
     extract = OUT / f"dvv-{args.rows}.csv"

@@ -109,19 +109,20 @@ def from_panel(engine, panel_id: int, members: dict[str, int]) -> Strata:
 
     from letters.report import build_report
     from pool.models import Panel, PoolMember
+    from sampling.categories import Scheme, categorise, members_frame
     from sampling.panels import quota_values
     from sampling.problem import Quota
-    from sampling.strata import member_values
 
     with Session(engine) as s:
         panel = s.get(Panel, panel_id)
         if panel is None:
             raise OtosError(f"There is no panel {panel_id}.", hint="See otos panel list.")
         features, values = quota_values([Quota(*q) for q in _json.loads(panel.quotas)])
-        found = {m.id: m for m in s.exec(select(PoolMember).where(PoolMember.id.in_(set(members.values()))))}
-        day = dt.date.today()
-        of = {pid: dict(zip(features, member_values(found[mid], features, values, day)))
-              for pid, mid in members.items() if mid in found}
+        found = list(s.exec(select(PoolMember).where(PoolMember.id.in_(set(members.values())))))
+        drawn_on = panel.created_at.date() if panel.created_at else dt.date.today()  # ages as the report counts them
+    labels = categorise(members_frame(found), features, drawn_on, Scheme.from_values(values))
+    by_member = {m.id: dict(zip(features, row)) for m, row in zip(found, labels.itertuples(index=False, name=None))}
+    of = {pid: by_member[mid] for pid, mid in members.items() if mid in by_member}
     report = build_report(engine, panel_id)
     population: dict[str, dict[str, float]] = {}
     for row in report.rows:
@@ -135,43 +136,37 @@ POOL_FEATURES = ("age", "sex", "language", "municipality")
 
 
 def from_pool(engine, members: dict[str, int]) -> Strata:
-    """Strata of participants linked to pool members without a panel: age band (the
-    default bands), sex, language and municipality (large ones alone, the rest together),
+    """Strata of participants linked to pool members without a panel: age band, sex,
+    language and municipality group by the workspace's settings (``sampling.categories``),
     with population shares from the newest extract when there is one."""
     import datetime as dt
-    from collections import Counter
 
     from sqlmodel import Session, select
 
+    from pool import workspace
     from pool.extract import list_extracts
     from pool.models import PoolMember
-    from pool.reference import municipalities
-    from sampling.strata import member_values, suggested_municipality_groups
-    from sampling.targets import DEFAULT_AGE_BANDS, SEX_LABEL, band_labels, margins_from_extract
+    from sampling.categories import Scheme, categorise, members_frame
+    from sampling.targets import margins_from_extract
 
+    scheme = Scheme.from_workspace(workspace.load(engine)) if workspace.exists(engine) else Scheme()
     with Session(engine) as s:
-        found = {m.id: m for m in s.exec(select(PoolMember).where(PoolMember.id.in_(set(members.values()))))}
-    munis = municipalities()
-    counties = Counter(munis[m.municipality].county for m in found.values() if m.municipality in munis)
-    groups = suggested_municipality_groups(counties.most_common(1)[0][0]) if counties else {}
+        found = list(s.exec(select(PoolMember).where(PoolMember.id.in_(set(members.values())))))
+    day = dt.date.today()
     population: dict[str, dict[str, float]] = {}
     extracts = [e for e in list_extracts(engine) if not e["purged"] and e["rows"]]  # purged: members only
     if extracts:
         newest = max(extracts, key=lambda e: e["id"])["id"]
-        for feature, counts in margins_from_extract(engine, newest, list(POOL_FEATURES), groups=groups).items():
+        margins = margins_from_extract(engine, newest, list(POOL_FEATURES), age_bands=scheme.age_bands,
+                                       groups=scheme.groups, day=day)
+        for feature, counts in margins.items():
             total = sum(counts.values())
             if total:
                 population[feature] = {v: n / total for v, n in counts.items()}
-    values = {"age": [label for _, _, label in band_labels(DEFAULT_AGE_BANDS)], "sex": list(SEX_LABEL.values()),
-              "language": ["fi", "sv", "muu"],
-              "municipality": sorted(set(groups.values()) | {"muut"}) if groups else
-              sorted({munis[m.municipality].name_fi for m in found.values() if m.municipality in munis})}
-    for feature in POOL_FEATURES:  # a stratum must exist in the population to be weighted by it
-        if feature in population:
-            values[feature] = sorted(set(values[feature]) | set(population[feature]))
-    day = dt.date.today()
-    of = {pid: {f: v for f, v in zip(POOL_FEATURES, member_values(found[mid], list(POOL_FEATURES), values, day)) if v}
-          for pid, mid in members.items() if mid in found}
+    labels = categorise(members_frame(found), POOL_FEATURES, day, scheme)
+    by_member = {m.id: {f: v for f, v in zip(POOL_FEATURES, row) if v}
+                 for m, row in zip(found, labels.itertuples(index=False, name=None))}
+    of = {pid: by_member[mid] for pid, mid in members.items() if mid in by_member}
     return Strata(of, population)
 
 

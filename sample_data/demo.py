@@ -117,7 +117,7 @@ def write_demo_votes(engine: Engine, folder: str | Path, seed: int = 2026) -> Pa
     bands' shares in the demo extract). Three planted currents of opinion, tied loosely
     to age, so the groups have something to find. Returns the folder."""
     from pool.models import PoolMember
-    from sampling.strata import age_on
+    from sampling.categories import age_on
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ from pool.invitations import create_invitations
 from pool.models import Extract, Invitation, Panel, Person, checked_text
 from pool.workspace import check_age_bands
 from sampling.lottery import seed_generator
-from sampling.targets import DEFAULT_AGE_BANDS, SEX_LABEL, band_labels
+from sampling.categories import DEFAULT_AGE_BANDS, NO_VALUE, Scheme, categorise
 
 STRATA = ("age", "sex", "language", "municipality")
 
@@ -84,25 +84,20 @@ def _labels(df: pd.DataFrame, strata: tuple[str, ...], day: dt.date, bands: tupl
     """Each person's stratum as an integer code, whose order is the order of the strata's
     label tuples; the label tuple of each code; whether the person has an age band; age."""
     births = pd.to_datetime(df["birth"])
+    # Who may be invited is a legal matter, on the exact birth date; which band a person
+    # is counted in is the categoriser's one rule for every stage.
     age = day.year - births.dt.year - ((births.dt.month * 100 + births.dt.day) > day.month * 100 + day.day)
-    has_band = np.ones(len(df), dtype=bool)
+    people = pd.DataFrame({"birth_year": births.dt.year, "sex": df["sex"], "mother_tongue": df["lang"],
+                           "municipality": df["muni"]})
+    unknown = [f for f in strata if f not in STRATA]
+    if unknown:
+        raise OtosError(f"Unknown stratum {unknown[0]!r}.", hint=f"Invitation strata: {', '.join(STRATA)}.")
+    labels = categorise(people, strata, day, Scheme(tuple(bands), groups))
+    has_band = (labels["age"] != NO_VALUE).to_numpy() if "age" in labels else np.ones(len(df), dtype=bool)
     code = np.zeros(len(df), dtype=np.int64)
     uniques = []
     for f in strata:
-        if f == "age":
-            labels = [label for _, _, label in band_labels(bands)]
-            idx = np.digitize(age.fillna(-1).to_numpy(), np.array(bands)) - 1
-            part = np.where(idx >= 0, np.array(labels, dtype=object)[np.clip(idx, 0, None)], "")
-            has_band = idx >= 0
-        elif f == "sex":
-            part = df["sex"].map(SEX_LABEL).fillna("tuntematon").to_numpy(dtype=object)
-        elif f == "language":
-            part = df["lang"].where(df["lang"].isin(["fi", "sv"]), "muu").to_numpy(dtype=object)
-        elif f == "municipality":
-            muni = df["muni"].map(groups).fillna(df["muni"]) if groups else df["muni"]
-            part = muni.fillna("").to_numpy(dtype=object)
-        else:
-            raise OtosError(f"Unknown stratum {f!r}.", hint=f"Invitation strata: {', '.join(STRATA)}.")
+        part = labels[f].to_numpy(dtype=object)
         codes, values = pd.factorize(pd.Series(part, dtype=object), sort=True)  # sorted: code order = label order
         code = code * len(values) + codes
         uniques.append(list(values))

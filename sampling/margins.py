@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from pool.models import Extract, Invitation, Person
-from sampling.strata import value_for
+from sampling.categories import Scheme, categorise, register_frame
 
 
 def source_extract(session: Session, recruitment_round: str | None) -> int | None:
@@ -46,11 +46,9 @@ def count_margins(session: Session, features: list[str], values: dict[str, list[
         invited = set(session.execute(invited_q).scalars())
         rows = session.execute(select(Person.id, Person.birth_date, Person.sex, Person.mother_tongue,
                                       Person.municipality)
-                               .where(Person.extract_id == extract_id, Person.deceased.is_(False)))
-        for pid, birth, sex, lang, muni in rows:
-            key = tuple(value_for(f, values[f], birth_year=birth.year if birth else None, sex=sex,
-                                  mother_tongue=lang, municipality=muni, education=None, extra=None, day=day)
-                        for f in features)
+                               .where(Person.extract_id == extract_id, Person.deceased.is_(False))).all()
+        labels = categorise(register_frame(r[1:] for r in rows), features, day, Scheme.from_values(values))
+        for (pid, *_), key in zip(rows, labels.itertuples(index=False, name=None)):
             for stage in ("population", "invited") if pid in invited else ("population",):
                 totals[stage] += 1
                 for f, v in zip(features, key):

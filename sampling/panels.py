@@ -21,7 +21,7 @@ from pool.models import Panel, PanelSeat, PoolMember, checked_text, utcnow
 from sampling import margins
 from sampling.problem import Problem, Quota, shared_dwellings
 from sampling.select import Selection, select
-from sampling.strata import member_values
+from sampling.categories import Scheme, categorise, members_frame
 
 
 def quota_values(quotas: list[Quota]) -> tuple[list[str], dict[str, list[str]]]:
@@ -56,10 +56,11 @@ def pool_problem(engine: Engine, quotas: list[Quota], k: int, *, recruitment_rou
         if recruitment_round:
             q = q.where(PoolMember.recruitment_round == recruitment_round)
         members = [m for m in s.execute(q).scalars() if include is None or m.id in include]
+    labels = categorise(members_frame(members), features, day, Scheme.from_values(values))
     return Problem(
         ids=[str(m.id) for m in members],
         features=features,
-        values=[member_values(m, features, values, day) for m in members],
+        values=list(labels.itertuples(index=False, name=None)),
         quotas=list(quotas),
         k=k,
         households=shared_dwellings([m.dwelling_id for m in members]),

@@ -22,65 +22,29 @@ from pool.csvfile import read_text, sniff_delimiter
 from pool.errors import OtosError, RejectedFile
 from pool.models import Person
 from pool.reference import municipalities
-from pool.workspace import check_age_bands
+from sampling.categories import (DEFAULT_AGE_BANDS, NO_VALUE, OTHER_LANGUAGE, REGISTER_FEATURES, SEX_LABEL, Scheme,
+                                 category_of, categorise, kind, register_frame)
 from sampling.problem import Quota
 
-DEFAULT_AGE_BANDS = (15, 30, 45, 65, 75)
-SEX_LABEL = {1: "mies", 2: "nainen"}
 Margins = dict[str, Counter]
-
-
-def band_labels(cuts: tuple[int, ...]) -> list[tuple[int, int | None, str]]:
-    """(from, to or None, label) for cut points 18,30,45 -> 18-29, 30-44, 45+."""
-    check_age_bands(cuts)
-    out = []
-    for i, a in enumerate(cuts):
-        b = cuts[i + 1] - 1 if i + 1 < len(cuts) else None
-        out.append((a, b, f"{a}-{b}" if b is not None else f"{a}+"))
-    return out
-
-
-def age_label(age: int, cuts: tuple[int, ...]) -> str | None:
-    for a, b, label in band_labels(cuts):
-        if age >= a and (b is None or age <= b):
-            return label
-    return None
-
-
-def language_label(code: str | None) -> str:
-    return code if code in ("fi", "sv") else "muu"
 
 
 def margins_from_extract(engine: Engine, extract_id: int, features: list[str], *,
                          age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS,
                          groups: dict[str, str] | None = None, day: dt.date | None = None) -> Margins:
-    """Counts per feature value among the living people of an extract."""
+    """Counts per category (``sampling.categories``) among the living people of an extract."""
     day = day or dt.date.today()
-    margins: Margins = {f: Counter() for f in features}
+    for f in features:
+        if kind(f) not in REGISTER_FEATURES:
+            raise OtosError(f"An extract has no {f!r}; margins from an extract cover age, sex, language "
+                            "and municipality.")
     with Session(engine) as s:
         rows = s.execute(select(Person.birth_date, Person.sex, Person.mother_tongue, Person.municipality)
                          .where(Person.extract_id == extract_id, Person.deceased.is_(False))).all()
     if not rows:
         raise OtosError(f"Extract {extract_id} has no people to take margins from.", hint="See otos extract list.")
-    for birth, sex, lang, muni in rows:
-        for f in features:
-            if f == "age":
-                if birth is None:
-                    continue
-                age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-                label = age_label(age, age_bands)
-            elif f == "sex":
-                label = SEX_LABEL.get(sex)
-            elif f == "language":
-                label = language_label(lang)
-            elif f == "municipality":
-                label = (groups or {}).get(muni) or (municipalities()[muni].name_fi if muni in municipalities() else None)
-            else:
-                raise OtosError(f"An extract has no {f!r}; margins from an extract cover age, sex, language "
-                                "and municipality.")
-            if label is not None:
-                margins[f][label] += 1
-    return margins
+    labels = categorise(register_frame(rows), features, day, Scheme(tuple(age_bands), groups))
+    return {f: Counter({v: n for v, n in labels[f].value_counts().items() if v != NO_VALUE}) for f in features}
 
 
 _COLS = {
@@ -112,6 +76,7 @@ def margins_from_csv(path: str | Path, features: list[str], *, age_bands: tuple[
     names = {m.name_fi.casefold(): m.code for m in municipalities().values()}
     names |= {m.name_sv.casefold(): m.code for m in municipalities().values()}
     margins: Margins = {f: Counter() for f in features}
+    scheme = Scheme(tuple(age_bands), groups)
     for row in reader:
         if not any(c.strip() for c in row):
             continue
@@ -129,16 +94,17 @@ def margins_from_csv(path: str | Path, features: list[str], *, age_bands: tuple[
         for f in features:
             if f == "age":
                 m = re.match(r"(\d+)", cell("age"))
-                label = age_label(int(m.group(1)), age_bands) if m else None
+                label = (category_of("age", int(m.group(1)), scheme) or None) if m else None
             elif f == "sex":
                 s = cell("sex").casefold()
-                label = "mies" if s.startswith(("m", "1")) else "nainen" if s.startswith(("n", "f", "w", "k", "2")) else None
+                label = SEX_LABEL[1] if s.startswith(("m", "1")) else SEX_LABEL[2] if s.startswith(
+                    ("n", "f", "w", "k", "2")) else None
             elif f == "language":
                 s = cell("language").casefold()
                 label = "fi" if s.startswith(("suomi", "fi", "finnish")) else "sv" if s.startswith(
-                    ("ruotsi", "sv", "swedish", "svenska")) else "muu"
+                    ("ruotsi", "sv", "swedish", "svenska")) else OTHER_LANGUAGE
             elif f == "municipality":
-                label = (groups or {}).get(code) or (municipalities()[code].name_fi if code in municipalities() else None)
+                label = category_of("municipality", code, scheme) or None
             else:
                 raise OtosError(f"Margins files cover age, sex, language and municipality, not {f!r}.")
             if label is not None:

@@ -453,7 +453,7 @@ def _strata_settings(engine, args: argparse.Namespace) -> tuple[tuple[int, ...],
     """(age bands, municipality groups, minimum age): the workspace's, unless the
     command line gives them."""
     from pool import workspace
-    from sampling.strata import suggested_municipality_groups
+    from sampling.categories import suggested_municipality_groups
 
     ws = workspace.load(engine)
     bands = _ints(args.age_bands, "--age-bands") if args.age_bands else tuple(ws["age_bands"])
