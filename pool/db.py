@@ -102,6 +102,16 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+@contextmanager
+def reading(source: Engine | Session) -> Iterator[Session]:
+    """A session to read with: the caller's own (inside its transaction) or a new one."""
+    if isinstance(source, Session):
+        yield source
+    else:
+        with Session(source) as session:
+            yield session
+
+
 def open_database(given: str | None = None) -> Engine:
     """Open (and create or upgrade) the workspace database."""
     url = database_url(given)
@@ -119,10 +129,17 @@ def open_database(given: str | None = None) -> Engine:
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back on any error."""
+def unit_of_work(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back on any error. With
+    ``write`` it holds the database's write lock from its start (``audit.take_write_lock``),
+    so what it reads cannot change before it commits: every change to the workspace
+    writes an audit entry and so waits for that lock."""
     with Session(engine, expire_on_commit=False) as session:
         try:
+            if write:
+                from pool import audit
+
+                audit.take_write_lock(session)
             yield session
             session.commit()
         except BaseException:

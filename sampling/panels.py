@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select as sql_select
 from sqlmodel import Session
 
 from pool import audit
+from pool.db import reading, unit_of_work
 from pool.errors import NotFound, OtosError
 from pool.models import Panel, PanelSeat, PoolMember, checked_text, utcnow
 from sampling import margins
@@ -44,14 +45,15 @@ def export_pool(engine: Engine, quotas: list[Quota], out, *, recruitment_round: 
     return len(problem.ids)
 
 
-def pool_problem(engine: Engine, quotas: list[Quota], k: int, *, recruitment_round: str | None = None,
+def pool_problem(source: Engine | Session, quotas: list[Quota], k: int, *, recruitment_round: str | None = None,
                  fixed: frozenset[str] = frozenset(), include: set[int] | None = None,
                  day: dt.date | None = None) -> Problem:
     """The lottery's view of the active pool: member ids, quota values, and which
-    members share a dwelling (``shared_dwellings``: labels, never dwelling ids)."""
+    members share a dwelling (``shared_dwellings``: labels, never dwelling ids). Read
+    through ``source``: an engine, or a session to read inside its transaction."""
     day = day or dt.date.today()
     features, values = quota_values(quotas)
-    with Session(engine) as s:
+    with reading(source) as s:
         q = sql_select(PoolMember).where(PoolMember.status == "active").order_by(PoolMember.id)
         if recruitment_round:
             q = q.where(PoolMember.recruitment_round == recruitment_round)
@@ -85,18 +87,25 @@ def _from_snapshot(panel: Panel, snapshot: str | None = None) -> Problem:
 def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method: str = "leximin",
                recruitment_round: str | None = None, fixed: list[int] = (),
                progress: Callable[[float, str], None] | None = None) -> tuple[int, Selection]:
-    """Draw a panel of ``k`` from the active pool and record it. Returns (panel id, selection)."""
+    """Draw a panel of ``k`` from the active pool and record it. Returns (panel id, selection).
+
+    The lottery can take a minute, so it runs on a reading of the pool without holding
+    any lock; the record is written in one transaction that holds the write lock, reads
+    the pool again and refuses if it is not exactly what the lottery saw (``_unchanged``):
+    no change made by a colleague meanwhile slips in between."""
     checked_text(seed, Panel.seed, "The seed")
     if recruitment_round is not None:
         checked_text(recruitment_round, Panel.recruitment_round, "The round name")
-    problem = pool_problem(engine, quotas, k, recruitment_round=recruitment_round,
-                           fixed=frozenset(str(i) for i in fixed))
+    day = dt.date.today()
+    fixed_ids = frozenset(str(i) for i in fixed)
+    problem = pool_problem(engine, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day)
     _refuse_duplicates(engine, problem)
     sel = select(problem, seed, method, progress)
     now = utcnow()
-    with Session(engine) as s:
+    with unit_of_work(engine, write=True) as s:
+        _unchanged(problem, pool_problem(s, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day))
         features, values = quota_values(quotas)
-        recorded = margins.dumps(margins.count_margins(s, features, values, now.date(), recruitment_round))
+        recorded = margins.dumps(margins.count_margins(s, features, values, day, recruitment_round))
         panel = Panel(created_by=audit.actor(), size=k, seed=seed, method=method, algorithm=sel.algorithm,
                       pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash,
                       quotas=json.dumps([[q.feature, q.value, q.min, q.max] for q in quotas], ensure_ascii=False),
@@ -113,8 +122,15 @@ def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method
         audit.record(s, "panel.draw", panel=panel.id, size=k, seed=seed, algorithm=sel.algorithm,
                      pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash, pool=len(problem.ids),
                      min_probability=round(sel.min_probability, 6))
-        s.commit()
         return panel.id, sel
+
+
+def _unchanged(seen: Problem, now: Problem) -> None:
+    """Refuse to record a lottery run on a pool that has changed since it was read."""
+    if now.pool_hash() != seen.pool_hash():
+        raise OtosError("The pool changed while the lottery ran (a member joined, left or was edited). "
+                        "Nothing was recorded.",
+                        hint="Draw again with the same seed: the lottery then sees the pool as it is now.")
 
 
 def _refuse_duplicates(engine: Engine, problem: Problem) -> None:
@@ -209,13 +225,18 @@ def replace_member(engine: Engine, panel_id: int, member_id: int) -> tuple[int, 
     if missing:
         raise OtosError(f"Seated member(s) {', '.join(missing)} are no longer active in the pool.",
                         hint="Replace them first, one at a time.")
-    problem = pool_problem(engine, quotas, panel.size, fixed=stay, include=include)
+    day = dt.date.today()
+    problem = pool_problem(engine, quotas, panel.size, fixed=stay, include=include, day=day)
     n = sum(1 for x in seats if x.role == "replacement") + 1
     seed = f"{panel.seed}/replacement-{n}"
     sel = select(problem, seed)
     [new] = set(sel.panel) - stay
-    with Session(engine) as s:
+    with unit_of_work(engine, write=True) as s:
         seat = s.get(PanelSeat, holding[str(member_id)].id)
+        if seat.role not in ("seated", "replacement"):
+            raise OtosError(f"Member {member_id}'s seat on panel {panel_id} was replaced meanwhile. Nothing was "
+                            "recorded.", hint="See otos panel show.")
+        _unchanged(problem, pool_problem(s, quotas, panel.size, fixed=stay, include=include, day=day))
         seat.role = "dropped"
         s.add(PanelSeat(panel_id=panel_id, member_id=int(new), snapshot_id=new, role="replacement",
                         probability=sel.probabilities[new], seed=seed, snapshot=_snapshot(problem, sel.probabilities)))
@@ -224,7 +245,6 @@ def replace_member(engine: Engine, panel_id: int, member_id: int) -> tuple[int, 
         m.last_panel_at = utcnow()
         audit.record(s, "panel.replace", panel=panel_id, dropped=member_id, replacement=int(new), seed=seed,
                      pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash)
-        s.commit()
     return int(new), sel.probabilities[new]
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from pool.errors import OtosError
-from pool.members import add_member, withdraw
+from pool.members import add_member, update_member, withdraw
 from pool.models import Panel
 from sampling.interop import write_features
 from sampling.panels import draw_panel, panel_seats, pool_problem, replace_member, verify_panel
@@ -163,6 +163,43 @@ def test_verify_recomputes_replacements_and_finds_a_changed_one(engine):
         s.commit()
     result = verify_panel(engine, panel_id)
     assert not result.ok and f"recorded {others[0]}, recomputed {new}" in result.differences[0]
+
+
+def test_a_pool_change_during_the_lottery_is_never_recorded_as_the_draw(engine):
+    fill(engine, 30)
+    changed = []
+
+    def colleague_withdraws_someone(fraction, message):  # called while the lottery runs
+        if not changed:
+            withdraw(engine, 30)
+            changed.append(30)
+
+    with pytest.raises(OtosError, match="pool changed while the lottery ran"):
+        draw_panel(engine, QUOTAS, 6, "seed", progress=colleague_withdraws_someone)
+    assert changed
+    with Session(engine) as s:
+        assert s.execute(text("SELECT count(*) FROM panel")).scalar_one() == 0
+        assert s.execute(text("SELECT max(panels_served) FROM pool_member")).scalar_one() == 0
+    panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed")  # drawn again: the pool as it is now
+    assert "30" not in pool_problem(engine, QUOTAS, 6).ids and verify_panel(engine, panel_id).ok
+
+
+def test_a_pool_change_during_a_replacement_is_never_recorded(engine, monkeypatch):
+    fill(engine, 30)
+    panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed")
+    outsider = next(i for i in range(1, 31) if str(i) not in sel.panel)
+    import sampling.panels as panels
+
+    real = panels.select
+
+    def lottery_while_a_colleague_edits(problem, seed, *a, **k):
+        update_member(engine, outsider, {"birth_year": "1950"})
+        return real(problem, seed, *a, **k)
+
+    monkeypatch.setattr(panels, "select", lottery_while_a_colleague_edits)
+    with pytest.raises(OtosError, match="pool changed while the lottery ran"):
+        replace_member(engine, panel_id, int(sel.panel[0]))
+    assert sorted(s["member"] for s in panel_seats(engine, panel_id) if s["role"] == "seated") == sel.panel
 
 
 def test_unknown_feature_value_stops_the_draw_and_records_nothing(engine):
