@@ -21,7 +21,8 @@ from sqlmodel import Session
 
 from pool import audit
 from pool.errors import NotFound, OtosError
-from pool.invitations import create_invitations
+from pool.db import unit_of_work
+from pool.invitations import add_invitations, next_round_name
 from pool.models import Extract, Invitation, Panel, Person, checked_text
 from pool.workspace import check_age_bands
 from sampling.lottery import seed_generator
@@ -41,7 +42,7 @@ class Allocation:
 
 @dataclass
 class InvitationDraw:
-    round: str
+    round: str | None  # None: drawn without creating invitations (create=False) nor a name
     strata: tuple[str, ...]
     allocations: list[Allocation]
     person_ids: list[int]
@@ -139,10 +140,11 @@ def _allocate(weights: pd.Series, available: pd.Series, size: int) -> pd.Series:
 def draw_invitations(engine: Engine, extract_id: int, size: int, seed: str, *,
                      strata: tuple[str, ...] = STRATA, age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS,
                      groups: dict[str, str] | None = None, oversample: dict[tuple[str, str], float] | None = None,
-                     min_age: int = 15, round_name: str | None = None, day: dt.date | None = None,
-                     create: bool = True) -> InvitationDraw:
+                     min_age: int = 15, round_name: str | None = None, county: str | None = None,
+                     day: dt.date | None = None, create: bool = True) -> InvitationDraw:
     """Draw ``size`` invitations from an extract; with ``create`` also make the
-    invitations and their response codes."""
+    invitations and their response codes, in one transaction with the audit entry.
+    Without ``round_name`` the round is named by month and ``county`` (``2026-12 Lappi``)."""
     if size < 1:
         raise OtosError("The number of invitations must be at least 1.")
     if not seed.strip():
@@ -209,15 +211,15 @@ def draw_invitations(engine: Engine, extract_id: int, size: int, seed: str, *,
     allocations = [Allocation(label_of[int(c)], int(population[c]), int(available[c]), int(seats[c]),
                               int(drawn[position[int(c)]])) for c in present]
     ids = sorted(int(i) for i in chosen_ids)
-    name = round_name or f"kutsu-{day:%Y%m%d}-{seed}"[:64]
+    name = round_name
     if create:
         t2 = time.perf_counter()
-        create_invitations(engine, extract_id, ids, name)
-        timings["write"] = time.perf_counter() - t2
-        with Session(engine) as s:
+        with unit_of_work(engine, write=True) as s:
+            name = round_name or next_round_name(s, day, county)
+            add_invitations(s, extract_id, ids, name)
             digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()
             audit.record(s, "invitation.draw", extract=extract_id, size=len(ids), seed=seed, round=name,
                          strata=list(strata), invited_sha256=digest, min_age=min_age,
                          oversample={f"{f}={v}": x for (f, v), x in (oversample or {}).items()})
-            s.commit()
+        timings["write"] = time.perf_counter() - t2
     return InvitationDraw(name, strata, allocations, ids, timings)

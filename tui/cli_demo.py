@@ -1,0 +1,58 @@
+"""``otos demo``: a demo workspace of generated people, opened in the app.
+
+One module per command group: it parses, calls the domain and prints (``tui.cli``
+assembles the groups). The domain is imported when a command runs, so others stay lean.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from tui.cli_common import plain_streams
+
+DEMO_DB = "otos-demo.db"
+
+
+def add_parser(sub) -> None:
+    demo = sub.add_parser("demo", help="build a demo workspace from generated people and open it")
+    demo.add_argument("--county", default="Keski-Suomi", help="county or region name (default Keski-Suomi)")
+    demo.add_argument("--rows", type=int, default=8000, help="people in the generated extract")
+    demo.add_argument("--fresh", action="store_true", help="rebuild the demo database from scratch")
+    demo.add_argument("--no-open", action="store_true", help="build only, do not open the app")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pool.db import database_url, open_database
+    from sample_data.demo import build_demo, workspace_has_data
+
+    given = args.db or os.environ.get("OTOS_DATABASE_URL") or DEMO_DB
+    url = database_url(given)
+    if args.fresh and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        path = url[len("sqlite:///"):]
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+    engine = open_database(given)
+    if workspace_has_data(engine):
+        print(f"Opening the existing demo workspace ({given}); use --fresh to rebuild it.", file=sys.stderr)
+    else:
+        print(f"Building a demo workspace in {given} (generated people only) ...", file=sys.stderr)
+        made = build_demo(engine, county=args.county, rows=args.rows)
+        print(f"Imported {made['people']:,} people, sent {made['invitations']:,} invitations, "
+              f"{made['volunteers']} volunteers joined the pool.", file=sys.stderr)
+    example = None
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        from pathlib import Path
+
+        from sample_data.demo import write_demo_votes
+
+        example = Path(url[len("sqlite:///"):]).with_name("otos-demo-mielipiteet")
+        if args.fresh or not (example / "votes.csv").is_file():
+            write_demo_votes(engine, example)
+    if not args.no_open:
+        from tui.app import OtosApp
+
+        with plain_streams():
+            OtosApp(engine, opinions_example=example).run()
+    return 0

@@ -1,0 +1,52 @@
+"""``otos export`` and ``otos report``: rosters, composition, call list, representativeness.
+
+One module per command group: it parses, calls the domain and prints (``tui.cli``
+assembles the groups). The domain is imported when a command runs, so others stay lean.
+"""
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub) -> None:
+    exp = sub.add_parser("export", help="rosters, composition table, call list").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    er = exp.add_parser("roster", help="a panel's roster for facilitators (contact details)")
+    er.add_argument("--panel", type=int, required=True)
+    er.add_argument("--format", choices=["csv", "xlsx", "pdf"], default="csv")
+    er.add_argument("--out", required=True)
+    ec = exp.add_parser("composition", help="anonymised composition of a panel, for publication")
+    ec.add_argument("--panel", type=int, required=True)
+    ec.add_argument("--out", required=True)
+    el = exp.add_parser("calls", help="call list: active members with a phone but no e-mail")
+    el.add_argument("--out", required=True)
+
+    rep = sub.add_parser("report", help="how representative a panel is: population, invited, volunteers, panel")
+    rep.add_argument("--panel", type=int, required=True)
+    rep.add_argument("--out", help="FILE.pdf with bar charts (without it, a table in the terminal)")
+
+
+def run_export(engine, args: argparse.Namespace) -> int:
+    from letters import exports
+
+    if args.action == "roster":
+        n = exports.export_roster(engine, args.panel, args.out, args.format)
+        print(f"Wrote the roster of panel {args.panel} ({n} seats) to {args.out} (owner-only: contact details).")
+    elif args.action == "composition":
+        n = exports.export_composition(engine, args.panel, args.out)
+        print(f"Wrote the composition of panel {args.panel} ({n} categories, no personal data) to {args.out}.")
+    else:
+        n = exports.export_call_list(engine, args.out)
+        print(f"Wrote {n} members to call to {args.out} (owner-only).")
+    return 0
+
+def run_report(engine, args: argparse.Namespace) -> int:
+    from letters.report import build_report, format_table, write_pdf
+
+    report = build_report(engine, args.panel)
+    if args.out:
+        write_pdf(engine, report, args.out)
+        print(f"Wrote the representativeness report of panel {args.panel} to {args.out}.")
+    else:
+        print(format_table(report))
+    return 0

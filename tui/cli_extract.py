@@ -1,0 +1,82 @@
+"""``otos extract``: import DVV extracts, list them, their faults, purge.
+
+One module per command group: it parses, calls the domain and prints (``tui.cli``
+assembles the groups). The domain is imported when a command runs, so others stay lean.
+"""
+from __future__ import annotations
+
+import argparse
+
+from pool.display import printable
+from tui.cli_common import confirm, date, print_json
+
+
+def add_parser(sub) -> None:
+    ext = sub.add_parser("extract", help="DVV extracts").add_subparsers(dest="action", metavar="ACTION", required=True)
+    imp = ext.add_parser("import", help="import an extract file")
+    imp.add_argument("file")
+    imp.add_argument("--permit", required=True, help="DVV permit number")
+    imp.add_argument("--purpose", required=True, help="what the extract is used for")
+    imp.add_argument("--delete-by", required=True, help="date the permit requires deletion, YYYY-MM-DD")
+    imp.add_argument("--profile", default="dvv", help="import profile name or .toml path (default dvv)")
+    imp.add_argument("--encoding", help="override detection (utf-8, cp1252, latin-1)")
+    imp.add_argument("--strict", action="store_true", help="reject the whole file on any row fault")
+    imp.add_argument("--json", action="store_true")
+    lst = ext.add_parser("list", help="list extracts")
+    lst.add_argument("--json", action="store_true")
+    flt = ext.add_parser("faults", help="rows left out of an extract and why")
+    flt.add_argument("id", type=int)
+    pur = ext.add_parser("purge", help="delete the register rows of everyone who did not join the pool")
+    pur.add_argument("id", type=int)
+    pur.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    ext.add_parser("profiles", help="list the shipped import profiles")
+
+
+def run(engine, args: argparse.Namespace) -> int:
+    from pool import extract
+
+    if args.action == "import":
+        report = extract.import_extract(engine, args.file, permit=args.permit, purpose=args.purpose,
+                                        delete_by=date(args.delete_by, "--delete-by"), profile=args.profile,
+                                        encoding=args.encoding, strict=args.strict)
+        if args.json:
+            print_json({"id": report.extract_id, "file": report.file_name, "encoding": report.encoding,
+                         "rows": report.rows_stored, "rejected": report.rows_rejected,
+                         "mailable": report.rows_mailable, "turvakielto": report.turvakielto,
+                         "deceased": report.deceased, "faults": [str(f) for f in report.faults]})
+            return 0
+        print(f"Imported. {report.summary()}")
+        if report.rows_rejected:
+            print(f"{report.rows_rejected:,} row(s) were left out:")
+            for f in report.faults[:200]:
+                print(f"  {f}")
+            if report.faults_total > 200:
+                print(f"  ... see all with: otos extract faults {report.extract_id}")
+        return 0
+    if args.action == "list":
+        rows = extract.list_extracts(engine)
+        if args.json:
+            print_json(rows)
+            return 0
+        if not rows:
+            print("No extracts yet. Import one with: otos extract import FILE --permit P --purpose TEXT --delete-by DATE")
+        for e in rows:
+            state = "purged" if e["purged"] else ("OVERDUE" if e["overdue"] else "")
+            print(f"{e['id']:>3}  {printable(e['file']):<30} {e['rows']:>9,} people  {e['rejected']:>6,} rejected  "
+                  f"permit {printable(e['permit'])}  delete by {e['delete_by']}  {state}")
+        return 0
+    if args.action == "faults":
+        for f in extract.faults_of(engine, args.id, limit=100_000):
+            print(f)
+        return 0
+    if args.action == "purge":
+        confirm(f"Purge extract {args.id}: delete the register data of everyone who did not join the pool?", args.yes)
+        n = extract.purge(engine, args.id)
+        print(f"Purged extract {args.id}: {n:,} register rows deleted; pool members keep their data.")
+        return 0
+    if args.action == "profiles":
+        from pool.profile import shipped_profiles
+
+        print("\n".join(shipped_profiles()))
+        return 0
+    return 1

@@ -1,0 +1,38 @@
+"""``otos letters``: a round's letters as one print-ready PDF and its mailing list.
+
+One module per command group: it parses, calls the domain and prints (``tui.cli``
+assembles the groups). The domain is imported when a command runs, so others stay lean.
+"""
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub) -> None:
+    let = sub.add_parser("letters", help="invitation letters").add_subparsers(dest="action", metavar="ACTION",
+                                                                             required=True)
+    lp = let.add_parser("print", help="write a round's letters as one print-ready PDF, and its mailing list")
+    lp.add_argument("--round", required=True, help="the recruitment round of the invitations")
+    lp.add_argument("--out", required=True, help="FILE.pdf (the mailing list goes beside it as FILE.csv)")
+    lp.add_argument("--reminder", action="store_true", help="only those who have not answered")
+    lp.add_argument("--topic", help="the panel topic in Finnish letters (default: the workspace's topic.fi)")
+    lp.add_argument("--topic-sv", help="the topic in Swedish letters (default: the workspace's topic.sv)")
+    lp.add_argument("--topic-en", help="the topic in English letters (default: the workspace's topic.en)")
+    lp.add_argument("--reply-by", help="last day to answer (default: three weeks from today)")
+    lp.add_argument("--templates", help="folder of letter templates (fi.txt ...) to use instead of the shipped ones")
+
+
+def run(engine, args: argparse.Namespace) -> int:
+    from letters.batch import LetterSettings, print_round
+
+    topic = {lang: text for lang, text in (("fi", args.topic), ("sv", args.topic_sv), ("en", args.topic_en)) if text}
+    settings = LetterSettings.from_workspace(engine, topic=topic, templates=args.templates,
+                                             reply_by=args.reply_by or "")
+    report = print_round(engine, args.round, args.out, settings, reminder=args.reminder)
+    print(f"Wrote {report.letters:,} letters to {report.pdf} and the mailing list to {report.mailing_list} "
+          "(owner-only files: they hold personal data).")
+    for reason, n in report.left_out.items():
+        print(f"  left out: {n} ({reason})")
+    for problem in report.problems:
+        print(f"  {problem}")
+    return 0

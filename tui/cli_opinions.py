@@ -1,0 +1,106 @@
+"""``otos opinions``: opinion groups from a Polis export or an Otos votes CSV.
+
+One module per command group: it parses, calls the domain and prints (``tui.cli``
+assembles the groups). The domain is imported when a command runs, so others stay lean.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_parser(sub) -> None:
+    opi = sub.add_parser("opinions", help="opinion groups, consensus and divisive statements from votes "
+                                          "(Polis export or Otos votes CSV)").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    for name, help_ in (("analyze", "find the opinion groups and print them"),
+                        ("report", "write the opinion summary as a PDF, with CSV tables beside it")):
+        op = opi.add_parser(name, help=help_)
+        src = op.add_mutually_exclusive_group(required=True)
+        src.add_argument("--polis", metavar="DIR", help="a Polis export folder (participants-votes.csv, comments.csv)")
+        src.add_argument("--votes", metavar="FILE", help="Otos votes CSV: participant, statement, vote[, time]")
+        op.add_argument("--statements", metavar="FILE", help="with --votes: statement, text[, moderated]")
+        op.add_argument("--participants", metavar="FILE",
+                        help="participant, and member (pool member id) and/or strata columns such as role")
+        op.add_argument("--population", metavar="FILE", help="population margins: feature, value, share (or count)")
+        op.add_argument("--panel", type=int, metavar="ID",
+                        help="strata of linked pool members by this panel's quota categories and its population "
+                             "shares (default: age band, sex, language, municipality, weighted by the newest "
+                             "extract; both use the workspace database)")
+        op.add_argument("--seed", default="otos", help="fixes the groups (default otos)")
+        op.add_argument("--min-group-size", type=int, default=3, help="smallest allowed group (default 3)")
+        op.add_argument("--stability", type=int, default=5, metavar="N",
+                        help="reruns with other seeds and bootstrap resamples to report stability (default 5; 0 = off)")
+        if name == "analyze":
+            op.add_argument("--json", action="store_true", help="print one JSON object")
+        else:
+            op.add_argument("--out", required=True, help="the PDF to write")
+
+
+def run(args: argparse.Namespace) -> int:
+    from opinions.analysis import analyze
+    from opinions.data import read_polis_export, read_votes_csv
+    from pool.errors import OtosError
+
+    if args.min_group_size < 1 or args.stability < 0:
+        raise OtosError("--min-group-size must be at least 1 and --stability at least 0.")
+    if args.statements and not args.votes:
+        raise OtosError("--statements goes with --votes.")
+    conv = read_polis_export(args.polis) if args.polis else read_votes_csv(args.votes, args.statements)
+    strata = _opinion_strata(args)
+    result = analyze(conv, args.seed, min_group_size=args.min_group_size, restarts=args.stability)
+    if args.action == "analyze":
+        if args.json:
+            from opinions.summary import to_json
+
+            obj = to_json(result)
+            if strata is not None:
+                from opinions.report import STRATA_COLUMNS, WEIGHTED_COLUMNS, strata_rows
+
+                comparison, weighted = strata_rows(result, strata)
+                obj["strata"] = [dict(zip(STRATA_COLUMNS, r)) for r in comparison]
+                obj["weighted"] = [dict(zip(WEIGHTED_COLUMNS, r)) for r in weighted]
+            print(json.dumps(obj, ensure_ascii=False))
+        else:
+            from opinions.summary import text_summary
+
+            print("\n".join(text_summary(result)))
+            if strata is not None:
+                print("\nStrata: " + ", ".join(strata.features) + " (tables: otos opinions report, or --json)")
+        return 0
+    from opinions.report import write_report
+
+    written = write_report(result, args.out, strata)
+    print(f"Wrote {', '.join(str(p) for p in written)}.")
+    return 0
+
+def _opinion_strata(args: argparse.Namespace):
+    """The participants' strata and population shares the options ask for, or None."""
+    from pool.errors import OtosError
+
+    if not args.participants:
+        if args.population or args.panel:
+            raise OtosError("--population and --panel need --participants (who is who).")
+        return None
+    from opinions.strata import Strata, from_panel, read_participants, read_population
+
+    own, members = read_participants(args.participants)
+    strata = Strata(own, {})
+    if args.panel is not None:
+        from pool.db import open_database
+
+        linked = from_panel(open_database(args.db), args.panel, members)
+        for pid, values in linked.of.items():
+            strata.of.setdefault(pid, {}).update(values)
+        strata.population.update(linked.population)
+    elif members:  # the pool's own strata, weighted by the newest extract
+        from opinions.strata import from_pool
+        from pool.db import open_database
+
+        linked = from_pool(open_database(args.db), members)
+        for pid, values in linked.of.items():
+            strata.of.setdefault(pid, {}).update(values)
+        strata.population.update(linked.population)
+    if args.population:
+        strata.population.update(read_population(args.population))
+    return strata

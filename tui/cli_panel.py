@@ -1,0 +1,159 @@
+"""``otos panel`` and ``otos select``: quotas, draws, verification, replacements; the lottery on files.
+
+One module per command group: it parses, calls the domain and prints (``tui.cli``
+assembles the groups). The domain is imported when a command runs, so others stay lean.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from pool.display import printable
+from tui.cli_common import ints, print_json, strata_settings
+
+
+def add_parser(sub) -> None:
+    pan = sub.add_parser("panel", help="panels drawn from the pool").add_subparsers(dest="action", metavar="ACTION",
+                                                                                    required=True)
+    pq = pan.add_parser("quotas", help="write quotas (features.csv) from population margins")
+    pq.add_argument("--size", type=int, required=True, help="panel size")
+    src = pq.add_mutually_exclusive_group(required=True)
+    src.add_argument("--extract", type=int, help="take margins from this (full-population) extract")
+    src.add_argument("--margins", help="margins CSV in the layout of Statistics Finland table 11rl")
+    pq.add_argument("--features", default="age,sex,language,municipality",
+                    help="comma-separated: age, sex, language, municipality (default all four)")
+    pq.add_argument("--age-bands", help="age cut points (default: the workspace's age_bands)")
+    pq.add_argument("--min-population", type=int,
+                    help="municipalities smaller than this form the group 'muut' "
+                         "(default: the workspace's municipalities_alone)")
+    pq.add_argument("--tolerance", type=int, default=1, help="seats either side of each target (default 1)")
+    pq.add_argument("--out", required=True, help="features.csv to write")
+    pd_ = pan.add_parser("draw", help="draw a panel from the active pool")
+    pd_.add_argument("--size", type=int, required=True)
+    pd_.add_argument("--quotas", required=True, help="features.csv: feature,value,min,max")
+    pd_.add_argument("--seed", required=True, help="the public seed of the lottery")
+    pd_.add_argument("--round", help="only members of this recruitment round")
+    pd_.add_argument("--fixed", default="", help="member ids already seated, comma-separated")
+    pd_.add_argument("--method", default="leximin", choices=["leximin", "legacy"])
+    pd_.add_argument("--json", action="store_true")
+    pv = pan.add_parser("verify", help="recompute a recorded draw and compare")
+    pv.add_argument("id", type=int)
+    pr = pan.add_parser("replace", help="draw a replacement for a member who dropped out")
+    pr.add_argument("id", type=int)
+    pr.add_argument("member", type=int)
+    pe = pan.add_parser("export", help="write the pool as people.csv for sortition-algorithms and similar tools")
+    pe.add_argument("--quotas", required=True, help="features.csv whose features the columns follow")
+    pe.add_argument("--out", required=True, help="people.csv to write (member id, one column per feature, household)")
+    pe.add_argument("--round", help="only members of this recruitment round")
+    pan.add_parser("list", help="list drawn panels")
+    ps = pan.add_parser("show", help="seats of a panel")
+    ps.add_argument("id", type=int)
+    ps.add_argument("--all", action="store_true", help="every volunteer's selection probability, not only the seats")
+    ps.add_argument("--json", action="store_true")
+
+    sel = sub.add_parser("select", help="run the fair lottery on features.csv / people.csv files (no workspace)")
+    sel.add_argument("--features", required=True, help="features.csv: feature,value,min,max")
+    sel.add_argument("--people", required=True, help="people.csv: id, one column per feature")
+    sel.add_argument("--size", type=int, required=True, help="panel size")
+    sel.add_argument("--seed", required=True, help="the public seed of the lottery")
+    sel.add_argument("--household", help="column that names each person's household")
+    sel.add_argument("--method", default="leximin", choices=["leximin", "legacy"],
+                     help="leximin (fair, the default) or legacy (greedy, less fair; for comparison)")
+    sel.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(engine, args: argparse.Namespace) -> int:
+    from sampling import panels
+
+    if args.action == "quotas":
+        from sampling.interop import write_features
+        from sampling.targets import margins_from_csv, margins_from_extract, quotas_from_margins
+
+        features = [f.strip() for f in args.features.split(",") if f.strip()]
+        bands, groups, _ = strata_settings(engine, args)
+        if args.extract:
+            margins = margins_from_extract(engine, args.extract, features, age_bands=bands, groups=groups)
+        else:
+            margins = margins_from_csv(args.margins, features, age_bands=bands, groups=groups, areas=set(groups))
+        quotas = quotas_from_margins(margins, args.size, args.tolerance)
+        write_features(args.out, quotas)
+        for q in quotas:
+            print(f"{q.feature:>13} {q.value:<16} {q.min:>4} - {q.max:<4}")
+        print(f"Wrote {len(quotas)} quotas for a panel of {args.size} to {args.out}.")
+        return 0
+    if args.action == "draw":
+        from sampling.interop import read_features
+
+        quotas = read_features(args.quotas)
+        panel_id, sel = panels.draw_panel(engine, quotas, args.size, args.seed, method=args.method,
+                                          recruitment_round=args.round, fixed=list(ints(args.fixed, "--fixed")))
+        if args.json:
+            print_json({"id": panel_id, **sel.as_json()})
+            return 0
+        print(f"Drew panel {panel_id}: {len(sel.panel)} members with seed {args.seed!r} ({sel.algorithm}); "
+              f"lowest selection probability {sel.min_probability:.4f}.")
+        for note in sel.notes:
+            print(f"Note: {note}.")
+        print(f"See it with: otos panel show {panel_id}   Check it with: otos panel verify {panel_id}")
+        return 0
+    if args.action == "export":
+        from sampling.interop import read_features
+
+        count = panels.export_pool(engine, read_features(args.quotas), args.out, recruitment_round=args.round)
+        print(f"Wrote {count} pool members (ids and quota categories only) to {args.out}.")
+        return 0
+    if args.action == "verify":
+        result = panels.verify_panel(engine, args.id)
+        for note in result.notes:
+            print(f"Note: {note}.")
+        if result.ok:
+            print(f"Panel {args.id} verified: recomputing the lottery from its record gives the same panel.")
+            return 0
+        for d in result.differences:
+            print(f"otos: {d}", file=sys.stderr)
+        return 1
+    if args.action == "replace":
+        new, prob = panels.replace_member(engine, args.id, args.member)
+        print(f"Member {args.member} dropped out of panel {args.id}; member {new} takes the seat "
+              f"(probability {prob:.4f} in the replacement lottery).")
+        return 0
+    if args.action == "list":
+        for p in panels.list_panels(engine):
+            print(f"{p['id']:>4}  {p['created_at']}  size {p['size']:>3}  seed {p['seed']!r}  {p['algorithm']}  "
+                  f"lowest probability {p['min_probability']:.4f}")
+        return 0
+    if args.action == "show" and args.all:
+        probs = panels.all_probabilities(engine, args.id)
+        if args.json:
+            print_json(probs)
+        else:
+            for pid, p in sorted(probs.items(), key=lambda x: (x[1], int(x[0]) if x[0].isdigit() else 0)):
+                print(f"{pid:>6}  {p:.4f}")
+        return 0
+    if args.action == "show":
+        seats = panels.panel_seats(engine, args.id)
+        if args.json:
+            print_json(seats)
+            return 0
+        for seat in seats:
+            print(f"{seat['member']:>6}  {printable(seat['name']):<40} {seat['role']:<12} {seat['probability']:.4f}")
+        return 0
+    return 1
+
+def run_select(args: argparse.Namespace) -> int:
+    from sampling.interop import read_features, read_people
+    from sampling.select import select
+
+    problem = read_people(args.people, read_features(args.features), args.size, household=args.household)
+    result = select(problem, args.seed, args.method)
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False))
+        return 0
+    print(f"Panel of {len(result.panel)} drawn with seed {args.seed!r} ({result.algorithm}):")
+    print("  " + ", ".join(result.panel))
+    probs = sorted(result.probabilities.values())
+    print(f"Selection probabilities: lowest {probs[0]:.4f}, median {probs[len(probs) // 2]:.4f}, highest {probs[-1]:.4f}.")
+    for note in result.notes:
+        print(f"Note: {note}.")
+    return 0
