@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, String, cast, select
-from sqlmodel import Session
 
 from pool import audit
 from pool.errors import NotFound, OtosError
