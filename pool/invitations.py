@@ -12,6 +12,7 @@ from pool import audit, codes
 from pool.db import unit_of_work
 from pool.errors import OtosError
 from pool.models import Invitation, Person
+from pool.reference import short_county_name
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def list_rounds(engine: Engine) -> list[Round]:
 def next_round_name(session: Session, day: dt.date, county: str | None) -> str:
     """A readable name for a new round, e.g. ``2026-12 Lappi``, or ``2026-12 Lappi (2)``
     when that month already has a round."""
-    base = f"{day:%Y-%m}" + (f" {county}" if county else "")
+    base = f"{day:%Y-%m}" + (f" {short_county_name(county)}" if county else "")
     taken = set(session.execute(select(Invitation.round).where(Invitation.round.startswith(base))
                                 .group_by(Invitation.round)).scalars())
     n = 1

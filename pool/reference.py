@@ -64,6 +64,18 @@ def counties() -> list[str]:
     return sorted({m.county for m in municipalities().values()})
 
 
+def short_county_name(county: str) -> str:
+    """A short everyday name for a county: its region's name when the region is served by
+    this county alone (``Lappi``), else the county's own name (``Vantaan ja Keravan
+    hyvinvointialue``)."""
+    regions = {m.region for m in municipalities().values() if m.county == county}
+    if len(regions) == 1:
+        region = next(iter(regions))
+        if {m.county for m in municipalities().values() if m.region == region} == {county}:
+            return region
+    return county
+
+
 def find_county(name: str) -> str:
     """The county (fi name) for a region name (``Keski-Suomi``) or a county name or its start."""
     from pool.errors import OtosError

@@ -13,19 +13,20 @@ import hashlib
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, String, cast, select
 
 from pool import audit
-from pool.errors import NotFound, OtosError
 from pool.db import unit_of_work
+from pool.errors import NotFound, OtosError
 from pool.invitations import add_invitations, next_round_name
 from pool.models import Extract, Invitation, Panel, Person, checked_text
 from pool.workspace import check_age_bands
+from sampling.categories import CATCH_ALL, DEFAULT_AGE_BANDS, NO_VALUE, Scheme, categorise
 from sampling.lottery import seed_generator
-from sampling.categories import DEFAULT_AGE_BANDS, NO_VALUE, Scheme, categorise
 
 STRATA = ("age", "sex", "language", "municipality")
 
@@ -50,6 +51,43 @@ class InvitationDraw:
     @property
     def drawn(self) -> int:
         return len(self.person_ids)
+
+    @property
+    def population(self) -> int:
+        return sum(a.population for a in self.allocations)
+
+    @property
+    def candidates(self) -> int:
+        return sum(a.candidates for a in self.allocations)
+
+    def drawn_by_feature(self) -> dict[str, list[tuple[str, int]]]:
+        """Invitations per value of each stratum feature (the strata's margins), in label order."""
+        out = {}
+        for j, feature in enumerate(self.strata):
+            counts: dict[str, int] = {}
+            for a in self.allocations:
+                counts[a.stratum[j]] = counts.get(a.stratum[j], 0) + a.drawn
+            out[feature] = sorted(counts.items(), key=lambda kv: (kv[0] in CATCH_ALL, kv[0]))
+        return out
+
+
+def write_allocation_table(engine: Engine, draw: InvitationDraw, out) -> Path:
+    """The allocation of every stratum as a CSV (``;``, UTF-8): counts only, written
+    owner-only and audited like every file Otos writes."""
+    from pool.private import csv_writer, output_path, private_file
+
+    path = output_path(out, (".csv",))
+
+    def record(digest: str) -> None:
+        with unit_of_work(engine) as s:
+            audit.record(s, "invitation.table", round=draw.round, strata=len(draw.allocations), file_sha256=digest)
+
+    with private_file(path, "w", suffixes=(".csv",), audit=record, encoding="utf-8", newline="") as fh:
+        w = csv_writer(fh)
+        w.writerow([*draw.strata, "population", "candidates", "allocated", "drawn"])
+        for a in draw.allocations:
+            w.writerow([*a.stratum, a.population, a.candidates, a.allocated, a.drawn])
+    return path
 
 
 FRAME_COLUMNS = ["id", "birth", "sex", "lang", "muni", "dwelling", "mailable", "invited"]

@@ -1,5 +1,6 @@
 """Stage 1: the stratified invitation sample."""
 import datetime as dt
+import json
 from collections import Counter
 
 import pytest
@@ -116,3 +117,49 @@ def test_over_long_permit_is_refused_on_every_database(engine, tmp_path):
     with pytest.raises(OtosError, match="at most 100 fit"):
         import_extract(engine, write_rows(tmp_path / "e.csv", people(5)), permit="P" * 101, purpose="x",
                        delete_by=dt.date.today() + dt.timedelta(days=30))
+
+
+def test_a_round_without_a_name_is_named_by_month_and_county_and_never_reused(engine, extract):
+    from pool.invitations import list_rounds
+
+    day = dt.date(2026, 12, 1)
+    first = draw_invitations(engine, extract, 40, "a", county="Lapin hyvinvointialue", day=day)
+    second = draw_invitations(engine, extract, 30, "b", county="Lapin hyvinvointialue", day=day)
+    assert (first.round, second.round) == ("2026-12 Lappi", "2026-12 Lappi (2)")
+    rounds = list_rounds(engine)
+    assert [(r.name, r.invited, r.registered, r.extract_id) for r in rounds] == [
+        ("2026-12 Lappi (2)", 30, 0, extract), ("2026-12 Lappi", 40, 0, extract)]
+
+
+def test_people_invited_by_another_draw_meanwhile_are_refused_and_nothing_is_saved(engine, extract):
+    from pool.invitations import add_invitations
+
+    planned = draw_invitations(engine, extract, 20, "x", create=False)
+    draw_invitations(engine, extract, 20, "x", round_name="colleague")  # the same people, saved first
+    with Session(engine) as s, pytest.raises(OtosError, match="invited meanwhile"):
+        add_invitations(s, extract, planned.person_ids, "mine")
+    with Session(engine) as s:
+        assert s.execute(select(func.count()).select_from(Invitation)).scalar_one() == 20
+
+
+def test_invite_cli_says_the_round_in_a_few_lines_and_lists_rounds(engine, extract, tmp_path, capsys):
+    from tests.conftest import make_workspace
+    from tui.cli import main
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the CLI opens its database by URL; one backend is enough here")
+    make_workspace(engine, "Keski-Suomi")
+    db = str(engine.url)
+    assert main(["--db", db, "invite", "draw", "--extract", str(extract), "--size", "50", "--seed", "s",
+                 "--table", str(tmp_path / "strata.csv")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"Round '{dt.date.today():%Y-%m} Keski-Suomi': 50 invitations")
+    assert len(out) <= 10 and any(line.startswith("  municipality: Jyväskylä ") for line in out)
+    assert not any(line.strip().startswith("179") for line in out)  # names, not codes
+    header, *rows = (tmp_path / "strata.csv").read_text(encoding="utf-8").splitlines()
+    assert header.split(";")[-4:] == ["population", "candidates", "allocated", "drawn"]
+    assert sum(int(r.split(";")[-1]) for r in rows) == 50
+    assert main(["--db", db, "invite", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(r["round"], r["invited"], r["registered"]) for r in listed] == [(f"{dt.date.today():%Y-%m} Keski-Suomi",
+                                                                            50, 0)]

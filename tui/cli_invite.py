@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from pool.display import printable
 from tui.cli_common import print_json, strata_settings
 
 
@@ -26,13 +27,41 @@ def add_parser(sub) -> None:
     idr.add_argument("--min-population", type=int,
                      help="municipalities smaller than this form the group 'muut' "
                           "(default: the workspace's municipalities_alone)")
-    idr.add_argument("--round", help="name of the recruitment round")
-    idr.add_argument("--json", action="store_true")
+    idr.add_argument("--round", help="name of the recruitment round (default: month and county, e.g. '2026-12 Lappi')")
+    idr.add_argument("--table", metavar="FILE.csv", help="also write the allocation of every stratum to this CSV")
+    idr.add_argument("--json", action="store_true", help="print one JSON object, every stratum included")
+    ils = inv.add_parser("list", help="the recruitment rounds: name, extract, invited, registered so far")
+    ils.add_argument("--json", action="store_true", help="print one JSON array")
 
 
 def run(engine, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        return _list(engine, args)
+    return _draw(engine, args)
+
+
+def _list(engine, args: argparse.Namespace) -> int:
+    from pool.invitations import list_rounds
+
+    rounds = list_rounds(engine)
+    if args.json:
+        print_json([{"round": r.name, "extract": r.extract_id, "invited": r.invited, "registered": r.registered,
+                     "drawn_on": r.drawn_on.isoformat()} for r in rounds])
+        return 0
+    if not rounds:
+        print("No rounds yet. Draw one with: otos invite draw --extract ID --size N --seed TEXT")
+        return 0
+    width = max(24, *(len(r.name) for r in rounds))
+    print(f"{'round':<{width}}  {'extract':>7}  {'invited':>8}  {'registered':>10}  drawn on")
+    for r in rounds:
+        print(f"{printable(r.name):<{width}}  {r.extract_id:>7}  {r.invited:>8,}  {r.registered:>10,}  {r.drawn_on}")
+    return 0
+
+
+def _draw(engine, args: argparse.Namespace) -> int:
+    from pool import workspace
     from pool.errors import OtosError
-    from sampling.invitations import draw_invitations
+    from sampling.invitations import draw_invitations, write_allocation_table
 
     bands, groups, min_age = strata_settings(engine, args)
     oversample = {}
@@ -48,14 +77,29 @@ def run(engine, args: argparse.Namespace) -> int:
     result = draw_invitations(engine, args.extract, args.size, args.seed,
                               strata=tuple(f.strip() for f in args.strata.split(",") if f.strip()),
                               age_bands=bands, groups=groups, oversample=oversample, min_age=min_age,
-                              round_name=args.round)
+                              round_name=args.round, county=workspace.load(engine).county)
+    table = write_allocation_table(engine, result, args.table) if args.table else None
     if args.json:
-        print_json({"round": result.round, "invited": result.drawn, "allocations": [
-            {"stratum": list(a.stratum), "population": a.population, "candidates": a.candidates,
-             "allocated": a.allocated, "drawn": a.drawn} for a in result.allocations]})
+        print_json({"round": result.round, "invited": result.drawn, "table": str(table) if table else None,
+                    "allocations": [{"stratum": list(a.stratum), "population": a.population,
+                                     "candidates": a.candidates, "allocated": a.allocated, "drawn": a.drawn}
+                                    for a in result.allocations]})
         return 0
-    print(f"{'stratum':<44} {'population':>10} {'allocated':>9} {'drawn':>6}")
-    for a in result.allocations:
-        print(f"{' / '.join(a.stratum):<44} {a.population:>10,} {a.allocated:>9} {a.drawn:>6}")
-    print(f"{result.drawn:,} invitations with response codes in round {result.round!r}.")
+    print(f"Round {printable(result.round)!r}: {result.drawn:,} invitations with response codes, "
+          f"from extract {args.extract}.")
+    print(f"  {result.population:,} people aged {min_age}+ in {len(result.allocations):,} strata; "
+          f"{result.candidates:,} could be invited (mailable, one per dwelling, not invited before).")
+    for feature, counts in result.drawn_by_feature().items():
+        print(f"  {feature}: " + ", ".join(f"{printable(v) or '(unknown)'} {n:,}" for v, n in counts if v or n))
+    if table:
+        print(f"The allocation of every stratum: {table}")
+    else:
+        print("For the allocation of every stratum add --table FILE.csv (or --json).")
+    print(f"Print the letters with: otos letters print --round {_quoted(result.round)} --out kirjeet.pdf")
     return 0
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
