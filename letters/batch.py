@@ -30,6 +30,7 @@ from letters import pdfjoin, qr
 from letters.address import FIRST_LINE_FROM_TOP, LEADING, LEFT, SIZE, AddressError, address_lines
 from letters.fonts import register
 from letters.language import letter_languages
+from letters.logo import draw_logo
 from letters.template import Template, check_values, load_template
 from pool import audit, codes
 from pool.errors import ImportCancelled, OtosError
@@ -58,6 +59,8 @@ class LetterSettings:
     reply_by: str = ""
     english_for_others: bool = True
     templates: str | None = None
+    signature: tuple[str, ...] = ()  # name, title: signed under the body when given
+    logo: dict | None = None  # the workspace's logo setting (pool.logo), top right of every letter
 
     @classmethod
     def from_workspace(cls, engine: Engine, *, topic: dict[str, str] | None = None, templates: str | None = None,
@@ -79,7 +82,8 @@ class LetterSettings:
                    topic={lang: (topic or {}).get(lang) or ws.text("topic", lang) for lang in langs},
                    compensation={lang: ws.text("compensation", lang) for lang in langs},
                    hours={lang: ws.text("hours", lang) for lang in langs},
-                   reply_by=reply_by, templates=templates)
+                   reply_by=reply_by, templates=templates, signature=tuple(ws["signature"] or ()),
+                   logo=ws["logo"])
 
     def pick(self, texts: dict[str, str], language: str) -> str:
         return texts.get(language) or texts.get("fi") or ""
@@ -171,7 +175,10 @@ class _Renderer:
             c.drawString(LEFT, top - FIRST_LINE_FROM_TOP - i * LEADING, line)
         y = top - 100 * mm
         code_after = _code_paragraph(t)
+        notice = _notice_paragraph(t)
         for i, source in enumerate(t.paragraphs):
+            if i == notice and self.settings.signature:
+                y -= self._at(y, ("closing", t.language), lambda: self._closing(t.language))
             text = source.format_map(values)
             font, size, leading = _style(t, i)
             uses = _fields(source)
@@ -188,6 +195,8 @@ class _Renderer:
                 side = 28 * mm
                 c.drawInlineImage(qr_img, PAGE_W - LEFT - side, y - 30 * mm, side, side)
                 y -= 34 * mm
+        if notice is None and self.settings.signature:
+            y -= self._at(y, ("closing", t.language), lambda: self._closing(t.language))
         if y < BOTTOM_MARGIN:  # text, or worse the response code, would fall off the page
             raise OtosError(f"The {t.language} letter does not fit on one page: its text runs "
                             f"{(BOTTOM_MARGIN - y) / mm:.0f} mm past the bottom margin. Nothing was printed.",
@@ -199,8 +208,20 @@ class _Renderer:
         sender = [self.settings.pick(self.settings.county, language), *self.settings.sender]
         for i, line in enumerate(sender):  # return address above the window
             c.drawString(LEFT, -15 * mm - i * 11, line)
-        c.drawRightString(PAGE_W - LEFT, -15 * mm, f"{self.today.day}.{self.today.month}.{self.today.year}")
+        logo = draw_logo(c, self.settings.logo, PAGE_W - LEFT, -10 * mm, 45 * mm, 18 * mm)
+        date_y = -15 * mm if not logo else -10 * mm - logo - 5 * mm
+        c.drawRightString(PAGE_W - LEFT, date_y, f"{self.today.day}.{self.today.month}.{self.today.year}")
         return 0.0
+
+    def _closing(self, language: str) -> float:
+        """The greeting and the signature (name, title, county) under the letter's body."""
+        c = self.c
+        lines = [CLOSING.get(language, CLOSING["fi"]), "", *self.settings.signature,
+                 self.settings.pick(self.settings.county, language)]
+        c.setFont(self.regular, 10.5)
+        for i, line in enumerate(lines):
+            c.drawString(LEFT, -i * 10.5 * 1.35, line)
+        return len(lines) * 10.5 * 1.35 + 6
 
     def _code_label(self) -> float:
         self.c.setFont(self.regular, 10)
@@ -209,6 +230,7 @@ class _Renderer:
 
 
 BOTTOM_MARGIN = 12 * mm
+CLOSING = {"fi": "Ystävällisin terveisin", "sv": "Med vänliga hälsningar", "en": "Kind regards"}
 PERSONAL = {"first_names", "code"}  # placeholders that differ from letter to letter
 
 
@@ -225,6 +247,13 @@ def _style(t: Template, i: int) -> tuple[str, float, float]:
     if _fields(t.paragraphs[i]) & {"permit", "delete_by"}:
         return regular, 8, 8 * 1.35
     return regular, 10.5, 10.5 * 1.35
+
+
+def _notice_paragraph(t: Template) -> int | None:
+    """The privacy notice: the first paragraph after the heading that names the permit
+    or the deletion date (the signature goes above it); None if there is none."""
+    return next((i for i in range(1, len(t.paragraphs)) if _fields(t.paragraphs[i]) & {"permit", "delete_by"}),
+                None)
 
 
 def _code_paragraph(t: Template) -> int:

@@ -166,5 +166,18 @@ def write_pdf(engine: Engine, report: Report, out: str | Path) -> None:
             audit.record(s, "export.report", panel=report.panel_id, file_sha256=digest)
             s.commit()
 
+    logo = _workspace_logo(engine)
+
+    def first_page(canvas, doc) -> None:
+        from letters.logo import draw_logo
+
+        draw_logo(canvas, logo, A4[0] - doc.rightMargin, A4[1] - 12, 120, 40)
+
     with private_file(out, "wb", audit=record) as fh:
-        SimpleDocTemplate(fh, pagesize=A4).build(story)
+        SimpleDocTemplate(fh, pagesize=A4).build(story, onFirstPage=first_page)
+
+
+def _workspace_logo(engine: Engine) -> dict | None:
+    from pool import workspace
+
+    return workspace.load(engine)["logo"] if workspace.exists(engine) else None

@@ -111,6 +111,16 @@ def _age(value: str) -> int:
     return age
 
 
+def _too_many(n: int):
+    raise ValueError(f"must be at most {n} lines (separate them with |)")
+
+
+def _logo(value: str) -> dict | None:
+    from pool.logo import read_logo
+
+    return read_logo(value)
+
+
 def _codes(value: str) -> list[str]:
     """Municipality codes or names that stand alone in quotas; the rest form the catch-all."""
     munis = municipalities()
@@ -137,7 +147,9 @@ KEYS: dict[str, Key] = {k.name: k for k in [
     *[Key(f"topic.{lang}", f"the panel's topic in {lang} letters", _text(200)) for lang in LANGUAGES],
     *[Key(f"compensation.{lang}", f"the compensation for taking part, in {lang} letters", _text(120))
       for lang in LANGUAGES],
-    Key("signature", "who signs the letters (name and title)", _text(120)),
+    Key("signature", "who signs the letters: name | title (printed under the letter with the county)",
+        lambda v: _lines(v)[:3] if len(_lines(v)) <= 3 else _too_many(3)),
+    Key("logo", "the county's logo on letters and reports: a PNG or SVG file ('' removes it)", _logo),
     Key("age_bands", "ages where the age bands of quotas and strata start", _ages),
     Key("min_age", "the youngest age invited", _age),
     Key("municipalities_alone", "municipalities that get quotas of their own; the rest are 'muut'", _codes),
@@ -152,7 +164,8 @@ DEFAULTS: dict[str, Any] = {
     "topic.fi": "hyvinvointialueen palvelut", "topic.sv": "välfärdsområdets tjänster",
     "topic.en": "the county's services",
     "compensation.fi": "palkkio", "compensation.sv": "ett arvode", "compensation.en": "a fee",
-    "signature": "",
+    "signature": [],
+    "logo": None,
     "age_bands": [15, 30, 45, 65, 75],
     "min_age": 15,
 }
@@ -165,7 +178,20 @@ class Workspace:
     values: dict[str, Any]
 
     def __getitem__(self, key: str) -> Any:
-        return self.values.get(key, DEFAULTS.get(key))
+        value = self.values.get(key, DEFAULTS.get(key))
+        if key == "signature" and isinstance(value, str):  # stored as one text before it had lines
+            value = [part.strip() for part in value.split("|") if part.strip()]
+        return value
+
+    def public(self) -> dict[str, Any]:
+        """The settings as ``workspace show --json`` prints them (the logo by type and size)."""
+        out = {k: self[k] for k in self.values}
+        if out.get("logo"):
+            from pool.logo import logo_bytes
+
+            kind, data = logo_bytes(out["logo"])
+            out["logo"] = {"type": kind, "bytes": len(data)}
+        return out
 
     @property
     def county(self) -> str:
@@ -275,8 +301,10 @@ def describe(ws: Workspace) -> list[tuple[str, str, str]]:
         if key == "municipalities_alone":
             munis = municipalities()
             text = ", ".join(munis[c].name_fi for c in value or [] if c in munis)
+        elif key == "logo":
+            text = f"{value['type'].upper()} logo, {len(value['data']) * 3 // 4 // 1024 + 1} KB" if value else ""
         elif isinstance(value, list):
-            text = " | ".join(map(str, value)) if key == "sender" else ",".join(map(str, value))
+            text = " | ".join(map(str, value)) if key in ("sender", "signature") else ",".join(map(str, value))
         else:
             text = "" if value is None else str(value)
         out.append((key, text, spec.meaning + (" (required for letters)" if spec.required else "")))

@@ -52,6 +52,26 @@ def test_pdf_report_has_no_personal_data(drawn, tmp_path):
     assert "edustavuus" in text and "nainen" in text and "@" not in text
 
 
+def test_pdf_report_carries_the_workspace_logo(drawn, tmp_path):
+    from pool import workspace
+    from tests.conftest import make_workspace
+    from tests.test_workspace import SVG
+
+    engine, panel_id, _ = drawn
+    make_workspace(engine)
+    plain, with_logo = tmp_path / "plain.pdf", tmp_path / "logo.pdf"
+    write_pdf(engine, build_report(engine, panel_id), plain)
+    (tmp_path / "logo.svg").write_text(SVG.replace("#1565c0", "#123456"))
+    workspace.set_value(engine, "logo", str(tmp_path / "logo.svg"))
+    write_pdf(engine, build_report(engine, panel_id), with_logo)
+    fill = b".070588 .203922 .337255 rg"  # the logo's own colour, drawn as vectors
+    assert fill not in _content(plain) and fill in _content(with_logo)
+
+
+def _content(path) -> bytes:
+    return b"".join(page.get_contents().get_data() for page in PdfReader(str(path)).pages)
+
+
 def test_report_cli_and_unknown_panel(drawn, capsys):
     engine, panel_id, _ = drawn
     assert main(["--db", str(engine.url.database), "report", "--panel", str(panel_id)]) == 0

@@ -86,3 +86,59 @@ def test_cli_workspace_init_set_show(tmp_path, capsys, monkeypatch):
     assert main(["--db", db, "workspace", "show", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["phone"] == "016 123 4567" and shown["missing"] == ["register_url"]
+
+
+def _png(path, size=(300, 90)):
+    from PIL import Image
+
+    Image.new("RGB", size, (0, 90, 160)).save(path)
+    return path
+
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="60"><rect width="60" height="60" fill="#1565c0"/></svg>'
+
+
+@pytest.mark.parametrize("content, text", [
+    ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+     '<svg xmlns="http://www.w3.org/2000/svg"><text>&x;</text></svg>', "refers outside itself"),
+    ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+     '<image xlink:href="file:///etc/hostname" width="9" height="9"/></svg>', "refers outside itself"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><a href="https://example.org"><rect width="9" height="9"/></a></svg>',
+     "refers outside itself"),
+    ("name;address\nAino;Kauppakatu 1\n", "neither a PNG nor an SVG"),
+    ("\x89PNG\r\n\x1a\nnot really", "not a readable PNG"),
+])
+def test_a_logo_that_is_not_a_plain_image_is_refused(engine, tmp_path, content, text):
+    workspace.init(engine, "Lappi")
+    path = tmp_path / "logo.svg"
+    path.write_bytes(content.encode("latin-1"))
+    with pytest.raises(OtosError, match=text):
+        workspace.set_value(engine, "logo", str(path))
+    assert workspace.load(engine)["logo"] is None
+
+
+def test_logo_and_signature_appear_on_every_letter(sqlite_engine, tmp_path):
+    engine = sqlite_engine
+    rows = people(4, seed=3)
+    for n, row in enumerate(rows):
+        row[14] = f"DWELLING{n:08d}"  # four households: four letters
+    out = print_small_round(engine, tmp_path, rows, "plain", county="Lappi")
+    assert b"/Subtype /Image" not in out.read_bytes()  # the QR codes are inline images
+    workspace.set_value(engine, "signature", "Maija Meikäläinen | osallisuuspäällikkö")
+    workspace.set_value(engine, "logo", str(_png(tmp_path / "logo.png")))
+    signed = tmp_path / "signed.pdf"
+    from letters.batch import print_round
+
+    print_round(engine, "plain", signed, LetterSettings.from_workspace(engine))
+    assert signed.read_bytes().count(b"/Subtype /Image") == 1  # one logo, drawn once and placed by reference
+    for text in [p.extract_text() for p in PdfReader(str(signed)).pages]:
+        closing = text.index("Maija Meikäläinen")
+        assert text.index("osallisuuspäällikkö") > closing > text.index("terveisin") or \
+            text.index("osallisuuspäällikkö") > closing > text.index("hälsningar")
+        assert closing < text.index("Tietosuoja" if "Tietosuoja" in text else "Dataskydd")
+    (tmp_path / "logo.svg").write_text(SVG)
+    workspace.set_value(engine, "logo", str(tmp_path / "logo.svg"))
+    shown = workspace.load(engine).public()["logo"]
+    assert shown["type"] == "svg" and shown["bytes"] == len(SVG)
+    workspace.set_value(engine, "logo", "")
+    assert workspace.load(engine)["logo"] is None

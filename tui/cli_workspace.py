@@ -20,7 +20,8 @@ def add_parser(sub) -> None:
     show.add_argument("--json", action="store_true", help="print one JSON object")
     st = ws.add_parser("set", help="change one setting (otos workspace show lists them)")
     st.add_argument("key", help="e.g. phone, register_url, sender, topic.fi, compensation.sv, age_bands")
-    st.add_argument("value", help="the new value; sender lines are separated by |")
+    st.add_argument("value", help="the new value; sender and signature lines are separated by |; logo: a PNG or "
+                    "SVG file")
 
 
 def run(engine, args: argparse.Namespace) -> int:
@@ -38,7 +39,7 @@ def run(engine, args: argparse.Namespace) -> int:
         return 0
     ws = workspace.load(engine)
     if args.json:
-        print(json.dumps(ws.values | {"missing": ws.missing()}, ensure_ascii=False, indent=2))
+        print(json.dumps(ws.public() | {"missing": ws.missing()}, ensure_ascii=False, indent=2))
         return 0
     rows = workspace.describe(ws)
     width = max(len(k) for k, _, _ in rows)
