@@ -19,16 +19,19 @@ from pool.models import Extract, Invitation, Person
 from sampling.categories import Scheme, categorise, register_frame
 
 
-def source_extract(session: Session, recruitment_round: str | None) -> int | None:
+def source_extract(session: Session, recruitment_round: str | None, *, with_people: bool = False) -> int | None:
     """The extract a panel's population comes from: the one its round invited from,
-    else the newest extract not yet purged."""
+    else the newest extract not yet purged (with ``with_people``: that still holds
+    people, as a partly purged extract keeps only those who joined the pool)."""
     if recruitment_round:
         found = session.execute(select(Invitation.extract_id).where(Invitation.round == recruitment_round)
                                 .limit(1)).scalar()
         if found is not None:
             return found
-    return session.execute(select(Extract.id).where(Extract.purged_at.is_(None))
-                           .order_by(Extract.id.desc()).limit(1)).scalar()
+    q = select(Extract.id).where(Extract.purged_at.is_(None))
+    if with_people:
+        q = q.where(Extract.id.in_(select(Person.extract_id)))
+    return session.execute(q.order_by(Extract.id.desc()).limit(1)).scalar()
 
 
 def count_margins(session: Session, features: list[str], values: dict[str, list[str]], day: dt.date,

@@ -13,6 +13,7 @@ import io
 import math
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -134,3 +135,41 @@ def quotas_from_margins(margins: Margins, k: int, tolerance: int = 1) -> list[Qu
         for value, target in sorted(seats_by_largest_remainder(counts, k).items()):
             quotas.append(Quota(feature, value, max(0, target - tolerance), target + tolerance))
     return quotas
+
+
+@dataclass(frozen=True)
+class QuotaSet:
+    """Quotas made for a panel, and where their population came from (said to the user)."""
+
+    quotas: list[Quota]
+    source: str
+    extract_id: int | None = None
+
+
+def make_quotas(engine: Engine, size: int, *, tolerance: int = 1, features: list[str] | None = None,
+                extract_id: int | None = None, recruitment_round: str | None = None,
+                margins_csv: str | Path | None = None, age_bands: tuple[int, ...] | None = None,
+                groups: dict[str, str] | None = None) -> QuotaSet:
+    """Quotas for a panel of ``size`` from population margins, by the workspace's age
+    bands and municipality groups unless given. The margins come from ``margins_csv``,
+    else the extract named, else the extract ``recruitment_round`` invited from, else
+    the newest extract that still holds people. The app and the command line both call
+    this, so the same request gives the same quotas in both."""
+    from pool import workspace
+    from sampling.margins import source_extract
+
+    ws = workspace.load(engine)
+    features = list(features or REGISTER_FEATURES)
+    bands = tuple(age_bands) if age_bands else tuple(ws["age_bands"])
+    groups = groups if groups is not None else ws.municipality_groups()
+    if margins_csv is not None:
+        margins = margins_from_csv(margins_csv, features, age_bands=bands, groups=groups, areas=set(groups))
+        return QuotaSet(quotas_from_margins(margins, size, tolerance), f"margins file {Path(margins_csv).name}")
+    if extract_id is None:
+        with Session(engine) as s:
+            extract_id = source_extract(s, recruitment_round, with_people=True)
+        if extract_id is None:
+            raise OtosError("There is no extract to take population margins from.",
+                            hint="Import one (otos extract import) or give a margins file (--margins).")
+    margins = margins_from_extract(engine, extract_id, features, age_bands=bands, groups=groups)
+    return QuotaSet(quotas_from_margins(margins, size, tolerance), f"extract {extract_id}", extract_id)

@@ -8,6 +8,7 @@ from textual.widgets import DataTable, Input, Static
 from pool.extract import import_extract, list_extracts
 from pool.members import count_members
 from pool.models import PoolMember, member_search_key, utcnow
+from pool.reference import municipalities
 from tests.conftest import people, write_rows
 from tui.app import OtosApp
 from tui.dialogs import ConfirmDialog, ImportDialog, ImportProgress, MemberForm, ReportDialog
@@ -551,6 +552,32 @@ async def test_quotas_from_the_extract_follow_the_workspace_county_and_grouping(
         municipalities = sorted(q.value for q in app.quotas if q.feature == "municipality")
         assert municipalities == ["Jyväskylä", "muut"]
         assert sorted(q.value for q in app.quotas if q.feature == "age") == ["15-29", "30-44", "45-64", "65-74", "75+"]
+
+
+async def test_quotas_take_the_population_of_the_extract_picked_with_the_keyboard(sqlite_engine, tmp_path):
+    from tests.conftest import make_workspace
+
+    make_workspace(sqlite_engine, "Keski-Suomi")
+    for n, county in enumerate(("Keski-Suomi", "Pirkanmaa")):  # the newest is another county's
+        import_extract(sqlite_engine, write_rows(tmp_path / f"e{n}.csv", people(300, seed=8, county=county)),
+                       permit="P", purpose="x", delete_by=dt.date.today() + dt.timedelta(days=30))
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        app.screen.query_one("#quotas", DataTable).focus()
+        await pilot.press("g")
+        await settle(pilot)
+        assert "Tampere" in {q.value for q in app.quotas}  # the default: the newest extract
+        app.screen.query_one("#quota-extract").focus()
+        await pilot.press("enter", "down", "down", "enter")  # newest, extract 2, extract 1
+        await pilot.pause()
+        app.screen.query_one("#quotas", DataTable).focus()
+        await pilot.press("g")
+        await settle(pilot)
+        assert {q.value for q in app.quotas if q.feature == "municipality"} <= {"Jyväskylä", "muut"} | {
+            m.name_fi for m in municipalities().values() if m.county == "Keski-Suomen hyvinvointialue"}
+        assert "Tampere" not in {q.value for q in app.quotas}
 
 
 async def test_add_member_form_registers_by_response_code(sqlite_engine, tmp_path):

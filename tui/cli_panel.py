@@ -18,8 +18,9 @@ def add_parser(sub) -> None:
                                                                                     required=True)
     pq = pan.add_parser("quotas", help="write quotas (features.csv) from population margins")
     pq.add_argument("--size", type=int, required=True, help="panel size")
-    src = pq.add_mutually_exclusive_group(required=True)
-    src.add_argument("--extract", type=int, help="take margins from this (full-population) extract")
+    src = pq.add_mutually_exclusive_group()
+    src.add_argument("--extract", type=int, help="take margins from this (full-population) extract "
+                                                 "(default: the extract of --round, else the newest)")
     src.add_argument("--margins", help="margins CSV in the layout of Statistics Finland table 11rl")
     pq.add_argument("--features", default="age,sex,language,municipality",
                     help="comma-separated: age, sex, language, municipality (default all four)")
@@ -28,6 +29,7 @@ def add_parser(sub) -> None:
                     help="municipalities smaller than this form the group 'muut' "
                          "(default: the workspace's municipalities_alone)")
     pq.add_argument("--tolerance", type=int, default=1, help="seats either side of each target (default 1)")
+    pq.add_argument("--round", help="the recruitment round whose extract gives the margins")
     pq.add_argument("--out", required=True, help="features.csv to write")
     pd_ = pan.add_parser("draw", help="draw a panel from the active pool")
     pd_.add_argument("--size", type=int, required=True)
@@ -68,19 +70,17 @@ def run(engine, args: argparse.Namespace) -> int:
 
     if args.action == "quotas":
         from sampling.interop import write_features
-        from sampling.targets import margins_from_csv, margins_from_extract, quotas_from_margins
+        from sampling.targets import make_quotas
 
         features = [f.strip() for f in args.features.split(",") if f.strip()]
         bands, groups, _ = strata_settings(engine, args)
-        if args.extract:
-            margins = margins_from_extract(engine, args.extract, features, age_bands=bands, groups=groups)
-        else:
-            margins = margins_from_csv(args.margins, features, age_bands=bands, groups=groups, areas=set(groups))
-        quotas = quotas_from_margins(margins, args.size, args.tolerance)
-        write_features(args.out, quotas)
-        for q in quotas:
-            print(f"{q.feature:>13} {q.value:<16} {q.min:>4} - {q.max:<4}")
-        print(f"Wrote {len(quotas)} quotas for a panel of {args.size} to {args.out}.")
+        made = make_quotas(engine, args.size, tolerance=args.tolerance, features=features, extract_id=args.extract,
+                           recruitment_round=args.round, margins_csv=args.margins, age_bands=bands, groups=groups)
+        write_features(args.out, made.quotas)
+        for q in made.quotas:
+            print(f"{printable(q.feature):>13} {printable(q.value):<16} {q.min:>4} - {q.max:<4}")
+        print(f"Wrote {len(made.quotas)} quotas for a panel of {args.size} to {args.out} "
+              f"(population from {made.source}).")
         return 0
     if args.action == "draw":
         from sampling.interop import read_features

@@ -63,7 +63,8 @@ class QuotasScreen(Guarded, Screen):
             yield _titled(Input(placeholder="features.csv", id="quota-file"), "Quotas file")
             yield _titled(Input("30", id="panel-size"), "Panel size")
             yield _titled(Input("1", id="tolerance"), "Tolerance (seats)")
-        yield Static("Load a quotas file (l) or make quotas from the newest extract (g).", id="feasibility",
+            yield _titled(Select([], prompt="newest", id="quota-extract"), "Population from")
+        yield Static("Load a quotas file (l) or make quotas from an extract's population (g).", id="feasibility",
                      markup=False)
         table = DataTable(id="quotas", cursor_type="row", zebra_stripes=True)
         table.add_columns("Feature", "Value", "Min", "Max", "Pool", "Pool share", "Seats if proportional to pool")
@@ -71,7 +72,12 @@ class QuotasScreen(Guarded, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        from pool.extract import list_extracts
+
         self.title = "Otos — Quotas"
+        extracts = [e for e in list_extracts(self.app.engine) if not e["purged"] and e["rows"]]
+        self.query_one("#quota-extract", Select).set_options(
+            (f"extract {e['id']}: {e['file']}", e["id"]) for e in reversed(extracts))
         if self.app.quotas:
             self.refresh_quotas()
 
@@ -95,23 +101,17 @@ class QuotasScreen(Guarded, Screen):
         self.refresh_quotas()
 
     def action_from_extract(self) -> None:
-        from pool import workspace
-        from pool.extract import list_extracts
-        from sampling.targets import margins_from_extract, quotas_from_margins
+        from sampling.targets import make_quotas
 
-        extracts = [e for e in list_extracts(self.app.engine) if not e["purged"]]
-        if not extracts:
-            self.notify("There is no extract to take population margins from.", severity="warning")
-            return
         try:
             tolerance = int(self.query_one("#tolerance", Input).value)
         except ValueError:
             raise OtosError("The tolerance must be a whole number of seats.") from None
-        ws = workspace.load(self.app.engine)
-        margins = margins_from_extract(self.app.engine, extracts[-1]["id"], ["age", "sex", "language", "municipality"],
-                                       age_bands=tuple(ws["age_bands"]), groups=ws.municipality_groups())
-        self.app.quotas = quotas_from_margins(margins, self.wanted_size(), tolerance)
-        self.notify(f"Quotas made from extract {extracts[-1]['id']} ({ws.county_name('fi')}).")
+        chosen = self.query_one("#quota-extract", Select).value
+        made = make_quotas(self.app.engine, self.wanted_size(), tolerance=tolerance,
+                           extract_id=None if chosen is Select.NULL else int(chosen))
+        self.app.quotas = made.quotas
+        self.notify(f"Quotas made from the population of {made.source}.")
         self.refresh_quotas()
 
     def action_save_quotas(self) -> None:
