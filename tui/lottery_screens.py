@@ -63,7 +63,7 @@ class QuotasScreen(Guarded, Screen):
             yield _titled(Input(placeholder="features.csv", id="quota-file"), "Quotas file")
             yield _titled(Input("30", id="panel-size"), "Panel size")
             yield _titled(Input("1", id="tolerance"), "Tolerance (seats)")
-            yield _titled(Select([], prompt="newest", id="quota-extract"), "Population from")
+            yield _titled(Select([], prompt="newest extract", id="quota-extract"), "Population from")
         yield Static("Load a quotas file (l) or make quotas from an extract's population (g).", id="feasibility",
                      markup=False)
         table = DataTable(id="quotas", cursor_type="row", zebra_stripes=True)
