@@ -29,7 +29,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlmodel import Session
 
 from pool.errors import OtosError
@@ -154,9 +154,17 @@ def parse_anchor(anchor: str) -> tuple[int, str]:
     return int(m.group(1)), m.group(2)
 
 
-def verify(session: Session, anchor: str | None = None) -> ChainReport:
+def verify(source: Engine | Session, anchor: str | None = None) -> ChainReport:
     """Recompute the chain from the first entry; say where it first breaks. With an
-    ``anchor``, also that the first COUNT entries end in the anchored head."""
+    ``anchor``, also that the first COUNT entries end in the anchored head. ``source``:
+    an engine, or a session to read inside its transaction."""
+    from pool.db import reading
+
+    with reading(source) as session:
+        return _verify(session, anchor)
+
+
+def _verify(session: Session, anchor: str | None) -> ChainReport:
     want = parse_anchor(anchor) if anchor else None
     key = audit_key(create=False) if _has_keyed(session) else None
     mine = key_id(key) if key else None
@@ -193,8 +201,15 @@ def _has_keyed(session: Session) -> bool:
                            .where(AuditEntry.key_id.is_not(None))).scalar_one() > 0
 
 
-def anchor(session: Session) -> str:
+def anchor(source: Engine | Session) -> str:
     """``COUNT:HEADHASH`` of the log as it stands, to be filed outside the database."""
+    from pool.db import reading
+
+    with reading(source) as session:
+        return _anchor(session)
+
+
+def _anchor(session: Session) -> str:
     count = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
     head = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
     if not count:
@@ -202,6 +217,9 @@ def anchor(session: Session) -> str:
     return f"{count}:{head}"
 
 
-def entries(session: Session, limit: int = 50) -> list[AuditEntry]:
+def entries(source: Engine | Session, limit: int = 50) -> list[AuditEntry]:
     """The newest entries first."""
-    return list(session.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)).scalars())
+    from pool.db import reading
+
+    with reading(source) as session:
+        return list(session.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)).scalars())

@@ -26,3 +26,15 @@ def test_importing_every_domain_module_loads_no_textual():
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_faces_open_no_database_session_of_their_own():
+    """The app and the command line parse, call a service function and render: the
+    transaction belongs to the service, so no module in tui/ opens a session or queries."""
+    offenders = []
+    for path in (ROOT / "tui").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module in ("sqlmodel", "sqlalchemy", "sqlalchemy.orm"):
+                names = {a.name for a in node.names} - {"Engine"}
+                offenders += [f"{path.relative_to(ROOT)}: {node.module}.{n}" for n in sorted(names)]
+    assert offenders == []

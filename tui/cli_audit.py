@@ -24,27 +24,24 @@ def add_parser(sub) -> None:
 
 
 def run(engine, args: argparse.Namespace) -> int:
-    from sqlmodel import Session
-
     from pool import audit
 
-    with Session(engine) as s:
-        if args.action == "verify":
-            r = audit.verify(s, anchor=args.anchor)
-            if r.ok:
-                print(f"The audit log is intact: {r.entries} entries, hash chain verified"
-                      + (" up to and past the anchor" if args.anchor else "") + "."
-                      + (f" The first {r.unkeyed} entries predate keyed hashes (Otos before migration 0005)."
-                         if r.unkeyed else ""))
-                return 0
-            where = f"at entry {r.broken_at}" if r.broken_at else "at its end"
-            print(f"otos: the audit log has been tampered with {where}: {r.reason}.", file=sys.stderr)
-            return 1
-        if args.action == "anchor":
-            print(f"File this anchor outside Otos (e.g. in the case file); check later with "
-                  f"otos audit verify --anchor ANCHOR. Anchor: {audit.anchor(s)}")
+    if args.action == "verify":
+        r = audit.verify(engine, anchor=args.anchor)
+        if r.ok:
+            print(f"The audit log is intact: {r.entries} entries, hash chain verified"
+                  + (" up to and past the anchor" if args.anchor else "") + "."
+                  + (f" The first {r.unkeyed} entries predate keyed hashes (Otos before migration 0005)."
+                     if r.unkeyed else ""))
             return 0
-        rows = audit.entries(s, args.limit)
+        where = f"at entry {r.broken_at}" if r.broken_at else "at its end"
+        print(f"otos: the audit log has been tampered with {where}: {r.reason}.", file=sys.stderr)
+        return 1
+    if args.action == "anchor":
+        print(f"File this anchor outside Otos (e.g. in the case file); check later with "
+              f"otos audit verify --anchor ANCHOR. Anchor: {audit.anchor(engine)}")
+        return 0
+    rows = audit.entries(engine, args.limit)
     if args.json:
         print_json([{"id": e.id, "at": e.at, "actor": e.actor, "action": e.action,
                       "details": json.loads(e.details), "hash": e.hash} for e in rows])
