@@ -534,6 +534,14 @@ async def test_settings_screen_starts_the_workspace_and_edits_a_value_at_80x24(s
         assert workspace.load(sqlite_engine)["phone"] == "016 123 4567"
 
 
+async def quotas_from_extract(app, pilot) -> None:
+    """On the Quotas screen: g, with the quota table focused, and wait for the result."""
+    await pilot.pause()
+    app.screen.query_one("#quotas", DataTable).focus()
+    await pilot.press("g")
+    await settle(pilot)
+
+
 async def test_quotas_from_the_extract_follow_the_workspace_county_and_grouping(sqlite_engine, tmp_path):
     from pool import workspace
     from tests.conftest import make_workspace
@@ -545,10 +553,7 @@ async def test_quotas_from_the_extract_follow_the_workspace_county_and_grouping(
     app = OtosApp(sqlite_engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f4")
-        await pilot.pause()
-        app.screen.query_one("#quotas", DataTable).focus()
-        await pilot.press("g")
-        await settle(pilot)
+        await quotas_from_extract(app, pilot)
         municipalities = sorted(q.value for q in app.quotas if q.feature == "municipality")
         assert municipalities == ["Jyväskylä", "muut"]
         assert sorted(q.value for q in app.quotas if q.feature == "age") == ["15-29", "30-44", "45-64", "65-74", "75+"]
@@ -564,17 +569,11 @@ async def test_quotas_take_the_population_of_the_extract_picked_with_the_keyboar
     app = OtosApp(sqlite_engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f4")
-        await pilot.pause()
-        app.screen.query_one("#quotas", DataTable).focus()
-        await pilot.press("g")
-        await settle(pilot)
+        await quotas_from_extract(app, pilot)
         assert "Tampere" in {q.value for q in app.quotas}  # the default: the newest extract
         app.screen.query_one("#quota-extract").focus()
-        await pilot.press("enter", "down", "down", "enter")  # newest, extract 2, extract 1
-        await pilot.pause()
-        app.screen.query_one("#quotas", DataTable).focus()
-        await pilot.press("g")
-        await settle(pilot)
+        await pilot.press("enter", "down", "down", "enter")  # newest extract, extract 2, extract 1
+        await quotas_from_extract(app, pilot)
         assert {q.value for q in app.quotas if q.feature == "municipality"} <= {"Jyväskylä", "muut"} | {
             m.name_fi for m in municipalities().values() if m.county == "Keski-Suomen hyvinvointialue"}
         assert "Tampere" not in {q.value for q in app.quotas}

@@ -1,7 +1,8 @@
 """The ``otos`` command line: a thin face over the domain packages.
 
-Imports stay lean (argparse only at the top) so the command starts fast; each command
-imports what it needs. Errors a user can cause are printed as one paragraph, never as
+Each command group is a module of its own (``tui/cli_*.py``, with ``add_parser`` and
+``run``): it parses, calls a service function and prints. Imports stay lean (argparse
+only at the top) so the command starts fast; each command imports what it needs. Errors a user can cause are printed as one paragraph, never as
 a traceback, and the exit status is non-zero.
 """
 from __future__ import annotations

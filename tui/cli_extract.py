@@ -1,7 +1,4 @@
 """``otos extract``: import DVV extracts, list them, their faults, purge.
-
-One module per command group: it parses, calls the domain and prints (``tui.cli``
-assembles the groups). The domain is imported when a command runs, so others stay lean.
 """
 from __future__ import annotations
 
