@@ -95,6 +95,41 @@ async def test_withdraw_asks_first_and_erases(sqlite_engine):
         assert "of 2" in page_info(app)
 
 
+async def test_a_tired_enter_on_a_withdraw_question_erases_nobody(sqlite_engine):
+    fill_pool(sqlite_engine, 3)
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#members", DataTable).focus()
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("enter")  # Cancel has the focus
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmDialog) and count_members(sqlite_engine) == 3
+
+
+async def test_import_dialog_is_typed_into_from_the_keyboard_and_enter_submits(sqlite_engine, tmp_path):
+    path = write_rows(tmp_path / "e.csv", people(20))
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, ImportDialog)
+        for text in (str(path), "DVV/1/2026", "paneeli", "2099-12-31"):
+            await pilot.press(*text)  # into the focused field, the first one to begin with
+            await pilot.press("tab")
+        assert app.screen.query_one("#path", Input).value == str(path)
+        assert app.screen.query_one("#delete-by", Input).value == "2099-12-31"
+        app.screen.query_one("#delete-by", Input).focus()
+        await pilot.press("enter")  # Enter in the last field imports
+        await settle(pilot)
+        assert isinstance(app.screen, ReportDialog) and len(list_extracts(sqlite_engine)) == 1
+
+
 async def open_add_form(pilot) -> MemberForm:
     """Press a on the pool screen and return the add-member form."""
     await settle(pilot)

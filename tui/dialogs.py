@@ -26,10 +26,17 @@ def _titled(widget, title: str):
 
 
 class FormDialog(Guarded, ModalScreen):
-    """A modal form: Escape or Cancel dismisses with None; ``form_end`` yields the error
-    line and the buttons every form ends with."""
+    """A modal form: it opens with its first field focused, so typing goes into it;
+    Enter in a field presses the form's main button; Escape or Cancel dismisses with
+    None. ``form_end`` yields the error line and the buttons every form ends with."""
 
+    AUTO_FOCUS = "Input"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
+
+    @on(Input.Submitted)
+    def _enter_submits(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one(".buttons Button", Button).press()
 
     def form_end(self, ok_label: str, ok_id: str) -> ComposeResult:
         yield Static("", id="error", classes="error", markup=False)
@@ -46,8 +53,11 @@ class FormDialog(Guarded, ModalScreen):
 
 
 class ConfirmDialog(Guarded, ModalScreen[bool]):
-    """Ask a yes/no question; ``True`` only when the user presses the confirm button."""
+    """Ask a yes/no question; ``True`` only when the user presses the confirm button.
+    Cancel has the focus, so a tired Enter (or the key that opened the dialog, pressed
+    twice) never erases, purges or draws."""
 
+    AUTO_FOCUS = "#cancel"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
 
     def __init__(self, question: str, confirm_label: str = "Yes") -> None:

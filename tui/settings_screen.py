@@ -32,10 +32,6 @@ class SettingEditor(FormDialog):
             yield _titled(Input(self.value, id="value"), "Value")
             yield from self.form_end("Save", "save")
 
-    def on_mount(self) -> None:
-        self.query_one("#value", Input).focus()
-
-    @on(Input.Submitted, "#value")
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
         self.dismiss(self.query_one("#value", Input).value)
