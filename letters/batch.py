@@ -446,6 +446,6 @@ def preview(engine: Engine, round_name: str, settings: LetterSettings | None = N
 
 def rounds(engine: Engine) -> list[str]:
     """Recruitment rounds that have invitations, newest first."""
-    with Session(engine) as s:
-        return list(s.execute(select(Invitation.round).group_by(Invitation.round)
-                              .order_by(func.max(Invitation.id).desc())).scalars())
+    from pool.invitations import list_rounds
+
+    return [r.name for r in list_rounds(engine)]

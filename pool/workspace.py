@@ -121,6 +121,12 @@ def _logo(value: str) -> dict | None:
     return read_logo(value)
 
 
+def _logo_size(setting: dict) -> int:
+    from pool.logo import logo_bytes
+
+    return len(logo_bytes(setting)[1])
+
+
 def _codes(value: str) -> list[str]:
     """Municipality codes or names that stand alone in quotas; the rest form the catch-all."""
     munis = municipalities()
@@ -187,10 +193,7 @@ class Workspace:
         """The settings as ``workspace show --json`` prints them (the logo by type and size)."""
         out = {k: self[k] for k in self.values}
         if out.get("logo"):
-            from pool.logo import logo_bytes
-
-            kind, data = logo_bytes(out["logo"])
-            out["logo"] = {"type": kind, "bytes": len(data)}
+            out["logo"] = {"type": out["logo"]["type"], "bytes": _logo_size(out["logo"])}
         return out
 
     @property
@@ -302,7 +305,7 @@ def describe(ws: Workspace) -> list[tuple[str, str, str]]:
             munis = municipalities()
             text = ", ".join(munis[c].name_fi for c in value or [] if c in munis)
         elif key == "logo":
-            text = f"{value['type'].upper()} logo, {len(value['data']) * 3 // 4 // 1024 + 1} KB" if value else ""
+            text = f"{value['type'].upper()} logo, {_logo_size(value) // 1024 + 1} KB" if value else ""
         elif isinstance(value, list):
             text = " | ".join(map(str, value)) if key in ("sender", "signature") else ",".join(map(str, value))
         else:

@@ -148,7 +148,7 @@ def category_of(feature: str, raw, scheme: Scheme) -> str:
 def _one(feature: str, k: str | None, raw, scheme: Scheme) -> str:
     """The category of one distinct raw value (an age, a sex code, a language or
     municipality code, a self-reported answer)."""
-    if raw is None or (isinstance(raw, float) and np.isnan(raw)):  # (factorize leaves none; a caller may)
+    if raw is None or (isinstance(raw, float) and np.isnan(raw)):  # category_of may be given a missing value
         return NO_VALUE
     values = None if scheme.values is None else list(scheme.values.get(feature, ()))
     if k == "age":
@@ -218,10 +218,14 @@ def register_frame(rows) -> pd.DataFrame:
     }, columns=list(COLUMNS[:4]))
 
 
-def suggested_municipality_groups(county: str, min_population: int = 20_000) -> dict[str, str]:
-    """Municipality code -> group for a county: big municipalities alone, the rest "muut"."""
+def suggested_municipality_groups(county: str, min_population: int | None = None) -> dict[str, str]:
+    """Municipality code -> group for a county: municipalities of ``min_population`` or
+    more (default: the workspace's own default, ``pool.workspace.ALONE_FROM``) alone,
+    the rest "muut"."""
     from pool.reference import find_county
+    from pool.workspace import ALONE_FROM
 
+    min_population = ALONE_FROM if min_population is None else min_population
     county = find_county(county)
     return {m.code: (m.name_fi if m.population >= min_population else OTHER_MUNICIPALITIES)
             for m in municipalities().values() if m.county == county}

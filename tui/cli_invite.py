@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 
 from pool.display import printable
 from tui.cli_common import print_json, strata_settings
@@ -92,11 +93,5 @@ def _draw(engine, args: argparse.Namespace) -> int:
         print(f"The allocation of every stratum: {table}")
     else:
         print("For the allocation of every stratum add --table FILE.csv (or --json).")
-    print(f"Print the letters with: otos letters print --round {_quoted(result.round)} --out kirjeet.pdf")
+    print(f"Print the letters with: otos letters print --round {shlex.quote(result.round)} --out kirjeet.pdf")
     return 0
-
-
-def _quoted(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
