@@ -38,3 +38,46 @@ def test_the_faces_open_no_database_session_of_their_own():
                 names = {a.name for a in node.names} - {"Engine"}
                 offenders += [f"{path.relative_to(ROOT)}: {node.module}.{n}" for n in sorted(names)]
     assert offenders == []
+
+
+def _tui_classes():
+    """Every class defined in a tui/ module that is a Textual app, screen or widget."""
+    import importlib
+    import inspect
+
+    from textual.message_pump import MessagePump
+
+    for path in sorted((ROOT / "tui").glob("*.py")):
+        module = importlib.import_module(f"tui.{path.stem}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__ and issubclass(cls, MessagePump):
+                yield cls
+
+
+def test_the_app_overrides_no_private_textual_method():
+    """Private methods change without notice between Textual releases: Otos hooks into
+    Textual only through public means (handlers, workers, notify)."""
+    from textual.app import App
+    from textual.screen import ModalScreen
+
+    private = {name for base in (App, ModalScreen) for name in dir(base)
+               if name.startswith("_") and not name.startswith("__")}
+    offenders = [f"{cls.__name__}.{name}" for cls in _tui_classes() for name, value in vars(cls).items()
+                 if name in private and callable(value) and getattr(value, "__module__", "").startswith("tui")]
+    assert offenders == []
+
+
+def test_every_handler_and_action_is_guarded():
+    """An error in a handler must become a message, not end the app (tui.guard)."""
+    offenders = []
+    for path in sorted((ROOT / "tui").glob("*.py")):
+        for cls in [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ClassDef)]:
+            for fn in cls.body:
+                if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                decorators = [ast.unparse(d) for d in fn.decorator_list]
+                handler = fn.name.startswith(("action_", "on_")) or any(d.startswith("on(") for d in decorators)
+                is_worker = any(d.startswith("work") for d in decorators)
+                if handler and not is_worker and "guarded" not in decorators:
+                    offenders.append(f"{path.name}: {cls.name}.{fn.name}")
+    assert offenders == []

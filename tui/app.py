@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 import tomllib
 from pathlib import Path
 from typing import Iterable
@@ -15,6 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from pool.display import terminal_safe
 from pool.errors import OtosError
+from tui.guard import guarded, show_error
 from tui.lottery_screens import DrawScreen, QuotasScreen
 from tui.opinion_screens import OpinionsScreen
 from tui.output_screens import ExportsScreen, LettersScreen
@@ -47,6 +49,7 @@ class OtosApp(App):
         super().__init__()
         self.engine = engine
         self.opinions_example = opinions_example  # the demo's generated conversation, if any
+        self.messages: deque[str] = deque(maxlen=200)  # what was shown, newest last
         self.quotas: list = []  # the quotas the Quotas screen edits and the Draw screen uses
         self._keymap_problem = None
         try:
@@ -54,6 +57,7 @@ class OtosApp(App):
         except OtosError as exc:
             self._keymap_problem = str(exc)
 
+    @guarded
     def on_mount(self) -> None:
         from pool.extract import overdue
 
@@ -94,35 +98,15 @@ class OtosApp(App):
                timeout: float | None = None, markup: bool = False) -> None:
         """Messages carry names of files, rounds and statements: shown as plain text
         unless a caller asks for markup (see tui.plain)."""
-        super().notify(terminal_safe(message), title=title, severity=severity, timeout=timeout, markup=markup)
+        message = terminal_safe(message)
+        self.messages.append(message)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
-    async def _dispatch_action(self, namespace, action_name, params) -> bool:
-        """Key-bound actions: a user error becomes a message (see tui.guard)."""
-        try:
-            return await super()._dispatch_action(namespace, action_name, params)
-        except OtosError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
-            return True
-
+    @guarded
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Worker errors become messages, never tracebacks."""
-        if event.state is WorkerState.ERROR:
-            error = event.worker.error
-            text = str(error) if isinstance(error, OtosError) else (
-                f"Unexpected error ({type(error).__name__}); nothing more was saved.")
-            self.notify(text, severity="error", timeout=10)
-
-    def _handle_exception(self, error: Exception) -> None:
-        # An error raised in a handler is shown as a message and the app goes on; the
-        # details (which could hold personal data) only with OTOS_DEBUG=1.
-        if isinstance(error, OtosError):
-            self.notify(str(error), severity="error", timeout=10)
-            return
-        if os.environ.get("OTOS_DEBUG"):
-            super()._handle_exception(error)
-            return
-        self.notify(f"Unexpected error ({type(error).__name__}); nothing more was saved. "
-                    "Run with OTOS_DEBUG=1 to see the details.", severity="error", timeout=15)
+        """Worker errors become messages, never tracebacks (see tui.guard)."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            show_error(self, event.worker.error)
 
 
 def keymap_path() -> Path:

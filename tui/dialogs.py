@@ -15,7 +15,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressB
 from textual.worker import get_current_worker
 
 from pool.errors import OtosError
-from tui.guard import Guarded
+from tui.guard import Guarded, guarded
 from tui.plain import plain_row
 
 
@@ -34,6 +34,7 @@ class FormDialog(Guarded, ModalScreen):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
 
     @on(Input.Submitted)
+    @guarded
     def _enter_submits(self, event: Input.Submitted) -> None:
         event.stop()
         self.query_one(".buttons Button", Button).press()
@@ -48,6 +49,7 @@ class FormDialog(Guarded, ModalScreen):
         self.query_one("#error", Static).update(message)
 
     @on(Button.Pressed, "#cancel")
+    @guarded
     def action_cancel(self) -> None:
         self.dismiss(None)
 
@@ -73,10 +75,12 @@ class ConfirmDialog(Guarded, ModalScreen[bool]):
                 yield Button("Cancel", id="cancel")
 
     @on(Button.Pressed, "#confirm")
+    @guarded
     def _yes(self) -> None:
         self.dismiss(True)
 
     @on(Button.Pressed, "#cancel")
+    @guarded
     def action_cancel(self) -> None:
         self.dismiss(False)
 
@@ -108,6 +112,7 @@ class ImportDialog(FormDialog):
             yield from self.form_end("Import", "ok")
 
     @on(Button.Pressed, "#ok")
+    @guarded
     def _ok(self) -> None:
         value = lambda wid: self.query_one(f"#{wid}", Input).value.strip()  # noqa: E731
         for wid, what in (("path", "the file"), ("permit", "the permit number"), ("purpose", "the purpose"),
@@ -148,6 +153,7 @@ class ImportProgress(Guarded, ModalScreen[Any]):
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", variant="error", id="cancel")
 
+    @guarded
     def on_mount(self) -> None:
         self.run_import()
 
@@ -189,6 +195,7 @@ class ImportProgress(Guarded, ModalScreen[Any]):
         self.dismiss(report)
 
     @on(Button.Pressed, "#cancel")
+    @guarded
     def action_cancel(self) -> None:
         if self._finished:
             self.dismiss(None)
@@ -220,6 +227,7 @@ class ReportDialog(Guarded, ModalScreen[None]):
                 yield Button("Close", variant="primary", id="close")
 
     @on(Button.Pressed, "#close")
+    @guarded
     def action_close(self) -> None:
         self.dismiss(None)
 
@@ -258,6 +266,7 @@ class MemberForm(FormDialog):
             yield from self.form_end("Save", "save")
 
     @on(Button.Pressed, "#save")
+    @guarded
     def _save(self) -> None:
         from pool import members
 

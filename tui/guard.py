@@ -1,18 +1,72 @@
-"""User errors in a screen's handlers become messages, and the screen goes on working.
+"""Errors in the app become messages on the screen, and the screen goes on working.
 
-Textual stops a screen's message loop when a handler raises, so an ``OtosError`` (a
-mistake the user can fix, e.g. "choose a round first") must be caught before that:
-every Otos screen and dialog mixes in ``Guarded``; key-bound actions are guarded in
-``OtosApp._dispatch_action``.
+Textual stops an app when a handler raises. Every handler, action and dialog callback of
+an Otos screen is therefore wrapped in ``guarded`` (``tests/test_architecture.py`` checks
+that none is missing): an ``OtosError`` (a mistake the user can fix, e.g. "choose a round
+first") is shown as it is; any other error as one line naming its kind, because its text
+could hold personal data. ``OTOS_DEBUG=1`` lets unexpected errors through to Textual's
+traceback. Worker errors reach ``OtosApp.on_worker_state_changed`` and are shown the same way.
 """
 from __future__ import annotations
 
+import functools
+import inspect
+import os
+from typing import Any, Callable, TypeVar
+
 from pool.errors import OtosError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def error_message(error: BaseException) -> str:
+    """What the user is told about ``error``: the text of a user error, only the kind of
+    any other (its text could carry a name or an address)."""
+    if isinstance(error, OtosError):
+        return str(error)
+    return (f"Unexpected error ({type(error).__name__}); nothing more was saved. "
+            "Run with OTOS_DEBUG=1 to see the details.")
+
+
+def show_error(app, error: BaseException) -> None:
+    """Show ``error`` as a message of the app, or re-raise it when debugging."""
+    if not isinstance(error, OtosError) and os.environ.get("OTOS_DEBUG"):
+        raise error
+    app.notify(error_message(error), severity="error", timeout=12)
+
+
+def guarded(handler: F) -> F:
+    """Wrap a screen's method (handler, action, ``on_mount``): an error it raises becomes
+    a message of ``self.app`` instead of ending the app."""
+    if inspect.iscoroutinefunction(handler):
+        @functools.wraps(handler)
+        async def run_async(self, *args, **kwargs):
+            try:
+                return await handler(self, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 (shown, never swallowed silently)
+                show_error(self.app, exc)
+        return run_async  # type: ignore[return-value]
+
+    @functools.wraps(handler)
+    def run(self, *args, **kwargs):
+        try:
+            return handler(self, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            show_error(self.app, exc)
+    return run  # type: ignore[return-value]
 
 
 class Guarded:
-    async def _dispatch_message(self, message) -> None:  # noqa: D401 (textual's hook)
-        try:
-            await super()._dispatch_message(message)  # type: ignore[misc]
-        except OtosError as exc:
-            self.app.notify(str(exc), severity="error", timeout=10)  # type: ignore[attr-defined]
+    """Mixed into every Otos screen and dialog: ``self.guard(callback)`` wraps a callback
+    (e.g. what a dialog's answer runs) the way ``guarded`` wraps a method."""
+
+    def guard(self, callback: Callable[..., Any]) -> Callable[..., Any]:
+        app = self.app  # type: ignore[attr-defined]
+
+        @functools.wraps(callback)
+        def run(*args, **kwargs):
+            try:
+                return callback(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001
+                show_error(app, exc)
+        return run

@@ -14,7 +14,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Pro
 from pool.errors import OtosError
 from sampling.problem import Quota
 from tui.dialogs import ConfirmDialog, FormDialog, _titled
-from tui.guard import Guarded
+from tui.guard import Guarded, guarded
 from tui.plain import plain_row
 
 
@@ -33,6 +33,7 @@ class QuotaEditor(FormDialog):
             yield from self.form_end("Save", "save")
 
     @on(Button.Pressed, "#save")
+    @guarded
     def _save(self) -> None:
         try:
             lo = int(self.query_one("#min", Input).value)
@@ -71,6 +72,7 @@ class QuotasScreen(Guarded, Screen):
         yield table
         yield Footer()
 
+    @guarded
     def on_mount(self) -> None:
         from pool.extract import list_extracts
 
@@ -90,6 +92,7 @@ class QuotasScreen(Guarded, Screen):
             raise OtosError("The panel size must be at least 1.")
         return size
 
+    @guarded
     def action_load_quotas(self) -> None:
         from sampling.interop import read_features
 
@@ -100,6 +103,7 @@ class QuotasScreen(Guarded, Screen):
         self.app.quotas = read_features(Path(path).expanduser())
         self.refresh_quotas()
 
+    @guarded
     def action_from_extract(self) -> None:
         from sampling.targets import make_quotas
 
@@ -114,6 +118,7 @@ class QuotasScreen(Guarded, Screen):
         self.notify(f"Quotas made from the population of {made.source}.")
         self.refresh_quotas()
 
+    @guarded
     def action_save_quotas(self) -> None:
         from sampling.interop import write_features
 
@@ -125,9 +130,11 @@ class QuotasScreen(Guarded, Screen):
         self.notify(f"Quotas saved to {path}.")
 
     @on(DataTable.RowSelected, "#quotas")
+    @guarded
     def _row_chosen(self) -> None:  # Enter on a row
         self.action_edit_quota()
 
+    @guarded
     def action_edit_quota(self) -> None:
         table = self.query_one("#quotas", DataTable)
         if not self.app.quotas or table.row_count == 0:
@@ -138,9 +145,10 @@ class QuotasScreen(Guarded, Screen):
             if quota is not None:
                 self.app.quotas[index] = quota
                 self.refresh_quotas()
-        self.app.push_screen(QuotaEditor(self.app.quotas[index]), saved)
+        self.app.push_screen(QuotaEditor(self.app.quotas[index]), self.guard(saved))
 
     @on(Input.Submitted, "#panel-size")
+    @guarded
     def _size_changed(self) -> None:
         self.refresh_quotas()
 
@@ -212,10 +220,12 @@ class DrawScreen(Guarded, Screen):
         yield table
         yield Footer()
 
+    @guarded
     def on_mount(self) -> None:
         self.title = "Otos — Draw"
 
     @on(Button.Pressed, "#draw")
+    @guarded
     def action_draw(self) -> None:
         seed = self.query_one("#seed", Input).value.strip()
         if not seed:
@@ -236,7 +246,7 @@ class DrawScreen(Guarded, Screen):
                 self.query_one("#draw-status", Static).update("Drawing ...")
                 self.run_draw(list(self.app.quotas), size, seed, method)
         self.app.push_screen(ConfirmDialog(
-            f"Draw a panel of {size} with the seed {seed!r}? The draw is recorded and cannot be undone.", "Draw"), go)
+            f"Draw a panel of {size} with the seed {seed!r}? The draw is recorded and cannot be undone.", "Draw"), self.guard(go))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
     def run_draw(self, quotas: list[Quota], size: int, seed: str, method: str) -> None:
@@ -281,6 +291,7 @@ class DrawScreen(Guarded, Screen):
             table.add_row(*plain_row(seat["member"], seat["name"], seat["role"], f"{seat['probability']:.4f}"),
                           key=seat["member"])
 
+    @guarded
     def action_replace(self) -> None:
         from sampling.panels import replace_member
 
@@ -296,8 +307,9 @@ class DrawScreen(Guarded, Screen):
                 self.notify(f"Member {new} takes the seat of member {member}.")
                 self.show_seats()
         self.app.push_screen(ConfirmDialog(
-            f"Member {member} has dropped out? A replacement is drawn that keeps every quota.", "Replace"), go)
+            f"Member {member} has dropped out? A replacement is drawn that keeps every quota.", "Replace"), self.guard(go))
 
+    @guarded
     def action_verify(self) -> None:
         from sampling.panels import verify_panel
 

@@ -12,7 +12,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Select, St
 
 from pool.errors import OtosError
 from tui.dialogs import _titled
-from tui.guard import Guarded
+from tui.guard import Guarded, guarded
 from tui.plain import plain_row
 
 STATEMENT_TABLE = ["statement", "group", "n", "agree %", "disagree %", "pass %", "z agree", "z disagree",
@@ -60,6 +60,7 @@ class OpinionsScreen(Guarded, Screen):
                 yield DataTable(id="op-strata", zebra_stripes=True, cursor_type="row")
         yield Footer()
 
+    @guarded
     def on_mount(self) -> None:
         from sampling.panels import list_panels
 
@@ -85,6 +86,7 @@ class OpinionsScreen(Guarded, Screen):
 
     @on(Button.Pressed, "#op-analyze")
     @on(Input.Submitted, "#op-source")
+    @guarded
     def action_analyze(self) -> None:
         source = self._value("#op-source")
         if not source:
@@ -148,6 +150,7 @@ class OpinionsScreen(Guarded, Screen):
         self.notify(f"{a.k} opinion groups among {len(a.clustered)} participants.")
 
     @on(DataTable.HeaderSelected)
+    @guarded
     def _sort(self, event: DataTable.HeaderSelected) -> None:
         """Click a column header to sort by it; click again to reverse."""
         table_id = event.data_table.id or ""
@@ -158,6 +161,7 @@ class OpinionsScreen(Guarded, Screen):
         self._sorted[table_id] = (column.value, reverse)
 
     @on(Button.Pressed, "#op-report")
+    @guarded
     def action_report(self) -> None:
         from opinions.report import write_report
 

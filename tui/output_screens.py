@@ -13,7 +13,7 @@ from textual.worker import get_current_worker
 
 from pool.errors import OtosError
 from tui.dialogs import _titled
-from tui.guard import Guarded
+from tui.guard import Guarded, guarded
 
 
 class LettersScreen(Guarded, Screen):
@@ -37,6 +37,7 @@ class LettersScreen(Guarded, Screen):
             yield Static("", id="letter-preview", markup=False)
         yield Footer()
 
+    @guarded
     def on_mount(self) -> None:
         from letters.batch import rounds
 
@@ -56,6 +57,7 @@ class LettersScreen(Guarded, Screen):
         return str(value)
 
     @on(Button.Pressed, "#preview")
+    @guarded
     def action_preview(self) -> None:
         from letters.batch import preview
 
@@ -65,6 +67,7 @@ class LettersScreen(Guarded, Screen):
         self.query_one("#letter-preview", Static).update(text)
 
     @on(Button.Pressed, "#print")
+    @guarded
     def action_print(self) -> None:
         out = Path(self.query_one("#out", Input).value.strip()).expanduser()
         self.run_print(self._round(), out, self._settings(), self.query_one("#reminder", Checkbox).value)
@@ -89,6 +92,7 @@ class LettersScreen(Guarded, Screen):
         self.query_one("#letters-progress", ProgressBar).update(progress=fraction)
         self.query_one("#letters-status", Static).update(message)
 
+    @guarded
     def action_cancel_print(self) -> None:
         self.workers.cancel_group(self, "letters")
 
@@ -112,6 +116,7 @@ class ExportsScreen(Guarded, Screen):
             yield Static("", id="report-table", markup=False)
         yield Footer()
 
+    @guarded
     def on_mount(self) -> None:
         from sampling.panels import list_panels
 
@@ -132,6 +137,7 @@ class ExportsScreen(Guarded, Screen):
         return folder
 
     @on(Select.Changed, "#panel")
+    @guarded
     def _show_report(self) -> None:
         from letters.report import build_report, format_table
 
@@ -139,6 +145,7 @@ class ExportsScreen(Guarded, Screen):
             self.query_one("#report-table", Static).update(format_table(build_report(self.app.engine, self._panel())))
 
     @on(Button.Pressed)
+    @guarded
     def _export(self, event: Button.Pressed) -> None:
         from letters import exports
         from letters.report import build_report, write_pdf

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from pool.errors import OtosError
 from tui.dialogs import ConfirmDialog, ImportDialog, ImportProgress, MemberForm, ReportDialog
-from tui.guard import Guarded
+from tui.guard import Guarded, guarded
 from tui.plain import plain_row
 
 PAGE_SIZE = 100
@@ -36,10 +36,12 @@ class ExtractsScreen(Guarded, Screen):
         yield table
         yield Footer()
 
+    @guarded
     def on_mount(self) -> None:
         self.title = "Otos — Extracts"
         self.action_refresh()
 
+    @guarded
     def action_refresh(self) -> None:
         from pool.extract import list_extracts
 
@@ -60,11 +62,12 @@ class ExtractsScreen(Guarded, Screen):
             return None
         return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
+    @guarded
     def action_import_extract(self) -> None:
         def start(request) -> None:
             if request is not None:
-                self.app.push_screen(ImportProgress(request), self._imported)
-        self.app.push_screen(ImportDialog(), start)
+                self.app.push_screen(ImportProgress(request), self.guard(self._imported))
+        self.app.push_screen(ImportDialog(), self.guard(start))
 
     def _imported(self, report) -> None:
         self.action_refresh()
@@ -72,6 +75,7 @@ class ExtractsScreen(Guarded, Screen):
             return
         self.app.push_screen(ReportDialog(report.summary(), report.faults))
 
+    @guarded
     def action_show_faults(self) -> None:
         from pool.extract import faults_of
 
@@ -82,6 +86,7 @@ class ExtractsScreen(Guarded, Screen):
         summary = f"Extract {ext}: {len(faults)} row fault(s) listed." if faults else f"Extract {ext}: no faulty rows."
         self.app.push_screen(ReportDialog(summary, faults))
 
+    @guarded
     def action_purge(self) -> None:
         from pool.extract import purge
 
@@ -100,7 +105,7 @@ class ExtractsScreen(Guarded, Screen):
                 self.action_refresh()
         self.app.push_screen(ConfirmDialog(
             f"Purge extract {ext}? The register data of everyone who did not join the pool is deleted "
-            "for good.", "Purge"), confirmed)
+            "for good.", "Purge"), self.guard(confirmed))
 
 
 class PoolScreen(Guarded, Screen):
@@ -141,6 +146,7 @@ class PoolScreen(Guarded, Screen):
         yield table
         yield Footer()
 
+    @guarded
     def on_mount(self) -> None:
         self.title = "Otos — Pool"
         self.load_page()
@@ -155,12 +161,14 @@ class PoolScreen(Guarded, Screen):
                            language=None if language is Select.NULL else str(language))
 
     @on(Input.Changed, "#search")
+    @guarded
     def _search_changed(self) -> None:
         if self._search_timer is not None:
             self._search_timer.stop()
         self._search_timer = self.set_timer(self.SEARCH_DELAY, self._filter_changed)
 
     @on(Select.Changed)
+    @guarded
     def _filter_changed(self) -> None:
         self.page_start = 0
         self._count_needed = True
@@ -201,24 +209,29 @@ class PoolScreen(Guarded, Screen):
             info = "No members match." if self.page_start == 0 else ""
         self.query_one("#page-info", Static).update(info)
 
+    @guarded
     def action_next_page(self) -> None:
         if self.page_start + PAGE_SIZE < self.total:
             self.page_start += PAGE_SIZE
             self.load_page()
 
+    @guarded
     def action_previous_page(self) -> None:
         if self.page_start > 0:
             self.page_start = max(0, self.page_start - PAGE_SIZE)
             self.load_page()
 
+    @guarded
     def action_first_page(self) -> None:
         self.page_start = 0
         self.load_page()
 
+    @guarded
     def action_last_page(self) -> None:
         self.page_start = max(0, (self.total - 1) // PAGE_SIZE * PAGE_SIZE)
         self.load_page()
 
+    @guarded
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
 
@@ -234,16 +247,19 @@ class PoolScreen(Guarded, Screen):
             self.notify(f"Saved member {member_id}.")
             self.refresh_pool()
 
+    @guarded
     def action_add_member(self) -> None:
-        self.app.push_screen(MemberForm(), self._saved)
+        self.app.push_screen(MemberForm(), self.guard(self._saved))
 
+    @guarded
     def action_edit_member(self) -> None:
         from pool.members import get_member
 
         member_id = self._selected()
         if member_id is not None:
-            self.app.push_screen(MemberForm(get_member(self.app.engine, member_id)), self._saved)
+            self.app.push_screen(MemberForm(get_member(self.app.engine, member_id)), self.guard(self._saved))
 
+    @guarded
     def action_withdraw_member(self) -> None:
         from pool.members import withdraw
 
@@ -257,4 +273,4 @@ class PoolScreen(Guarded, Screen):
                 self.notify(f"Member {member_id} withdrawn; their personal data is erased.")
                 self.refresh_pool()
         self.app.push_screen(ConfirmDialog(
-            f"Withdraw member {member_id}? Their personal data is erased for good.", "Withdraw"), confirmed)
+            f"Withdraw member {member_id}? Their personal data is erased for good.", "Withdraw"), self.guard(confirmed))

@@ -14,7 +14,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sel
 
 from pool.errors import OtosError
 from tui.dialogs import FormDialog, _titled
-from tui.guard import Guarded
+from tui.guard import Guarded, guarded
 from tui.plain import plain_row
 
 
@@ -33,6 +33,7 @@ class SettingEditor(FormDialog):
             yield from self.form_end("Save", "save")
 
     @on(Button.Pressed, "#save")
+    @guarded
     def _save(self) -> None:
         self.dismiss(self.query_one("#value", Input).value)
 
@@ -52,6 +53,7 @@ class SettingsScreen(Guarded, Screen):
         yield DataTable(id="settings", cursor_type="row")
         yield Footer()
 
+    @guarded
     def on_mount(self) -> None:
         from pool.reference import counties
 
@@ -83,6 +85,7 @@ class SettingsScreen(Guarded, Screen):
             else "Letters have every setting they need. Enter on a row edits it."))
 
     @on(Button.Pressed, "#start")
+    @guarded
     def _start(self) -> None:
         from pool import workspace
 
@@ -94,6 +97,7 @@ class SettingsScreen(Guarded, Screen):
         self.query_one("#settings", DataTable).focus()
 
     @on(DataTable.RowSelected, "#settings")
+    @guarded
     def action_edit_setting(self) -> None:
         table = self.query_one("#settings", DataTable)
         if not table.row_count:
@@ -112,4 +116,4 @@ class SettingsScreen(Guarded, Screen):
                 return
             self.refresh_settings()
             self.app.notify(f"Saved {key}.")
-        self.app.push_screen(SettingEditor(key, "" if text == "-" else text, meaning), save)
+        self.app.push_screen(SettingEditor(key, "" if text == "-" else text, meaning), self.guard(save))
