@@ -395,7 +395,8 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
                     if c is not None:
                         c.save()
                     parts.append(workdir / f"{len(parts):05d}.pdf")
-                    c = _CompactCanvas(str(parts[-1]), pagesize=A4, pageCompression=1)
+                    c = _CompactCanvas(str(parts[-1]), pagesize=A4, pageCompression=1,
+                                        initialFontName=register()[0])
                     renderer = _Renderer(c, settings, today)
                     first_in_part = number
                 for inv_id, code, ext, first, name, street, postal, office, lines, langs, qr_img in chunk:

@@ -11,38 +11,47 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from pool import audit
-from pool.private import csv_writer, private_file, xlsx_row
+from pool.private import csv_writer, private_file, xlsx_table
 from pool.errors import NotFound, OtosError
 from pool.models import Panel, PanelSeat, PoolMember
 from pool.reference import municipalities
 
-ROSTER_COLUMNS = ["jäsen", "rooli", "nimi", "sähköposti", "puhelin", "lähiosoite", "postinumero", "postitoimipaikka",
-                  "kieli", "kunta", "tarpeet"]
+ROSTER_COLUMNS = ["jäsen", "rooli", "sukunimi", "etunimet", "sähköposti", "puhelin", "lähiosoite", "postinumero",
+                  "postitoimipaikka", "kieli", "kunta", "tarpeet"]
+ROLE_FI = {"seated": "valittu", "replacement": "korvaava jäsen", "dropped": "poistunut"}
+PDF_COLUMNS = [0, 1, 2, 3, 4, 5, 9, 10, 11]  # the facilitator's page: no postal address
+PDF_WIDTHS = [38, 62, 85, 100, 150, 92, 32, 75, 64]  # points; landscape A4 between its margins
 
 
-def _member_row(m: PoolMember, role: str, munis: dict) -> list[str]:
-    return [str(m.id), role, f"{m.first_names} {m.surname}", m.email or "", m.phone or "", m.street or "",
+def _member_row(m: PoolMember, role: str, munis: dict) -> list:
+    """One roster row: the member id as a number (it sorts as one in a spreadsheet), the
+    rest as text (a postal code keeps its leading zero)."""
+    return [m.id, role, m.surname, m.first_names, m.email or "", m.phone or "", m.street or "",
             m.postal_code or "", (m.post_office or "").upper(), m.preferred_language,
             munis[m.municipality].name_fi if m.municipality in munis else (m.municipality or ""), m.needs or ""]
 
 
-def roster_rows(engine: Engine, panel_id: int) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
-    """(seated members, members who left the panel, like-for-like reserves): contact
-    details for facilitators. See sampling.panels.reserves for who is a reserve."""
-    from sampling.panels import reserves
+def roster_rows(engine: Engine, panel_id: int) -> tuple[list[list], list[list], list[list]]:
+    """(members holding a seat, members who left the panel, like-for-like reserves), each
+    by member id: contact details for facilitators. See sampling.panels.reserves for who
+    is a reserve."""
+    from sampling.panels import member_order, reserves
 
     with Session(engine) as s:
         if s.get(Panel, panel_id) is None:
             raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
         seats = s.execute(select(PanelSeat, PoolMember).outerjoin(PoolMember, PoolMember.id == PanelSeat.member_id)
-                          .where(PanelSeat.panel_id == panel_id).order_by(PanelSeat.id)).all()
+                          .where(PanelSeat.panel_id == panel_id)).all()
+        seats.sort(key=lambda row: member_order(row[0].snapshot_id))
         seated, left = [], []
         munis = municipalities()
         for seat, m in seats:
+            role = ROLE_FI.get(seat.role, seat.role)
             if m is None:
-                row = [seat.snapshot_id, seat.role, "(withdrawn from the pool)"] + [""] * 8
+                ident = int(seat.snapshot_id) if seat.snapshot_id.isdigit() else seat.snapshot_id
+                row = [ident, role, "(poistunut poolista)"] + [""] * (len(ROSTER_COLUMNS) - 3)
             else:
-                row = _member_row(m, seat.role, munis)
+                row = _member_row(m, role, munis)
             (left if seat.role == "dropped" else seated).append(row)
         spare = [_member_row(s.get(PoolMember, int(reserve)), f"varalla: {holder}", munis)
                  for holder, reserve in reserves(engine, panel_id)]
@@ -75,16 +84,10 @@ def export_roster(engine: Engine, panel_id: int, out: str | Path, fmt: str) -> i
         from openpyxl import Workbook
 
         wb = Workbook()
-        ws = wb.active
-        ws.title = "Paneeli"
-        xlsx_row(ws, ROSTER_COLUMNS)
-        for row in seated:
-            xlsx_row(ws, row)
+        xlsx_table(wb.active, "Paneeli", ROSTER_COLUMNS, seated)
         for title, rows in _sections(seated, left, spare):
-            sheet = wb.create_sheet("Poistuneet" if title.startswith("Paneelista") else title)
-            xlsx_row(sheet, ROSTER_COLUMNS)
-            for row in rows:
-                xlsx_row(sheet, row)
+            xlsx_table(wb.create_sheet(), "Poistuneet" if title.startswith("Paneelista") else title,
+                       ROSTER_COLUMNS, rows)
         with private_file(out, "wb", audit=done) as fh:
             wb.save(fh)
     else:
@@ -94,29 +97,36 @@ def export_roster(engine: Engine, panel_id: int, out: str | Path, fmt: str) -> i
     return len(seated)
 
 
-def _roster_pdf(panel_id: int, seated: list[list[str]], sections: list[tuple[str, list]]) -> bytes:
+def _roster_pdf(panel_id: int, seated: list[list], sections: list[tuple[str, list]]) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+    from xml.sax.saxutils import escape
 
     from letters.fonts import register
+    from letters.pdf import document
 
     regular, bold = register()
     styles = getSampleStyleSheet()
     styles["Heading2"].fontName = bold
-    cols = [0, 1, 2, 3, 4, 8, 9, 10]  # the facilitator's page: no postal address
+    cell = ParagraphStyle("cell", fontName=regular, fontSize=8, leading=9.5, wordWrap="CJK")
+    head = ParagraphStyle("head", parent=cell, fontName=bold)
 
     def table(rows):
-        t = Table([[ROSTER_COLUMNS[i] for i in cols]] + [[r[i] for i in cols] for r in rows], repeatRows=1)
-        t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), regular, 8), ("FONT", (0, 0), (-1, 0), bold, 8),
-                               ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
+        # Cells are paragraphs, so a long name or e-mail address wraps inside its column.
+        data = [[Paragraph(escape(ROSTER_COLUMNS[i]), head) for i in PDF_COLUMNS]]
+        data += [[Paragraph(escape(str(r[i])), cell) for i in PDF_COLUMNS] for r in rows]
+        t = Table(data, colWidths=PDF_WIDTHS, repeatRows=1)
+        t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), regular, 8),  # else the table sets Helvetica
+                               ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8ecf0"))]))
         return t
     story = [Paragraph(f"Paneeli {panel_id}: jäsenet", styles["Heading2"]), table(seated)]
     for title, rows in sections:
         story += [Spacer(1, 12), Paragraph(title, styles["Heading2"]), table(rows)]
     buffer = io.BytesIO()
-    SimpleDocTemplate(buffer, pagesize=landscape(A4)).build(story)
+    document(buffer, landscape(A4), f"Paneeli {panel_id}: jäsenet").build(story)
     return buffer.getvalue()
 
 

@@ -107,60 +107,107 @@ def format_table(report: Report) -> str:
     return "\n".join(lines)
 
 
-def write_pdf(engine: Engine, report: Report, out: str | Path) -> None:
-    """The report as a PDF: a table and one bar chart per feature."""
-    from pool.private import output_path, private_file
+CHART_ROWS = 12  # categories per chart: a feature with more continues in the next chart
+STAGE_FI = ("väestö", "kutsutut", "vapaaehtoiset", "paneeli")
+PALETTE = ("#9aa5b1", "#5b8def", "#f0a830", "#2e7d32")
 
-    out = output_path(out)
+
+def _chart(report: Report, rows: list[Row], regular: str, top: float):
+    """One horizontal bar chart: the categories top-down in the table's order, in each
+    the four stages top-down in the legend's order; the value axis up to ``top`` % (the
+    same for every part of one feature)."""
     from reportlab.graphics.charts.barcharts import HorizontalBarChart
     from reportlab.graphics.charts.legends import Legend
     from reportlab.graphics.shapes import Drawing
     from reportlab.lib import colors
+
+    group = 34  # points per category: four bars and a gap
+    height = group * len(rows)
+    d = Drawing(480, height + 50)
+    d.initialFontName, d.initialFontSize = regular, 8  # else reportlab's graphics start in Helvetica
+    chart = HorizontalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 110, 20, 340, height
+    # reportlab draws the first category and the first series at the bottom: reversed,
+    # both read from the top like the table and the legend.
+    order = list(reversed(STAGES))
+    chart.data = [[100 * (report.share(r, s) or 0.0) for r in reversed(rows)] for s in order]
+    chart.categoryAxis.categoryNames = [r.value[:24] for r in reversed(rows)]
+    chart.categoryAxis.labels.fontName = regular
+    chart.categoryAxis.labels.fontSize = 8
+    chart.valueAxis.labels.fontName = regular
+    chart.valueAxis.labels.fontSize = 8
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = top
+    chart.barSpacing = 0
+    chart.groupSpacing = 6
+    for i, stage in enumerate(order):
+        chart.bars[i].fillColor = colors.HexColor(PALETTE[STAGES.index(stage)])
+        chart.bars[i].strokeColor = None
+    legend = Legend()
+    legend.x, legend.y = 110, height + 42
+    legend.fontName, legend.fontSize = regular, 8
+    legend.columnMaximum = 1  # one row, in the stages' order
+    legend.deltax, legend.dxTextSpace = 85, 4
+    legend.alignment = "right"
+    legend.colorNamePairs = [(colors.HexColor(c), name) for c, name in zip(PALETTE, STAGE_FI)]
+    d.add(chart)
+    d.add(legend)
+    return d
+
+
+def write_pdf(engine: Engine, report: Report, out: str | Path) -> None:
+    """The report as a PDF: the table (continued on further pages with its header), then
+    bar charts per feature, at most ``CHART_ROWS`` categories each; page numbers; the
+    shipped font embedded."""
+    from pool.private import output_path, private_file
+
+    out = output_path(out)
+    from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
     from letters.fonts import register
+    from letters.pdf import document
 
     regular, bold = register()
     styles = getSampleStyleSheet()
     for name in ("Title", "Heading2", "BodyText"):
         styles[name].fontName = bold if name != "BodyText" else regular
-    palette = [colors.HexColor(c) for c in ("#9aa5b1", "#5b8def", "#f0a830", "#2e7d32")]
-    story = [Paragraph(f"Paneelin {report.panel_id} edustavuus", styles["Title"])]
-    header = ["ominaisuus", "arvo", "väestö", "kutsutut", "vapaaehtoiset", "paneeli", "kiintiö", "täyttyy"]
+    title = f"Paneelin {report.panel_id} edustavuus"
+    story = [Paragraph(title, styles["Title"])]
+    source = (f"Väestö: poiminta {report.extract_id}, laskettu arvonnan hetkellä ({report.counted_on})."
+              if report.pinned else f"Väestö: poiminta {report.extract_id}, laskettu tänään ({report.counted_on}); "
+              "paneeli arvottiin ennen kuin Otos tallensi väestön luvut.")
+    story.append(Paragraph(source, styles["BodyText"]))
+    header = ["ominaisuus", "arvo", *STAGE_FI, "kiintiö", "täyttyy"]
     data = [header]
     for r in report.rows:
-        data.append([r.feature, r.value] + [f"{report.share(r, s):.1%}" if report.share(r, s) is not None else "-"
-                                            for s in STAGES] + [f"{r.quota[0]}-{r.quota[1]}", "kyllä" if r.met else "EI"])
+        data.append([r.feature, r.value[:30]] + [f"{report.share(r, s):.1%}" if report.share(r, s) is not None
+                                                 else "-" for s in STAGES]
+                    + [f"{r.quota[0]}-{r.quota[1]}", "kyllä" if r.met else "EI"])
     table = Table(data, repeatRows=1)
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), regular, 8), ("FONT", (0, 0), (-1, 0), bold, 8),
+                               ("ALIGN", (2, 1), (-1, -1), "RIGHT"),
                                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
-    story += [table, Spacer(1, 10)]
+    story += [Spacer(1, 6), table, Spacer(1, 10)]
     if report.probabilities:
         p = report.probabilities
         story.append(Paragraph(
             f"Valintatodennäköisyydet ({len(p)} vapaaehtoista): pienin {p[0]:.4f}, mediaani {statistics.median(p):.4f}, "
             f"suurin {p[-1]:.4f}.", styles["BodyText"]))
+    story.append(Paragraph("Jokainen kiintiö täyttyy." if all(r.met for r in report.rows)
+                           else "Kaikki kiintiöt EIVÄT täyty.", styles["BodyText"]))
     for feature in dict.fromkeys(r.feature for r in report.rows):
         rows = [r for r in report.rows if r.feature == feature]
-        d = Drawing(480, max(90, 40 + 34 * len(rows)))
-        chart = HorizontalBarChart()
-        chart.x, chart.y, chart.width, chart.height = 90, 20, 250, 30 * len(rows)
-        chart.data = [[100 * (report.share(r, s) or 0.0) for r in rows] for s in STAGES]
-        chart.categoryAxis.categoryNames = [r.value for r in rows]
-        chart.categoryAxis.labels.fontName = regular
-        chart.valueAxis.labels.fontName = regular
-        chart.valueAxis.valueMin = 0
-        for i, colour in enumerate(palette):
-            chart.bars[i].fillColor = colour
-        legend = Legend()
-        legend.x, legend.y, legend.fontName = 360, 20 + 30 * len(rows), regular
-        legend.columnMaximum = 4
-        legend.colorNamePairs = list(zip(palette, ["väestö", "kutsutut", "vapaaehtoiset", "paneeli"]))
-        d.add(chart)
-        d.add(legend)
-        story += [Spacer(1, 8), Paragraph(f"{feature} (%)", styles["Heading2"]), d]
+        parts = [rows[i:i + CHART_ROWS] for i in range(0, len(rows), CHART_ROWS)]
+        top = max([100 * (report.share(r, s) or 0.0) for r in rows for s in STAGES] + [1.0])
+        for n, part in enumerate(parts, start=1):
+            heading = f"{feature} (%)" + (f", osa {n}/{len(parts)}" if len(parts) > 1 else "")
+            chart = _chart(report, part, regular, top)
+            story += [CondPageBreak(chart.height + 40), Spacer(1, 8),
+                      KeepTogether([Paragraph(heading, styles["Heading2"]), chart])]
+
     def record(digest: str) -> None:
         with Session(engine) as s:
             audit.record(s, "export.report", panel=report.panel_id, file_sha256=digest)
@@ -174,7 +221,7 @@ def write_pdf(engine: Engine, report: Report, out: str | Path) -> None:
         draw_logo(canvas, logo, A4[0] - doc.rightMargin, A4[1] - 12, 120, 40)
 
     with private_file(out, "wb", audit=record) as fh:
-        SimpleDocTemplate(fh, pagesize=A4).build(story, onFirstPage=first_page)
+        document(fh, A4, title).build(story, onFirstPage=first_page)
 
 
 def _workspace_logo(engine: Engine) -> dict | None:

@@ -79,6 +79,7 @@ def opinion_map(a: Analysis, width: float = 460, height: float = 300):
 
     regular, _ = register()
     d = Drawing(width, height)
+    d.initialFontName, d.initialFontSize = regular, 8  # else reportlab's graphics start in Helvetica
     pts = a.points
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     span = [max(h - l, 1e-9) for l, h in zip(lo, hi)]
@@ -112,9 +113,10 @@ def write_report(a: Analysis, out: str | Path, strata: Strata | None = None) -> 
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
     from letters.fonts import register
+    from letters.pdf import document
     from opinions.summary import text_summary
 
     out = output_path(out, (".pdf",))
@@ -168,7 +170,7 @@ def write_report(a: Analysis, out: str | Path, strata: Strata | None = None) -> 
     if strata is not None:
         story += _strata_story(a, strata, styles, small, table, text)
     with private_outputs() as files:
-        SimpleDocTemplate(files.open(out, "wb", (".pdf",)), pagesize=A4, title="Opinion groups").build(story)
+        document(files.open(out, "wb", (".pdf",)), A4, "Opinion groups").build(story)
         return [out] + write_csvs(a, out, strata, files)
 
 

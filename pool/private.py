@@ -13,7 +13,7 @@ is gone (``remove_stale``).
 Spreadsheet programs run a cell that begins with ``=``, ``+``, ``-`` or ``@`` (or a
 tab or carriage return before them) as a formula. ``cell`` neutralises such text with
 a leading apostrophe, the usual rule (OWASP, "CSV injection"); ``csv_writer`` applies
-it to every value, and ``xlsx_row`` writes every text cell as a string, never a formula.
+it to every value, and ``xlsx_table`` writes every text cell as a string, never a formula.
 """
 from __future__ import annotations
 
@@ -63,16 +63,31 @@ def csv_writer(fh: IO[str], delimiter: str = ";", **kwargs) -> _SafeWriter:
     return _SafeWriter(fh, delimiter=delimiter, **kwargs)
 
 
-def xlsx_row(sheet, values) -> None:
-    """Append a row to an openpyxl sheet with every text value stored as a string cell.
+def xlsx_table(sheet, title: str, header: list[str], rows: list[list]) -> None:
+    """Fill an openpyxl sheet as a spreadsheet user expects: a bold, frozen header with
+    an autofilter, columns as wide as their contents, numbers and dates as typed cells.
 
-    openpyxl makes a cell whose text begins with ``=`` a formula; setting the type
-    afterwards writes it as plain text, so Excel shows it and never runs it.
+    Every text value is stored as a string cell: openpyxl makes a cell whose text begins
+    with ``=`` a formula; setting the type afterwards writes it as plain text, so Excel
+    shows it and never runs it.
     """
-    sheet.append(list(values))
-    for c in sheet[sheet.max_row]:
-        if isinstance(c.value, str):
-            c.data_type = "s"
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet.title = title
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(list(row))
+        for c in sheet[sheet.max_row]:
+            if isinstance(c.value, str):
+                c.data_type = "s"
+    for c in sheet[1]:
+        c.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(1, sheet.max_row)}"
+    for i, name in enumerate(header, start=1):
+        longest = max([len(str(name))] + [len(str(r[i - 1])) for r in rows if i - 1 < len(r)])
+        sheet.column_dimensions[get_column_letter(i)].width = min(50, longest + 3)
 
 
 def output_path(path: str | Path, suffixes: tuple[str, ...] = ()) -> Path:

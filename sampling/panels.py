@@ -313,8 +313,14 @@ def all_probabilities(engine: Engine, panel_id: int) -> dict[str, float]:
     return dict(zip(snap["ids"], snap["probabilities"]))
 
 
+def member_order(member_id: str) -> tuple[int, str]:
+    """Sort key that puts member ids in numeric order (8, 25, 111), not text order."""
+    return (int(member_id), "") if member_id.isdigit() else (1 << 62, member_id)
+
+
 def panel_seats(engine: Engine, panel_id: int) -> list[dict]:
-    """Seats with the holder's name (while they are in the pool), role and probability."""
+    """Seats with the holder's name (while they are in the pool), role and probability:
+    those holding a seat first, then those who left, each by member id."""
     with Session(engine) as s:
         if s.get(Panel, panel_id) is None:
             raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
@@ -323,4 +329,4 @@ def panel_seats(engine: Engine, panel_id: int) -> list[dict]:
             m = s.get(PoolMember, seat.member_id) if seat.member_id else None
             rows.append({"member": seat.snapshot_id, "name": f"{m.surname}, {m.first_names}" if m else "(withdrawn)",
                          "role": seat.role, "probability": seat.probability})
-        return rows
+        return sorted(rows, key=lambda r: (r["role"] == "dropped", member_order(r["member"])))

@@ -103,3 +103,25 @@ def make_workspace(engine, county: str = "Keski-Suomi") -> None:
     from sample_data.demo import demo_workspace
 
     demo_workspace(engine, county)
+
+
+def fonts_in(pdf) -> dict[str, bool]:
+    """Every font a PDF's pages use (also inside forms): base name -> embedded."""
+    found = {}
+
+    def walk(resources):
+        resources = resources.get_object() if resources is not None else {}
+        for font in (resources.get("/Font") or {}).values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is None and "/DescendantFonts" in font:
+                descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor is not None else {}
+            found[str(font.get("/BaseFont"))] = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+        for xobject in (resources.get("/XObject") or {}).values():
+            walk(xobject.get_object().get("/Resources"))
+    from pypdf import PdfReader
+
+    for page in PdfReader(str(pdf)).pages:
+        walk(page.get("/Resources"))
+    return found

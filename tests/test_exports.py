@@ -12,6 +12,7 @@ from pool.errors import OtosError
 from pool.members import add_member, update_member
 from sampling.panels import draw_panel, replace_member
 from sampling.problem import Quota
+from tests.conftest import fonts_in
 
 QUOTAS = [Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)]
 
@@ -34,14 +35,25 @@ def test_roster_formats_list_seats_and_leavers_separately(panel, tmp_path):
     text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
     seated_part, _, rest = text.partition("Paneelista poistuneet")
     left_part, _, reserve_part = rest.partition("Varalla")
-    assert f"Etu{int(sel.panel[0]) - 1} Suku{int(sel.panel[0]) - 1}" in left_part
+    assert f"poistunut;Suku{int(sel.panel[0]) - 1};Etu{int(sel.panel[0]) - 1};" in left_part
     assert len([r for r in csv.reader(seated_part.splitlines(), delimiter=";") if r][1:]) == 6
     export_roster(engine, panel_id, tmp_path / "r.xlsx", "xlsx")
     wb = load_workbook(tmp_path / "r.xlsx")
     assert wb["Paneeli"].max_row == 7 and wb["Poistuneet"].max_row == 2 and wb["Varalla"].max_row == 7
+    sheet = wb["Paneeli"]
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["jäsen", "rooli", "sukunimi", "etunimet"] and all(c.font.b for c in sheet[1])
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:L{sheet.max_row}"
+    ids = [c.value for c in sheet["A"][1:]]
+    assert all(isinstance(i, int) for i in ids) and ids == sorted(ids)  # numbers, in numeric order
+    assert {c.value for c in sheet["B"][1:]} <= {"valittu", "korvaava jäsen"}
+    assert sheet.column_dimensions["E"].width > len("sähköposti")
     export_roster(engine, panel_id, tmp_path / "r.pdf", "pdf")
     pdf_text = "\n".join(p.extract_text() for p in PdfReader(str(tmp_path / "r.pdf")).pages)
     assert "Paneeli" in pdf_text and "@example.org" in pdf_text and "Varalla" in pdf_text
+    assert "sivu 1 / 1" in pdf_text
+    fonts = fonts_in(tmp_path / "r.pdf")
+    assert fonts and all(fonts.values()), fonts
     for name in ("r.csv", "r.xlsx", "r.pdf"):
         assert ((tmp_path / name).stat().st_mode & 0o777) == 0o600
     with Session(engine) as s:

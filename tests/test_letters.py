@@ -15,7 +15,7 @@ from pool.extract import import_extract
 from pool.errors import OtosError
 from sampling.invitations import draw_invitations
 from pool import workspace
-from tests.conftest import make_workspace, people, write_rows
+from tests.conftest import fonts_in, make_workspace, people, write_rows
 
 
 @pytest.fixture
@@ -73,6 +73,8 @@ def test_each_letter_has_the_name_address_and_code(round_with_letters, tmp_path,
         if "en" in langs:  # another mother tongue: an English page follows
             assert "Invitation to the residents' panel" in texts[int(page)] and code in texts[int(page)]
     assert (out.stat().st_mode & 0o777) == 0o600 and ((tmp_path / "batch.csv").stat().st_mode & 0o777) == 0o600
+    fonts = fonts_in(out)  # a print shop's preflight rejects a font that is not embedded
+    assert fonts and all(fonts.values()), fonts
     assert not [p for p in tmp_path.iterdir() if "part" in p.name or p.name.startswith(".otos")]  # no parts left
     fonts = {}  # every embedded font subset has a name of its own
     for page in PdfReader(str(out)).pages:

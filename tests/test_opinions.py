@@ -211,6 +211,8 @@ def test_the_analyze_command_stays_a_lean_process(tmp_path):
 def test_report_pdf_and_csv_tables(tmp_path):
     from pypdf import PdfReader
 
+    from tests.conftest import fonts_in
+
     from opinions.report import write_report
     from opinions.summary import STATEMENT_COLUMNS
 
@@ -221,6 +223,8 @@ def test_report_pdf_and_csv_tables(tmp_path):
                                          "op-divisive.csv"]
     text = "\n".join(p.extract_text() for p in PdfReader(str(tmp_path / "op.pdf")).pages)
     assert "Opinion groups" in text and "Group 2 (10 people)" in text and "Väite" in text
+    fonts = fonts_in(tmp_path / "op.pdf")  # a print shop's preflight rejects a font that is not embedded
+    assert fonts and all(fonts.values()), fonts
     rows = (tmp_path / "op-statements.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rows[0].split(";") == STATEMENT_COLUMNS and len(rows) - 1 == len(a.statements) * 3  # every statement x group
     groups = (tmp_path / "op-groups.csv").read_text(encoding="utf-8-sig").splitlines()[1:]

@@ -11,7 +11,7 @@ from pool.members import register_by_code
 from sampling.invitations import draw_invitations
 from sampling.panels import draw_panel
 from sampling.problem import Quota
-from tests.conftest import people, write_rows
+from tests.conftest import fonts_in, people, write_rows
 from tui.cli import main
 
 
@@ -96,3 +96,27 @@ def test_a_panels_report_is_unchanged_by_another_countys_extract(drawn, tmp_path
     # ...and on a later day, nobody is re-aged into another band
     later = build_report(engine, panel_id, day=dt.date.today() + dt.timedelta(days=400))
     assert format_table(later) == before
+
+
+@pytest.mark.parametrize("categories", [3, 25, 70])
+def test_pdf_report_of_any_number_of_categories_splits_over_numbered_pages(drawn, tmp_path, categories):
+    """A feature with many values (21 Lapland municipalities and more) continues over
+    several charts and pages; every page is numbered; every font is embedded."""
+    from letters.report import Report, Row
+
+    engine, panel_id, _ = drawn
+    rows = [Row("municipality", f"Kunta {i:02d}", (0, 2), {"population": 100 + i, "invited": 10, "volunteers": 3,
+                                                           "panel": i % 3}) for i in range(categories)]
+    totals = {"population": sum(r.counts["population"] for r in rows), "invited": 10 * categories,
+              "volunteers": 3 * categories, "panel": sum(r.counts["panel"] for r in rows)}
+    out = tmp_path / "many.pdf"
+    write_pdf(engine, Report(panel_id, rows, totals, [0.1, 0.2], extract_id=1, counted_on="2026-12-01"), out)
+    pages = [p.extract_text() for p in PdfReader(str(out)).pages]
+    assert all(f"sivu {n} / {len(pages)}" in text for n, text in enumerate(pages, start=1))
+    assert all(f"Kunta {i:02d}" in "\n".join(pages) for i in range(categories))
+    charts = -(-categories // 12)
+    if charts > 1:
+        assert f"osa {charts}/{charts}" in "\n".join(pages)
+    fonts = fonts_in(out)
+    assert fonts and all(fonts.values()), fonts
+    assert not any("Helvetica" in name for name in fonts)

@@ -369,15 +369,27 @@ async def test_draw_screen_draws_verifies_and_replaces(sqlite_engine):
         assert table.row_count == 6
         assert "lowest 0.1500" in str(app.screen.query_one("#draw-status", Static).render())
         table.focus()
-        await pilot.press("r")
+    # Weeks later, after a restart: F5 shows the newest panel; a dropout is replaced and
+    # the draw verified, from the keyboard at 80x24.
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        table = app.screen.query_one("#panel", DataTable)
+        assert table.row_count == 6
+        assert "Panel 1, drawn" in str(app.screen.query_one("#draw-panel-info", Static).render())
+        await pilot.press("escape")  # from the seed field to the seats
+        assert app.focused is table
+        await pilot.press("down", "r")
         await pilot.pause()
-        await pilot.click("#confirm")
+        await pilot.press("tab", "enter")  # Cancel has the focus: Tab to Replace
         await settle(pilot)
         roles = [s["role"] for s in panel_seats(sqlite_engine, 1)]
         assert roles.count("dropped") == 1 and roles.count("replacement") == 1
+        assert table.row_count == 7
         await pilot.press("v")
-        await pilot.pause()
-        assert any("Verified" in m for m in app.messages)
+        await settle(pilot)
+        assert any("Panel 1 verified" in m for m in app.messages)
 
 
 def lettered_workspace(engine, tmp_path):
@@ -469,9 +481,41 @@ async def test_opinions_screen_finds_groups_sorts_statements_and_writes_the_repo
         assert [table.get_row_at(i)[2] for i in range(table.row_count)] == sorted(ns, reverse=True)
         assert app.screen.query_one("#op-strata", DataTable).row_count == votes.shape[1] * 2  # resident, staff
         app.screen.query_one("#op-out", Input).value = str(tmp_path / "op.pdf")
-        await pilot.click("#op-report")
-        await pilot.pause()
+        await pilot.press("ctrl+o")
+        await settle(pilot)
     assert (tmp_path / "op.pdf").exists() and (tmp_path / "op-strata.csv").exists()
+
+
+async def test_opinions_from_the_keyboard_at_80x24_a_wrong_file_is_a_message_and_s_sorts(sqlite_engine, tmp_path):
+    from tests.test_opinions import planted, write_polis
+
+    _, votes = planted()
+    folder = write_polis(tmp_path / "conv", votes)
+    (tmp_path / "broken.csv").write_text("this is not;a votes file\n1;2\n")
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f8")
+        await pilot.pause()
+        status = app.screen.query_one("#op-status", Static)
+        for wrong in (tmp_path / "missing", tmp_path / "broken.csv"):
+            app.screen.query_one("#op-source", Input).value = str(wrong)
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+            assert wrong.name in str(status.render()) and "Analysing" not in str(status.render())
+        assert app.screen.query_one("#op-out", Input).region.width >= 20  # the report field keeps its room
+        app.screen.query_one("#op-source", Input).value = str(folder)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert "opinion groups" in str(status.render())
+        await pilot.press("escape", "right")  # the tabs, then Statements
+        await pilot.press("tab")  # into its table
+        table = app.screen.query_one("#op-statements", DataTable)
+        assert app.focused is table
+        await pilot.press("right", "right", "s")  # the n column
+        ns = [table.get_row_at(i)[2] for i in range(table.row_count)]
+        assert ns == sorted(ns) and ns != [table.get_row_at(i)[2] for i in range(table.row_count)][::-1]
+        await pilot.press("s")
+        assert [table.get_row_at(i)[2] for i in range(table.row_count)] == sorted(ns, reverse=True)
 
 
 async def test_a_user_error_is_a_message_and_the_screen_keeps_working(sqlite_engine):

@@ -79,20 +79,8 @@ class OtosApp(App):
                             lambda: self.switch_mode("opinions"))
         yield SystemCommand("Settings", "The county, sender, phone and letter texts of this workspace",
                             lambda: self.switch_mode("settings"))
-        if isinstance(screen, QuotasScreen):
-            yield SystemCommand("Quotas from extract", "Make quotas from the newest extract", screen.action_from_extract)
-            yield SystemCommand("Save quotas", "Write the quotas to the file named", screen.action_save_quotas)
-        if isinstance(screen, DrawScreen):
-            yield SystemCommand("Draw panel", "Run the lottery with the seed given", screen.action_draw)
-            yield SystemCommand("Verify panel", "Recompute the drawn panel", screen.action_verify)
-        if isinstance(screen, ExtractsScreen):
-            yield SystemCommand("Import extract", "Import a DVV extract file", screen.action_import_extract)
-            yield SystemCommand("Purge extract", "Delete non-members' register data", screen.action_purge)
-            yield SystemCommand("Show faults", "Rows left out of the selected extract", screen.action_show_faults)
-        if isinstance(screen, PoolScreen):
-            yield SystemCommand("Add member", "Register a volunteer by hand", screen.action_add_member)
-            yield SystemCommand("Edit member", "Change the selected member", screen.action_edit_member)
-            yield SystemCommand("Withdraw member", "Erase the selected member's data", screen.action_withdraw_member)
+        for title, help_text, callback in getattr(screen, "palette_commands", lambda: ())():
+            yield SystemCommand(title, help_text, callback)
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:

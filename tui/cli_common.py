@@ -63,7 +63,7 @@ def strata_settings(engine, args: argparse.Namespace) -> tuple[tuple[int, ...], 
 
     ws = workspace.load(engine)
     bands = ints(args.age_bands, "--age-bands") if args.age_bands else tuple(ws["age_bands"])
-    groups = (suggested_municipality_groups(ws.county, args.min_population) if args.min_population
+    groups = (suggested_municipality_groups(ws.county, args.min_population) if args.min_population is not None
               else ws.municipality_groups())
     min_age = getattr(args, "min_age", None)
     return bands, groups, ws["min_age"] if min_age is None else min_age

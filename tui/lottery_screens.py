@@ -58,6 +58,11 @@ class QuotasScreen(Guarded, Screen):
         Binding("s", "save_quotas", "Save file", id="quota-save"),
     ]
 
+    def palette_commands(self):
+        yield "Quotas from extract", "Make quotas from the chosen extract's population (g)", self.action_from_extract
+        yield "Load quotas file", "Read quotas from the file named (l)", self.action_load_quotas
+        yield "Save quotas file", "Write the quotas to the file named (s)", self.action_save_quotas
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="quota-inputs"):
@@ -191,30 +196,40 @@ class QuotasScreen(Guarded, Screen):
 
 
 class DrawScreen(Guarded, Screen):
-    """Seed, the lottery with progress, the panel with probabilities, replacement, verify."""
+    """Any panel drawn so far (newest first) with its seats, replacement and verification;
+    a new draw with a seed and the lottery's progress."""
 
     AUTO_FOCUS = "#seed"
     BINDINGS = [
         Binding("ctrl+d", "draw", "Draw panel", id="draw-panel", priority=True),
         Binding("r", "replace", "Replace member", id="draw-replace"),
         Binding("v", "verify", "Verify", id="draw-verify"),
+        Binding("escape", "focus_seats", "Seats", id="draw-seats", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.panel_id: int | None = None
 
+    def palette_commands(self):
+        yield "Draw panel", "Run the lottery with the seed given (Ctrl+D)", self.action_draw
+        yield "Replace member", "Draw a replacement for the selected member (r)", self.action_replace
+        yield "Verify panel", "Recompute the chosen panel's lottery (v)", self.action_verify
+
     def compose(self) -> ComposeResult:
         yield Header()
+        with Horizontal(id="draw-choose"):
+            yield _titled(Select([], prompt="no panel drawn yet", id="draw-panels"), "Panel")
         with Horizontal(id="draw-inputs"):
             yield _titled(Input(placeholder="e.g. the lottery numbers of the week", id="seed"), "Public seed")
-            yield _titled(Input("30", id="draw-size"), "Panel size")
-            yield Select([("fair (leximin)", "leximin"), ("greedy (legacy, less fair)", "legacy")],
-                         value="leximin", allow_blank=False, id="method")
+            yield _titled(Input("30", id="draw-size"), "Seats")
+            yield _titled(Select([("fair (leximin)", "leximin"), ("greedy (legacy, less fair)", "legacy")],
+                                 value="leximin", allow_blank=False, id="method"), "Method")
             yield Button("Draw", variant="primary", id="draw")
         yield ProgressBar(total=1.0, show_eta=False, id="draw-progress")
         yield Static("Set the quotas on the Quotas screen (F4), give a seed, then Draw (Ctrl+D).", id="draw-status",
                      markup=False)
+        yield Static("", id="draw-panel-info", markup=False)
         table = DataTable(id="panel", cursor_type="row", zebra_stripes=True)
         table.add_columns("Member", "Name", "Role", "Probability")
         yield table
@@ -223,38 +238,63 @@ class DrawScreen(Guarded, Screen):
     @guarded
     def on_mount(self) -> None:
         self.title = "Otos — Draw"
+        self.list_panels()
 
-    @on(Button.Pressed, "#draw")
+    def list_panels(self, chosen: int | None = None) -> None:
+        """Fill the panel list, newest first, and show ``chosen`` (else the newest)."""
+        from sampling.panels import list_panels
+
+        panels = list(reversed(list_panels(self.app.engine)))
+        select = self.query_one("#draw-panels", Select)
+        select.set_options((f"panel {p['id']} · {p['created_at'][:10]} · {p['size']} seats"
+                            + (f" · {p['round']}" if p["round"] else ""), p["id"]) for p in panels)
+        if panels:
+            select.value = chosen if chosen is not None else panels[0]["id"]
+
     @guarded
+    @on(Select.Changed, "#draw-panels")
+    def _panel_chosen(self, event: Select.Changed) -> None:
+        from sampling.panels import list_panels
+
+        if event.value is Select.NULL:
+            return
+        self.panel_id = int(event.value)
+        p = next(p for p in list_panels(self.app.engine) if p["id"] == self.panel_id)
+        self.query_one("#draw-panel-info", Static).update(f"Panel {p['id']}, drawn {p['created_at'][:16]} with the seed {p['seed']!r} ({p['algorithm']}); "
+                                                          f"lowest selection probability {p['min_probability']:.4f}. "
+                                                          "r replaces the selected member, v verifies the draw.")
+        self.show_seats()
+
+    @guarded
+    def action_focus_seats(self) -> None:
+        self.query_one("#panel", DataTable).focus()
+
+    @guarded
+    @on(Button.Pressed, "#draw")
     def action_draw(self) -> None:
         seed = self.query_one("#seed", Input).value.strip()
         if not seed:
-            self.notify("Give the public seed first.", severity="warning")
-            return
+            raise OtosError("Give the public seed first.")
         if not self.app.quotas:
-            self.notify("There are no quotas yet: set them on the Quotas screen (F4).", severity="warning")
-            return
+            raise OtosError("There are no quotas yet: set them on the Quotas screen (F4).")
         try:
             size = int(self.query_one("#draw-size", Input).value)
         except ValueError:
-            self.notify("The panel size must be a whole number.", severity="error")
-            return
+            raise OtosError("The number of seats must be a whole number.") from None
         method = str(self.query_one("#method", Select).value)
 
         def go(yes: bool | None) -> None:
             if yes:
-                self.query_one("#draw-status", Static).update("Drawing ...")
+                self._progress(0.0, "Drawing ...")
                 self.run_draw(list(self.app.quotas), size, seed, method)
-        self.app.push_screen(ConfirmDialog(
-            f"Draw a panel of {size} with the seed {seed!r}? The draw is recorded and cannot be undone.", "Draw"), self.guard(go))
+        self.app.push_screen(ConfirmDialog(f"Draw a panel of {size} with the seed {seed!r}? "
+                                           "The draw is recorded and cannot be undone.", "Draw"), self.guard(go))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
     def run_draw(self, quotas: list[Quota], size: int, seed: str, method: str) -> None:
         from sampling.panels import draw_panel
 
-        def progress(fraction: float, message: str) -> None:
-            self.app.call_from_thread(self._progress, fraction, message)
-
+        progress = lambda f, m: self.app.call_from_thread(self._progress, f, m)  # noqa: E731
         try:
             panel_id, sel = draw_panel(self.app.engine, quotas, size, seed, method=method, progress=progress)
         except OtosError as exc:
@@ -264,7 +304,9 @@ class DrawScreen(Guarded, Screen):
 
     def _progress(self, fraction: float, message: str) -> None:
         self.query_one("#draw-progress", ProgressBar).update(progress=fraction)
-        self.query_one("#draw-status", Static).update(message)
+        status = self.query_one("#draw-status", Static)
+        status.remove_class("error")
+        status.update(message)
 
     def _failed(self, message: str) -> None:
         status = self.query_one("#draw-status", Static)
@@ -272,15 +314,13 @@ class DrawScreen(Guarded, Screen):
         status.add_class("error")
 
     def _drawn(self, panel_id: int, sel) -> None:
-        self.panel_id = panel_id
+        self.list_panels(panel_id)
         self.query_one("#draw-progress", ProgressBar).update(progress=1.0)
         probs = sorted(sel.probabilities.values())
-        status = self.query_one("#draw-status", Static)
-        status.remove_class("error")
-        status.update(f"Panel {panel_id} drawn ({sel.algorithm}). Selection probabilities over the pool: lowest "
-                      f"{probs[0]:.4f}, median {probs[len(probs) // 2]:.4f}, highest {probs[-1]:.4f}. "
-                      + " ".join(f"Note: {n}." for n in sel.notes))
-        self.show_seats()
+        self.query_one("#draw-status", Static).update(
+            f"Panel {panel_id} drawn ({sel.algorithm}). Selection probabilities over the pool: lowest "
+            f"{probs[0]:.4f}, median {probs[len(probs) // 2]:.4f}, highest {probs[-1]:.4f}. "
+            + " ".join(f"Note: {n}." for n in sel.notes))
 
     def show_seats(self) -> None:
         from sampling.panels import panel_seats
@@ -291,33 +331,62 @@ class DrawScreen(Guarded, Screen):
             table.add_row(*plain_row(seat["member"], seat["name"], seat["role"], f"{seat['probability']:.4f}"),
                           key=seat["member"])
 
+    def _chosen_panel(self) -> int:
+        if self.panel_id is None:
+            raise OtosError("Draw a panel first, or choose one from the list.")
+        return self.panel_id
+
     @guarded
     def action_replace(self) -> None:
-        from sampling.panels import replace_member
-
+        panel = self._chosen_panel()
         table = self.query_one("#panel", DataTable)
-        if self.panel_id is None or table.row_count == 0:
-            self.notify("Draw a panel first.", severity="warning")
-            return
+        if table.row_count == 0:
+            raise OtosError(f"Panel {panel} has no seats to replace.")
         member = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
         def go(yes: bool | None) -> None:
             if yes:
-                new, prob = replace_member(self.app.engine, self.panel_id, member)
-                self.notify(f"Member {new} takes the seat of member {member}.")
-                self.show_seats()
-        self.app.push_screen(ConfirmDialog(
-            f"Member {member} has dropped out? A replacement is drawn that keeps every quota.", "Replace"), self.guard(go))
+                self._progress(0.0, f"Drawing a replacement for member {member} ...")
+                self.run_replace(panel, member)
+        self.app.push_screen(ConfirmDialog(f"Member {member} has dropped out of panel {panel}? A replacement is "
+                                           "drawn that keeps every quota.", "Replace"), self.guard(go))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
+    def run_replace(self, panel: int, member: int) -> None:
+        from sampling.panels import replace_member
+
+        try:
+            new, _ = replace_member(self.app.engine, panel, member)
+        except OtosError as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self._replaced, panel, member, new)
+
+    def _replaced(self, panel: int, member: int, new: int) -> None:
+        text = f"Member {new} takes the seat of member {member} on panel {panel}."
+        self._progress(1.0, text)
+        self.notify(text)
+        if self.panel_id == panel:
+            self.show_seats()
 
     @guarded
     def action_verify(self) -> None:
+        panel = self._chosen_panel()
+        self._progress(0.0, f"Recomputing the lottery of panel {panel} ...")
+        self.run_verify(panel)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
+    def run_verify(self, panel: int) -> None:
         from sampling.panels import verify_panel
 
-        if self.panel_id is None:
-            self.notify("Draw a panel first.", severity="warning")
-            return
-        result = verify_panel(self.app.engine, self.panel_id)
-        text = ("Verified: recomputing the lottery gives the same panel." if result.ok
-                else "NOT verified: " + "; ".join(result.differences))
-        self.notify(text + "".join(f" Note: {n}." for n in result.notes), severity="information" if result.ok else "error",
-                    timeout=12)
+        result = verify_panel(self.app.engine, panel)
+        text = (f"Panel {panel} verified: recomputing the lottery gives the same panel." if result.ok
+                else f"Panel {panel} NOT verified: " + "; ".join(result.differences))
+        text += "".join(f" Note: {n}." for n in result.notes)
+        self.app.call_from_thread(self._verified, text, result.ok)
+
+    def _verified(self, text: str, ok: bool) -> None:
+        self._progress(1.0, text)
+        if not ok:
+            self.query_one("#draw-status", Static).add_class("error")
+        self.notify(text, severity="information" if ok else "error", timeout=12)

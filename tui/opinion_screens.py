@@ -6,13 +6,14 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static, TabbedContent, TabPane, Tabs
 
 from pool.errors import OtosError
 from tui.dialogs import _titled
-from tui.guard import Guarded, guarded
+from tui.guard import Guarded, error_message, guarded, show_error
 from tui.plain import plain_row
 
 STATEMENT_TABLE = ["statement", "group", "n", "agree %", "disagree %", "pass %", "z agree", "z disagree",
@@ -32,32 +33,47 @@ def _number(value):
 
 
 class OpinionsScreen(Guarded, Screen):
-    """Analyse a Polis export (folder) or an Otos votes CSV, optionally with strata."""
+    """Analyse a Polis export (folder) or an Otos votes CSV, optionally with strata. The
+    analysis and the report run in workers; a failure is shown on the status line."""
+
+    AUTO_FOCUS = "#op-source"
+    BINDINGS = [
+        Binding("ctrl+r", "analyze", "Analyze", id="opinions-analyze", priority=True),
+        Binding("ctrl+o", "report", "Report", id="opinions-report", priority=True),
+        Binding("s", "sort", "Sort by column", id="opinions-sort"),
+        Binding("escape", "focus_tabs", "Tables", id="opinions-tables"),
+    ]
+
+    def palette_commands(self):
+        yield "Analyse votes", "Find the opinion groups (Ctrl+R)", self.action_analyze
+        yield "Opinions report", "Write the PDF and CSV tables (Ctrl+P)", self.action_report
+        yield "Sort statements", "Sort the table by the column under the cursor (s)", self.action_sort
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(classes="inputs"):
             yield _titled(Input("", placeholder="Polis export folder, or votes.csv (statements.csv beside it)",
                                 id="op-source"), "Votes")
+            yield _titled(Input("otos", id="op-seed"), "Seed")
+            yield Button("Analyze (Ctrl+R)", variant="primary", id="op-analyze")
+        with Horizontal(classes="inputs"):
             yield _titled(Input("", placeholder="(optional) participants.csv", id="op-participants"),
                           "Participants' strata")
             yield _titled(Input("", placeholder="(optional) population.csv", id="op-population"),
                           "Population margins")
-            yield _titled(Input("otos", id="op-seed"), "Seed")
+            yield _titled(Select([], prompt="none", id="op-panel"), "Panel of linked members")
         with Horizontal(classes="inputs"):
-            yield Select([], prompt="panel (for linked pool members)", id="op-panel")
-            yield Button("Analyze", variant="primary", id="op-analyze")
             yield _titled(Input("mielipiteet.pdf", id="op-out"), "Report file")
-            yield Button("Report PDF + CSV", id="op-report")
+            yield Button("Report PDF + CSV (Ctrl+O)", id="op-report")
         yield Static("Give the votes and press Analyze.", id="op-status", markup=False)
         with TabbedContent(id="op-tabs"):
             with TabPane("Groups", id="op-groups-tab"):
                 with VerticalScroll():
                     yield Static("", id="op-groups", markup=False)
             with TabPane("Statements", id="op-statements-tab"):
-                yield DataTable(id="op-statements", zebra_stripes=True, cursor_type="row")
+                yield DataTable(id="op-statements", zebra_stripes=True, cursor_type="cell")
             with TabPane("Strata", id="op-strata-tab"):
-                yield DataTable(id="op-strata", zebra_stripes=True, cursor_type="row")
+                yield DataTable(id="op-strata", zebra_stripes=True, cursor_type="cell")
         yield Footer()
 
     @guarded
@@ -98,10 +114,23 @@ class OpinionsScreen(Guarded, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="opinions")
     def run_analysis(self, source: Path, participants: str, population: str, seed: str, panel: int | None) -> None:
+        try:
+            shown = self._analyse(source, participants, population, seed, panel)
+        except Exception as exc:  # noqa: BLE001 (a wrong file: the status line says so, never "Analysing…" forever)
+            self.app.call_from_thread(self._failed, exc)
+            return
+        self.app.call_from_thread(self._show, *shown)
+
+    def _analyse(self, source: Path, participants: str, population: str, seed: str, panel: int | None):
+        """Read, analyse and lay out the tables (off the UI thread)."""
         from opinions.analysis import analyze
         from opinions.data import read_polis_export, read_votes_csv
+        from opinions.report import strata_rows
         from opinions.strata import Strata, from_panel, from_pool, read_participants, read_population
+        from opinions.summary import statement_rows, text_summary
 
+        if not source.exists():
+            raise OtosError(f"{source}: there is no such file or folder. Give a Polis export folder or a votes CSV.")
         statements = source.with_name("statements.csv")
         conv = read_polis_export(source) if source.is_dir() else read_votes_csv(
             source, statements if statements.is_file() else None)
@@ -117,58 +146,98 @@ class OpinionsScreen(Guarded, Screen):
                 strata.population.update(linked.population)
             if population:
                 strata.population.update(read_population(Path(population).expanduser()))
-        result = analyze(conv, seed)
-        self.app.call_from_thread(self._show, result, strata)
-
-    def _show(self, a, strata) -> None:
-        from opinions.report import strata_rows
-        from opinions.summary import statement_rows, text_summary
-
-        self.analysis, self.strata = a, strata
-        lines = text_summary(a)
-        self.query_one("#op-status", Static).update("\n".join(lines[:3]))
-        self.query_one("#op-groups", Static).update("\n".join(lines[3:]))
-        table = self.query_one("#op-statements", DataTable)
-        table.clear()
+        a = analyze(conv, seed)
         texts = a.conversation.texts
+        statement_table = []
         for r in statement_rows(a):
             sid, g, n, agree, disagree, passed = r[:6]
             pct = (lambda x: f"{100 * x / n:.0f}%") if n else (lambda x: "")  # noqa: E731
-            table.add_row(*plain_row(sid, g, n, pct(agree), pct(disagree), pct(passed), r[8], r[10], r[11], r[12],
-                                     r[13], r[14], " ".join(texts.get(sid, "").split())[:80]))
-        strata_table = self.query_one("#op-strata", DataTable)
-        strata_table.clear()
+            statement_table.append(plain_row(sid, g, n, pct(agree), pct(disagree), pct(passed), r[8], r[10], r[11],
+                                             r[12], r[13], r[14], " ".join(texts.get(sid, "").split())[:80]))
+        strata_table = []
         if strata is not None:
             comparison, weighted = strata_rows(a, strata)
             weight = {(w[0], w[1]): w[2] for w in weighted}
+            share = (lambda x: f"{100 * x:.0f}%" if x != "" else "")  # noqa: E731
             for r in comparison:
-                share = (lambda x: f"{100 * x:.0f}%" if x != "" else "")  # noqa: E731
-                strata_table.add_row(*plain_row(
+                strata_table.append(plain_row(
                     r[0], r[1], r[2], r[3], r[4], share(r[5]), f"{share(r[6])}-{share(r[7])}" if r[5] != "" else "",
                     share(r[8]), share(r[11]), share(weight[(r[0], r[3])]) if (r[0], r[3]) in weight else "",
                     " ".join(texts.get(r[3], "").split())[:60]))
+        return a, strata, text_summary(a), statement_table, strata_table
+
+    def _failed(self, error: BaseException) -> None:
+        text = error_message(error)
+        status = self.query_one("#op-status", Static)
+        status.update(text)
+        status.add_class("error")
+        show_error(self.app, error)
+
+    def _show(self, a, strata, lines, statement_table, strata_table) -> None:
+        self.analysis, self.strata = a, strata
+        status = self.query_one("#op-status", Static)
+        status.remove_class("error")
+        status.update("\n".join(lines[:3]))
+        self.query_one("#op-groups", Static).update("\n".join(lines[3:]))
+        for table_id, rows in (("#op-statements", statement_table), ("#op-strata", strata_table)):
+            table = self.query_one(table_id, DataTable)
+            table.clear()
+            table.add_rows(rows)
+        self._sorted.clear()
         self.notify(f"{a.k} opinion groups among {len(a.clustered)} participants.")
+
+    def _sort_by(self, table: DataTable, column) -> None:
+        """Sort ``table`` by ``column``; the same column again reverses the order."""
+        last, reverse = self._sorted.get(table.id or "", (None, False))
+        reverse = not reverse if last == column.value else False
+        table.sort(column, key=_number, reverse=reverse)
+        self._sorted[table.id or ""] = (column.value, reverse)
 
     @on(DataTable.HeaderSelected)
     @guarded
     def _sort(self, event: DataTable.HeaderSelected) -> None:
         """Click a column header to sort by it; click again to reverse."""
-        table_id = event.data_table.id or ""
-        column = event.column_key
-        last, reverse = self._sorted.get(table_id, (None, False))
-        reverse = not reverse if last == column.value else False
-        event.data_table.sort(column, key=_number, reverse=reverse)
-        self._sorted[table_id] = (column.value, reverse)
+        self._sort_by(event.data_table, event.column_key)
+
+    @guarded
+    def action_focus_tabs(self) -> None:
+        """Escape: to the tabs (left and right switch them, Tab goes into the table)."""
+        self.query_one("#op-tabs Tabs", Tabs).focus()
+
+    @guarded
+    def action_sort(self) -> None:
+        """s: sort the table in view by the column under the cursor (again: reverse)."""
+        tab = self.query_one("#op-tabs", TabbedContent).active
+        table = self.query_one("#op-strata" if tab == "op-strata-tab" else "#op-statements", DataTable)
+        if table.row_count == 0:
+            raise OtosError("Analyse the votes first.")
+        column = list(table.columns)[table.cursor_coordinate.column]
+        self._sort_by(table, column)
+        self.notify(f"Sorted by {column.value}" + (", reversed." if self._sorted[table.id or ""][1] else "."))
 
     @on(Button.Pressed, "#op-report")
     @guarded
     def action_report(self) -> None:
-        from opinions.report import write_report
-
         if self.analysis is None:
             raise OtosError("Analyse the votes first.")
         out = Path(self._value("#op-out") or "mielipiteet.pdf").expanduser()
-        written = write_report(self.analysis, out, self.strata)
+        self.query_one("#op-status", Static).update(f"Writing {out} ...")
+        self.run_report(out)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="opinions-report")
+    def run_report(self, out: Path) -> None:
+        from opinions.report import write_report
+
+        try:
+            written = write_report(self.analysis, out, self.strata)
+        except Exception as exc:  # noqa: BLE001
+            self.app.call_from_thread(self._failed, exc)
+            return
         text = f"Written: {', '.join(str(p) for p in written)}."
-        self.query_one("#op-status", Static).update(text)
+        self.app.call_from_thread(self._written, text)
+
+    def _written(self, text: str) -> None:
+        status = self.query_one("#op-status", Static)
+        status.remove_class("error")
+        status.update(text)
         self.notify(text)

@@ -6,7 +6,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, ProgressBar, Select, Static
 from textual.worker import get_current_worker
@@ -19,7 +19,17 @@ from tui.guard import Guarded, guarded
 class LettersScreen(Guarded, Screen):
     """Pick a round, see the language versions and one letter's text, print with progress."""
 
-    BINDINGS = [Binding("escape", "cancel_print", "Cancel printing", id="letters-cancel")]
+    AUTO_FOCUS = "#round"
+    BINDINGS = [
+        Binding("ctrl+r", "preview", "Preview", id="letters-preview", priority=True),
+        Binding("ctrl+o", "print", "Print batch", id="letters-print", priority=True),
+        Binding("escape", "cancel_print", "Cancel printing", id="letters-cancel"),
+    ]
+
+    def palette_commands(self):
+        yield "Preview letter", "Show the language versions and one letter (Ctrl+R)", self.action_preview
+        yield "Print letters", "Print the round's batch (Ctrl+O)", self.action_print
+        yield "Cancel printing", "Stop the batch being printed (Escape)", self.action_cancel_print
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -29,8 +39,8 @@ class LettersScreen(Guarded, Screen):
             yield _titled(Input("kirjeet.pdf", id="out"), "Batch file")
             yield Checkbox("Reminder (not answered)", id="reminder")
         with Horizontal(classes="inputs"):
-            yield Button("Preview", id="preview")
-            yield Button("Print batch", variant="primary", id="print")
+            yield Button("Preview (Ctrl+R)", id="preview")
+            yield Button("Print batch (Ctrl+O)", variant="primary", id="print")
         yield ProgressBar(total=1.0, show_eta=False, id="letters-progress")
         yield Static("Choose a round.", id="letters-status", markup=False)
         with VerticalScroll():
@@ -97,22 +107,34 @@ class LettersScreen(Guarded, Screen):
         self.workers.cancel_group(self, "letters")
 
 
+EXPORTS = {  # button id -> (key, label, what it writes)
+    "roster-csv": ("c", "Roster CSV", "the panel's contact list as CSV"),
+    "roster-xlsx": ("x", "Roster XLSX", "the panel's contact list for Excel"),
+    "roster-pdf": ("p", "Roster PDF", "the panel's contact list to print"),
+    "composition": ("k", "Composition", "the anonymised composition table"),
+    "calls": ("l", "Call list", "members to phone (no e-mail)"),
+    "report": ("r", "Report PDF", "how representative the panel is"),
+}
+
+
 class ExportsScreen(Guarded, Screen):
-    """Rosters, the composition table, the call list and the representativeness report."""
+    """Rosters, the composition table, the call list and the representativeness report.
+    Each file is written by a worker, so a long report never stops the app."""
+
+    AUTO_FOCUS = "#panel"
+    BINDINGS = [Binding(key, f"export('{kind}')", label, id=f"exports-{kind}")
+                for kind, (key, label, _) in EXPORTS.items()]
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(classes="inputs"):
-            yield Select([], prompt="panel", id="panel")
+            yield _titled(Select([], prompt="no panel drawn yet", id="panel"), "Panel")
             yield _titled(Input(".", id="folder"), "Folder for the files")
-        with Horizontal(classes="inputs"):
-            for fmt in ("csv", "xlsx", "pdf"):
-                yield Button(f"Roster {fmt.upper()}", id=f"roster-{fmt}")
-            yield Button("Composition", id="composition")
-            yield Button("Call list", id="calls")
-            yield Button("Report PDF", variant="primary", id="report")
+        with Grid(id="export-buttons"):
+            for kind, (key, label, _) in EXPORTS.items():
+                yield Button(f"{label} ({key})", id=kind, variant="primary" if kind == "report" else "default")
         yield Static("Choose a panel to see how representative it is.", id="exports-status", markup=False)
-        with VerticalScroll():
+        with VerticalScroll(id="report-scroll"):
             yield Static("", id="report-table", markup=False)
         yield Footer()
 
@@ -121,43 +143,65 @@ class ExportsScreen(Guarded, Screen):
         from sampling.panels import list_panels
 
         self.title = "Otos — Exports"
-        self.query_one("#panel", Select).set_options([(f"panel {p['id']} ({p['created_at'][:10]}, {p['size']})", p["id"])
-                                                      for p in reversed(list_panels(self.app.engine))])
+        panels = list(reversed(list_panels(self.app.engine)))
+        select = self.query_one("#panel", Select)
+        select.set_options([(f"panel {p['id']} · {p['created_at'][:10]} · {p['size']} seats", p["id"]) for p in panels])
+        if panels:
+            select.value = panels[0]["id"]
+
+    def palette_commands(self):
+        for kind, (key, label, help_text) in EXPORTS.items():
+            yield label, f"Write {help_text} ({key})", lambda kind=kind: self.action_export(kind)
 
     def _panel(self) -> int:
         value = self.query_one("#panel", Select).value
         if value is Select.NULL:
-            raise OtosError("Choose a panel first.")
+            raise OtosError("Choose a panel first (draw one on the Draw screen, F5).")
         return int(value)
 
     def _folder(self) -> Path:
         folder = Path(self.query_one("#folder", Input).value.strip() or ".").expanduser()
         if not folder.is_dir():
-            raise OtosError(f"{folder} is not a folder.")
+            raise OtosError(f"{folder} is not a folder: give one that exists.")
         return folder
 
-    @on(Select.Changed, "#panel")
     @guarded
+    @on(Select.Changed, "#panel")
     def _show_report(self) -> None:
+        if self.query_one("#panel", Select).value is not Select.NULL:
+            self.query_one("#report-table", Static).update("Counting ...")
+            self.run_table(self._panel())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="exports-table")
+    def run_table(self, panel: int) -> None:
         from letters.report import build_report, format_table
 
-        if self.query_one("#panel", Select).value is not Select.NULL:
-            self.query_one("#report-table", Static).update(format_table(build_report(self.app.engine, self._panel())))
+        text = format_table(build_report(self.app.engine, panel))
+        self.app.call_from_thread(self.query_one("#report-table", Static).update, text)
 
-    @on(Button.Pressed)
     @guarded
-    def _export(self, event: Button.Pressed) -> None:
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id in EXPORTS:
+            self.action_export(event.button.id)
+
+    @guarded
+    def action_export(self, kind: str) -> None:
+        folder = self._folder()
+        panel = None if kind == "calls" else self._panel()
+        self.query_one("#exports-status", Static).update(f"Writing {EXPORTS[kind][2]} ...")
+        self.run_export(kind, panel, folder)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="exports")
+    def run_export(self, kind: str, panel: int | None, folder: Path) -> None:
         from letters import exports
         from letters.report import build_report, write_pdf
 
-        kind = event.button.id or ""
-        folder = self._folder()
         if kind == "calls":
             out = folder / "soitettavat.csv"
             n = exports.export_call_list(self.app.engine, out)
             text = f"{n} members to call written to {out} (owner-only)."
         else:
-            panel = self._panel()
             if kind.startswith("roster-"):
                 fmt = kind.split("-", 1)[1]
                 out = folder / f"paneeli-{panel}-jasenet.{fmt}"
@@ -165,11 +209,12 @@ class ExportsScreen(Guarded, Screen):
             elif kind == "composition":
                 out = folder / f"paneeli-{panel}-kokoonpano.csv"
                 exports.export_composition(self.app.engine, panel, out)
-            elif kind == "report":
+            else:
                 out = folder / f"paneeli-{panel}-edustavuus.pdf"
                 write_pdf(self.app.engine, build_report(self.app.engine, panel), out)
-            else:
-                return
             text = f"Written: {out}."
+        self.app.call_from_thread(self._written, text)
+
+    def _written(self, text: str) -> None:
         self.query_one("#exports-status", Static).update(text)
         self.notify(text)

@@ -28,6 +28,11 @@ class ExtractsScreen(Guarded, Screen):
         Binding("r", "refresh", "Refresh", id="extract-refresh"),
     ]
 
+    def palette_commands(self):
+        yield "Import extract", "Import a DVV extract file (i)", self.action_import_extract
+        yield "Purge extract", "Delete non-members' register data (p)", self.action_purge
+        yield "Show faults", "Rows left out of the selected extract (f)", self.action_show_faults
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="extracts-note", markup=False)
@@ -132,6 +137,12 @@ class PoolScreen(Guarded, Screen):
         self.total = 0
         self._count_needed = True
         self._search_timer = None
+
+    def palette_commands(self):
+        yield "Add member", "Register a volunteer by hand (a)", self.action_add_member
+        yield "Edit member", "Change the selected member (e)", self.action_edit_member
+        yield "Withdraw member", "Erase the selected member's data (w)", self.action_withdraw_member
+        yield "Search pool", "Search by name, e-mail or phone (/)", self.action_focus_search
 
     def compose(self) -> ComposeResult:
         yield Header()
