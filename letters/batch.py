@@ -444,9 +444,3 @@ def preview(engine: Engine, round_name: str, settings: LetterSettings | None = N
     check_values(template, values)
     return groups, "\n".join(lines) + "\n\n" + "\n\n".join(template.fill(values))
 
-
-def rounds(engine: Engine) -> list[str]:
-    """Recruitment rounds that have invitations, newest first."""
-    from pool.invitations import list_rounds
-
-    return [r.name for r in list_rounds(engine)]

@@ -224,7 +224,7 @@ async def test_purge_from_the_extracts_screen(sqlite_engine, tmp_path):
         await pilot.click("#confirm")
         await settle(pilot)
         assert list_extracts(sqlite_engine)[0]["purged"]
-        assert app.screen.query_one("#extracts", DataTable).get_row_at(0)[-1].plain == "purged"
+        assert app.screen.query_one("#extracts", DataTable).get_row_at(0)[6].plain == "purged"
 
 
 async def test_overdue_extract_is_warned_about_on_start(sqlite_engine, tmp_path):
@@ -709,3 +709,42 @@ async def test_add_member_form_registers_by_response_code(sqlite_engine, tmp_pat
         assert not isinstance(app.screen, MemberForm), str(form.query_one("#error", Static).render())
     [m] = list_members(sqlite_engine)
     assert (m.surname, m.email, m.source) == (rows[0][2], "aino@example.org", "invitation")
+
+
+async def test_every_screen_and_form_fits_80x24(sqlite_engine, tmp_path):
+    """At 80x24 every field and button is on screen and wide enough to use; the screen
+    names take one line and the footer has room for the screen's own keys."""
+    from textual.widgets import Button, Checkbox, Select
+
+    from sampling.panels import draw_panel
+    from sampling.problem import Quota
+    from tui.nav import NavBar
+
+    lottery_pool(sqlite_engine)
+    draw_panel(sqlite_engine, [Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)], 6, "s")
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        def check(where: str) -> None:
+            for widget in app.screen.query("Input, Button, Select, Checkbox").results():
+                if not widget.display or isinstance(widget.parent, Select):
+                    continue
+                region = widget.region
+                assert region.width >= 8 and region.height >= 1, f"{where}: {widget!r} squeezed to {region}"
+                assert region.right <= 80 and region.bottom <= 23, f"{where}: {widget!r} off screen at {region}"
+        for key in ("f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"):
+            await pilot.press(key)
+            await settle(pilot)
+            check(key)
+            assert app.screen.query_one(NavBar).region.height == 1
+        await pilot.press("f2", "i")
+        await settle(pilot)
+        assert isinstance(app.screen, ImportDialog)
+        check("import dialog")
+        await pilot.press("escape", "f3")
+        await settle(pilot)
+        app.screen.query_one("#members", DataTable).focus()
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, MemberForm)
+        for button in app.screen.query(Button).results():
+            assert button.region.bottom <= 24, f"add-member form: {button.label} off screen"

@@ -33,15 +33,16 @@ class OtosApp(App):
              "letters": LettersScreen, "exports": ExportsScreen, "opinions": OpinionsScreen,
              "settings": SettingsScreen}
     DEFAULT_MODE = "pool"
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # dialogs get compact below 36 rows
     BINDINGS = [
-        Binding("f2", "switch_mode('extracts')", "Extracts", id="show-extracts"),
-        Binding("f3", "switch_mode('pool')", "Pool", id="show-pool"),
-        Binding("f4", "switch_mode('quotas')", "Quotas", id="show-quotas"),
-        Binding("f5", "switch_mode('draw')", "Draw", id="show-draw"),
-        Binding("f6", "switch_mode('letters')", "Letters", id="show-letters"),
-        Binding("f7", "switch_mode('exports')", "Exports", id="show-exports"),
-        Binding("f8", "switch_mode('opinions')", "Opinions", id="show-opinions"),
-        Binding("f9", "switch_mode('settings')", "Settings", id="show-settings"),
+        Binding("f2", "switch_mode('extracts')", "Extracts", id="show-extracts", show=False),
+        Binding("f3", "switch_mode('pool')", "Pool", id="show-pool", show=False),
+        Binding("f4", "switch_mode('quotas')", "Quotas", id="show-quotas", show=False),
+        Binding("f5", "switch_mode('draw')", "Draw", id="show-draw", show=False),
+        Binding("f6", "switch_mode('letters')", "Letters", id="show-letters", show=False),
+        Binding("f7", "switch_mode('exports')", "Exports", id="show-exports", show=False),
+        Binding("f8", "switch_mode('opinions')", "Opinions", id="show-opinions", show=False),
+        Binding("f9", "switch_mode('settings')", "Settings", id="show-settings", show=False),
         Binding("ctrl+q", "quit", "Quit", id="quit"),
     ]
 

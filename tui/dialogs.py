@@ -101,14 +101,16 @@ class ImportDialog(FormDialog):
     def compose(self) -> ComposeResult:
         from pool.profile import shipped_profiles
 
-        with VerticalScroll(classes="dialog"):
+        with Vertical(classes="dialog"):
             yield Label("Import a DVV extract", classes="title")
-            yield _titled(Input(placeholder="path of the extract file", id="path"), "File")
-            yield _titled(Input(placeholder="DVV permit number", id="permit"), "Permit")
-            yield _titled(Input(placeholder="purpose, e.g. Asukaspaneeli 2026 kutsut", id="purpose"), "Purpose")
-            yield _titled(Input(placeholder="delete by (YYYY-MM-DD)", id="delete-by"), "Delete by")
-            yield Select([(p, p) for p in shipped_profiles()], value="dvv", allow_blank=False, id="profile")
-            yield Checkbox("Reject the whole file on any faulty row (strict)", id="strict")
+            with VerticalScroll(classes="fields"):
+                yield _titled(Input(placeholder="path of the extract file", id="path"), "File")
+                yield _titled(Input(placeholder="DVV permit number", id="permit"), "Permit")
+                yield _titled(Input(placeholder="purpose, e.g. Asukaspaneeli 2026 kutsut", id="purpose"), "Purpose")
+                yield _titled(Input(placeholder="delete by (YYYY-MM-DD)", id="delete-by"), "Delete by")
+                yield _titled(Select([(p, p) for p in shipped_profiles()], value="dvv", allow_blank=False,
+                                     id="profile"), "File layout")
+                yield Checkbox("Reject the whole file on any faulty row (strict)", id="strict")
             yield from self.form_end("Import", "ok")
 
     @on(Button.Pressed, "#ok")
@@ -251,18 +253,20 @@ class MemberForm(FormDialog):
 
     def compose(self) -> ComposeResult:
         title = f"Edit member {self.member.id}" if self.member else "Add a pool member"
-        with VerticalScroll(classes="dialog wide"):
+        with Vertical(classes="dialog wide"):
             yield Label(title, classes="title")
-            if not self.member:
-                yield _titled(Input(placeholder="Response code from the letter (ABCD-EFGH), if invited",
-                                    id="code"), "Response code: name, address and strata come from the register")
-            with Grid(classes="form-grid"):
-                for key, label in MEMBER_FIELDS:
-                    value = getattr(self.member, key, None) if self.member else None
-                    yield _titled(Input(value="" if value is None else str(value), placeholder=label,
-                                        id=f"f-{key}"), label)
+            with VerticalScroll(classes="fields"):
                 if not self.member:
-                    yield _titled(Input(placeholder="Consent text version agreed to", id="consent"), "Consent version")
+                    yield _titled(Input(placeholder="Response code from the letter (ABCD-EFGH), if invited",
+                                        id="code"), "Response code: name, address and strata come from the register")
+                with Grid(classes="form-grid"):
+                    for key, label in MEMBER_FIELDS:
+                        value = getattr(self.member, key, None) if self.member else None
+                        yield _titled(Input(value="" if value is None else str(value), placeholder=label,
+                                            id=f"f-{key}"), label)
+                    if not self.member:
+                        yield _titled(Input(placeholder="Consent text version agreed to", id="consent"),
+                                      "Consent version")
             yield from self.form_end("Save", "save")
 
     @on(Button.Pressed, "#save")

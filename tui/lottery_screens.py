@@ -9,11 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Select, Static
 
 from pool.errors import OtosError
 from sampling.problem import Quota
 from tui.dialogs import ConfirmDialog, FormDialog, _titled
+from tui.nav import NavBar
 from tui.guard import Guarded, guarded
 from tui.plain import plain_row
 
@@ -64,7 +65,7 @@ class QuotasScreen(Guarded, Screen):
         yield "Save quotas file", "Write the quotas to the file named (s)", self.action_save_quotas
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar('quotas')
         with Horizontal(id="quota-inputs"):
             yield _titled(Input(placeholder="features.csv", id="quota-file"), "Quotas file")
             yield _titled(Input("30", id="panel-size"), "Panel size")
@@ -217,13 +218,13 @@ class DrawScreen(Guarded, Screen):
         yield "Verify panel", "Recompute the chosen panel's lottery (v)", self.action_verify
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar('draw')
         with Horizontal(id="draw-choose"):
             yield _titled(Select([], prompt="no panel drawn yet", id="draw-panels"), "Panel")
         with Horizontal(id="draw-inputs"):
             yield _titled(Input(placeholder="e.g. the lottery numbers of the week", id="seed"), "Public seed")
             yield _titled(Input("30", id="draw-size"), "Seats")
-            yield _titled(Select([("fair (leximin)", "leximin"), ("greedy (legacy, less fair)", "legacy")],
+            yield _titled(Select([("fair (leximin)", "leximin"), ("greedy (less fair)", "legacy")],
                                  value="leximin", allow_blank=False, id="method"), "Method")
             yield Button("Draw", variant="primary", id="draw")
         yield ProgressBar(total=1.0, show_eta=False, id="draw-progress")
@@ -250,6 +251,7 @@ class DrawScreen(Guarded, Screen):
                             + (f" · {p['round']}" if p["round"] else ""), p["id"]) for p in panels)
         if panels:
             select.value = chosen if chosen is not None else panels[0]["id"]
+            self.query_one("#panel", DataTable).focus()  # r and v act on its seats
 
     @guarded
     @on(Select.Changed, "#draw-panels")

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Button, DataTable, Footer, Input, Select, Static, TabbedContent, TabPane, Tabs
 
 from pool.errors import OtosError
 from tui.dialogs import _titled
+from tui.nav import NavBar
 from tui.guard import Guarded, error_message, guarded, show_error
 from tui.plain import plain_row
 
@@ -50,7 +51,7 @@ class OpinionsScreen(Guarded, Screen):
         yield "Sort statements", "Sort the table by the column under the cursor (s)", self.action_sort
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar('opinions')
         with Horizontal(classes="inputs"):
             yield _titled(Input("", placeholder="Polis export folder, or votes.csv (statements.csv beside it)",
                                 id="op-source"), "Votes")

@@ -8,11 +8,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Input, ProgressBar, Select, Static
+from textual.widgets import Button, Checkbox, Footer, Input, ProgressBar, Select, Static
 from textual.worker import get_current_worker
 
 from pool.errors import OtosError
 from tui.dialogs import _titled
+from tui.nav import NavBar
 from tui.guard import Guarded, guarded
 
 
@@ -32,27 +33,32 @@ class LettersScreen(Guarded, Screen):
         yield "Cancel printing", "Stop the batch being printed (Escape)", self.action_cancel_print
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar('letters')
+        with Horizontal(classes="inputs", id="letters-choose"):
+            yield _titled(Select([], prompt="no round yet", id="round"), "Recruitment round")
+            yield Checkbox("Reminder (not answered)", id="reminder")
         with Horizontal(classes="inputs"):
-            yield Select([], prompt="recruitment round", id="round")
             yield _titled(Input(placeholder="the workspace's topic (Settings, F9)", id="topic"), "Panel topic (Finnish)")
             yield _titled(Input("kirjeet.pdf", id="out"), "Batch file")
-            yield Checkbox("Reminder (not answered)", id="reminder")
         with Horizontal(classes="inputs"):
             yield Button("Preview (Ctrl+R)", id="preview")
             yield Button("Print batch (Ctrl+O)", variant="primary", id="print")
         yield ProgressBar(total=1.0, show_eta=False, id="letters-progress")
-        yield Static("Choose a round.", id="letters-status", markup=False)
+        yield Static("Choose a round, then preview (Ctrl+R) or print (Ctrl+O).", id="letters-status", markup=False)
         with VerticalScroll():
             yield Static("", id="letter-preview", markup=False)
         yield Footer()
 
     @guarded
     def on_mount(self) -> None:
-        from letters.batch import rounds
+        from pool.invitations import list_rounds
 
         self.title = "Otos — Letters"
-        self.query_one("#round", Select).set_options([(r, r) for r in rounds(self.app.engine)])
+        rounds = list_rounds(self.app.engine)  # newest first
+        select = self.query_one("#round", Select)
+        select.set_options((f"{r.name} · {r.drawn_on} · {r.invited:,} invited", r.name) for r in rounds)
+        if rounds:
+            select.value = rounds[0].name
 
     def _settings(self):
         from letters.batch import LetterSettings
@@ -126,7 +132,7 @@ class ExportsScreen(Guarded, Screen):
                 for kind, (key, label, _) in EXPORTS.items()]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar('exports')
         with Horizontal(classes="inputs"):
             yield _titled(Select([], prompt="no panel drawn yet", id="panel"), "Panel")
             yield _titled(Input(".", id="folder"), "Folder for the files")
@@ -177,7 +183,12 @@ class ExportsScreen(Guarded, Screen):
         from letters.report import build_report, format_table
 
         text = format_table(build_report(self.app.engine, panel))
-        self.app.call_from_thread(self.query_one("#report-table", Static).update, text)
+        self.app.call_from_thread(self._table, panel, text)
+
+    def _table(self, panel: int, text: str) -> None:
+        self.query_one("#report-table", Static).update(text)
+        self.query_one("#exports-status", Static).update(
+            f"Panel {panel}: choose what to write (the keys in brackets), into the folder given.")
 
     @guarded
     @on(Button.Pressed)

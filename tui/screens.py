@@ -6,10 +6,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from pool.errors import OtosError
 from tui.dialogs import ConfirmDialog, ImportDialog, ImportProgress, MemberForm, ReportDialog
+from tui.nav import NavBar
 from tui.guard import Guarded, guarded
 from tui.plain import plain_row
 
@@ -34,10 +35,10 @@ class ExtractsScreen(Guarded, Screen):
         yield "Show faults", "Rows left out of the selected extract (f)", self.action_show_faults
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar('extracts')
         yield Static("", id="extracts-note", markup=False)
         table = DataTable(id="extracts", cursor_type="row", zebra_stripes=True)
-        table.add_columns("ID", "File", "People", "Rejected", "Mailable", "Permit", "Purpose", "Delete by", "State")
+        table.add_columns("ID", "File", "People", "Rejected", "Mailable", "Delete by", "State", "Permit", "Purpose")
         yield table
         yield Footer()
 
@@ -56,7 +57,7 @@ class ExtractsScreen(Guarded, Screen):
         for e in rows:
             state = "purged" if e["purged"] else ("OVERDUE — purge" if e["overdue"] else "in use")
             table.add_row(*plain_row(e["id"], e["file"], f"{e['rows']:,}", f"{e['rejected']:,}", f"{e['mailable']:,}",
-                                     e["permit"], e["purpose"], e["delete_by"], state), key=str(e["id"]))
+                                     e["delete_by"], state, e["permit"], e["purpose"]), key=str(e["id"]))
         note = "No extracts yet: press i to import one." if not rows else f"{len(rows)} extract(s)."
         self.query_one("#extracts-note", Static).update(note)
 
@@ -145,7 +146,7 @@ class PoolScreen(Guarded, Screen):
         yield "Search pool", "Search by name, e-mail or phone (/)", self.action_focus_search
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar('pool')
         with Horizontal(id="pool-filters"):
             yield Input(placeholder="search name, e-mail or phone", id="search")
             yield Select([("active", "active"), ("paused", "paused")], prompt="any status", id="status")

@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
 from pool.errors import OtosError
 from tui.dialogs import FormDialog, _titled
+from tui.nav import NavBar
 from tui.guard import Guarded, guarded
 from tui.plain import plain_row
 
@@ -45,7 +46,7 @@ class SettingsScreen(Guarded, Screen):
     BINDINGS = [Binding("e", "edit_setting", "Edit", id="settings-edit")]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar('settings')
         yield Static("", id="settings-status", markup=False)
         with Horizontal(id="settings-start"):
             yield Select([], prompt="the county this workspace serves", id="county")

@@ -1,0 +1,26 @@
+"""The top line of every screen: each screen's F-key and name, the current one marked.
+The footer then has room for the screen's own keys, even at 80 columns."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+SCREENS = [("F2", "Extracts", "extracts"), ("F3", "Pool", "pool"), ("F4", "Quotas", "quotas"),
+           ("F5", "Draw", "draw"), ("F6", "Letters", "letters"), ("F7", "Exports", "exports"),
+           ("F8", "Opinions", "opinions"), ("F9", "Settings", "settings")]
+
+
+class NavBar(Static):
+    """``NavBar(mode)``: the screens, with ``mode`` (a key of ``OtosApp.MODES``) marked."""
+
+    DEFAULT_CSS = "NavBar { background: $panel; color: $text-muted; height: auto; padding: 0 1; }  /* 77 columns in English */"
+
+    def __init__(self, mode: str) -> None:
+        line = Text()
+        for i, (key, name, screen_mode) in enumerate(SCREENS):
+            if i:
+                line.append(" ")
+            here = screen_mode == mode
+            line.append(key, style="bold reverse")
+            line.append(name, style="bold reverse" if here else "")
+        super().__init__(line, id="nav")
