@@ -14,7 +14,10 @@ class OtosError(Exception):
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         self.message = message
         self.hint = hint
-        super().__init__(message if not hint else f"{message} {hint}")
+        ended = message.rstrip()
+        if hint and ended and ended[-1] not in ".!?:)":
+            ended += "."  # two sentences, never run together
+        super().__init__(ended if not hint else f"{ended} {hint}")
 
 
 class RejectedFile(OtosError):

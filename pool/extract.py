@@ -742,7 +742,10 @@ def overdue(engine: Engine, today: dt.date | None = None) -> list[dict]:
 
 
 def faults_of(engine: Engine, extract_id: int, limit: int = 1000) -> list[RowFault]:
+    """The rows left out of an extract and why (NotFound for an extract that does not exist)."""
     with Session(engine) as s:
+        if s.get(Extract, extract_id) is None:
+            raise NotFound(f"There is no extract {extract_id}.", hint="See otos extract list.")
         q = select(ImportFault).where(ImportFault.extract_id == extract_id).order_by(ImportFault.id).limit(limit)
         return [RowFault(f.line, f.field, f.col, f.message) for f in s.execute(q).scalars()]
 

@@ -313,6 +313,15 @@ def all_probabilities(engine: Engine, panel_id: int) -> dict[str, float]:
     return dict(zip(snap["ids"], snap["probabilities"]))
 
 
+def panel_quotas(engine: Engine, panel_id: int) -> tuple[list[Quota], int]:
+    """(the quotas a panel was drawn with, its size): to draw the next panel alike."""
+    with Session(engine) as s:
+        panel = s.get(Panel, panel_id)
+        if panel is None:
+            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        return [Quota(*q) for q in json.loads(panel.quotas)], panel.size
+
+
 def member_order(member_id: str) -> tuple[int, str]:
     """Sort key that puts member ids in numeric order (8, 25, 111), not text order."""
     return (int(member_id), "") if member_id.isdigit() else (1 << 62, member_id)

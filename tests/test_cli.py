@@ -142,3 +142,14 @@ def test_invitations_and_quotas_take_the_workspace_settings(db, tmp_path, capsys
     assert otos(db, "panel", "quotas", "--size", "10", "--extract", "1", "--out", str(out)) == 0
     values = [line.split(",")[1] for line in out.read_text().splitlines()[1:] if line.startswith("municipality")]
     assert sorted(values) == ["Jyväskylä", "muut"]
+
+
+def test_extract_faults_names_a_missing_extract_and_says_when_there_are_none(db, tmp_path, capsys):
+    path = write_rows(tmp_path / "e.csv", people(5))
+    assert otos(db, "extract", "import", str(path), "--permit", "P-1", "--purpose", "paneeli",
+                "--delete-by", DELETE_BY) == 0
+    capsys.readouterr()
+    assert otos(db, "extract", "faults", "1") == 0
+    assert "Extract 1: no faulty rows" in capsys.readouterr().out
+    assert otos(db, "extract", "faults", "9") != 0
+    assert "There is no extract 9. See otos extract list." in capsys.readouterr().err

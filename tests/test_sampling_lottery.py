@@ -156,7 +156,7 @@ def test_infeasible_quotas_name_the_clash_and_a_fix_that_works():
     with pytest.raises(InfeasibleQuotas) as err:
         select(problem, "s")
     text = str(err.value)
-    assert "age=18-34 (pool has 2): lower the minimum from 3 to 2" in text
+    assert "age=18-34 (pool has 2): lower the minimum from 3 to 2. Relax those quotas" in text
     fix = {(r.quota.feature, r.quota.value): r for r in err.value.explanation.relaxations}
     relaxed = [Quota(q.feature, q.value, fix[(q.feature, q.value)].new_min, fix[(q.feature, q.value)].new_max)
                if (q.feature, q.value) in fix else q for q in quotas]

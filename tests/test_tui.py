@@ -65,6 +65,8 @@ async def test_search_filters_the_pool(sqlite_engine):
         await pilot.pause(0.4)  # the search waits for typing to stop
         await settle(pilot)
         assert "of 10" in page_info(app)
+        await pilot.press("escape")  # back to the members, where a, e and w act
+        assert app.focused is app.screen.query_one("#members", DataTable)
         app.screen.query_one("#search", Input).value = "MÄKI etu2"
         await pilot.pause(0.4)
         await settle(pilot)
@@ -390,6 +392,12 @@ async def test_draw_screen_draws_verifies_and_replaces(sqlite_engine):
         await pilot.press("v")
         await settle(pilot)
         assert any("Panel 1 verified" in m for m in app.messages)
+        await pilot.press("u")  # the next panel alike: its quotas, on F4 too
+        await settle(pilot)
+        assert app.quotas == [Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)]
+        await pilot.press("f4")
+        await settle(pilot)
+        assert app.screen.query_one("#quotas", DataTable).row_count == 2
 
 
 def lettered_workspace(engine, tmp_path):

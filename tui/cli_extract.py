@@ -63,8 +63,11 @@ def run(engine, args: argparse.Namespace) -> int:
                   f"permit {printable(e['permit'])}  delete by {e['delete_by']}  {state}")
         return 0
     if args.action == "faults":
-        for f in extract.faults_of(engine, args.id, limit=100_000):
+        faults = extract.faults_of(engine, args.id, limit=100_000)
+        for f in faults:
             print(f)
+        print(f"Extract {args.id}: {len(faults):,} faulty row(s) left out." if faults
+              else f"Extract {args.id}: no faulty rows; every row was imported.")
         return 0
     if args.action == "purge":
         confirm(f"Purge extract {args.id}: delete the register data of everyone who did not join the pool?", args.yes)

@@ -57,6 +57,7 @@ class QuotasScreen(Guarded, Screen):
         Binding("l", "load_quotas", "Load file", id="quota-load"),
         Binding("g", "from_extract", "From extract", id="quota-from-extract"),
         Binding("s", "save_quotas", "Save file", id="quota-save"),
+        Binding("escape", "focus_quotas", "Quotas", id="quota-table", show=False),
     ]
 
     def palette_commands(self):
@@ -67,7 +68,7 @@ class QuotasScreen(Guarded, Screen):
     def compose(self) -> ComposeResult:
         yield NavBar('quotas')
         with Horizontal(id="quota-inputs"):
-            yield _titled(Input(placeholder="features.csv", id="quota-file"), "Quotas file")
+            yield _titled(Input(placeholder="path, e.g. kiintiot.csv", id="quota-file"), "Quotas file")
             yield _titled(Input("30", id="panel-size"), "Panel size")
             yield _titled(Input("1", id="tolerance"), "Tolerance (seats)")
             yield _titled(Select([], prompt="newest extract", id="quota-extract"), "Population from")
@@ -89,6 +90,12 @@ class QuotasScreen(Guarded, Screen):
         if self.app.quotas:
             self.refresh_quotas()
 
+    @guarded
+    def on_screen_resume(self) -> None:
+        """Back on this screen: show the quotas in use (another screen may have set them)."""
+        if self.app.quotas and self.is_mounted:
+            self.refresh_quotas()
+
     def wanted_size(self) -> int:
         try:
             size = int(self.query_one("#panel-size", Input).value)
@@ -97,6 +104,11 @@ class QuotasScreen(Guarded, Screen):
         if size < 1:
             raise OtosError("The panel size must be at least 1.")
         return size
+
+    @guarded
+    def action_focus_quotas(self) -> None:
+        """Escape: from a field back to the quotas, where the keys act."""
+        self.query_one("#quotas", DataTable).focus()
 
     @guarded
     def action_load_quotas(self) -> None:
@@ -205,6 +217,7 @@ class DrawScreen(Guarded, Screen):
         Binding("ctrl+d", "draw", "Draw panel", id="draw-panel", priority=True),
         Binding("r", "replace", "Replace member", id="draw-replace"),
         Binding("v", "verify", "Verify", id="draw-verify"),
+        Binding("u", "use_quotas", "Use its quotas", id="draw-use-quotas"),
         Binding("escape", "focus_seats", "Seats", id="draw-seats", show=False),
     ]
 
@@ -216,6 +229,7 @@ class DrawScreen(Guarded, Screen):
         yield "Draw panel", "Run the lottery with the seed given (Ctrl+D)", self.action_draw
         yield "Replace member", "Draw a replacement for the selected member (r)", self.action_replace
         yield "Verify panel", "Recompute the chosen panel's lottery (v)", self.action_verify
+        yield "Use the panel's quotas", "Make the chosen panel's quotas the ones to draw with (u)", self.action_use_quotas
 
     def compose(self) -> ComposeResult:
         yield NavBar('draw')
@@ -370,6 +384,16 @@ class DrawScreen(Guarded, Screen):
         self.notify(text)
         if self.panel_id == panel:
             self.show_seats()
+
+    @guarded
+    def action_use_quotas(self) -> None:
+        """u: the chosen panel's quotas and size become the ones the next draw uses (F4 shows them)."""
+        from sampling.panels import panel_quotas
+
+        panel = self._chosen_panel()
+        self.app.quotas, size = panel_quotas(self.app.engine, panel)
+        self.query_one("#draw-size", Input).value = str(size)
+        self.notify(f"The quotas of panel {panel} ({len(self.app.quotas)}) are in use; see or edit them on F4.")
 
     @guarded
     def action_verify(self) -> None:

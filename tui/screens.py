@@ -128,6 +128,7 @@ class PoolScreen(Guarded, Screen):
         Binding("home", "first_page", "First page", id="pool-first-page", show=False),
         Binding("end", "last_page", "Last page", id="pool-last-page", show=False),
         Binding("slash", "focus_search", "Search", id="pool-search"),
+        Binding("escape", "focus_members", "Members", id="pool-members", show=False),
     ]
 
     SEARCH_DELAY = 0.25  # seconds after the last keystroke before the pool is searched
@@ -242,6 +243,11 @@ class PoolScreen(Guarded, Screen):
     def action_last_page(self) -> None:
         self.page_start = max(0, (self.total - 1) // PAGE_SIZE * PAGE_SIZE)
         self.load_page()
+
+    @guarded
+    def action_focus_members(self) -> None:
+        """Escape: from the search box back to the members, where a, e and w act."""
+        self.query_one("#members", DataTable).focus()
 
     @guarded
     def action_focus_search(self) -> None:
