@@ -229,7 +229,8 @@ class DrawScreen(Guarded, Screen):
         yield "Draw panel", "Run the lottery with the seed given (Ctrl+D)", self.action_draw
         yield "Replace member", "Draw a replacement for the selected member (r)", self.action_replace
         yield "Verify panel", "Recompute the chosen panel's lottery (v)", self.action_verify
-        yield "Use the panel's quotas", "Make the chosen panel's quotas the ones to draw with (u)", self.action_use_quotas
+        yield ("Use the panel's quotas", "Make the chosen panel's quotas the ones to draw with (u)",
+               self.action_use_quotas)
 
     def compose(self) -> ComposeResult:
         yield NavBar('draw')
@@ -276,9 +277,10 @@ class DrawScreen(Guarded, Screen):
             return
         self.panel_id = int(event.value)
         p = next(p for p in list_panels(self.app.engine) if p["id"] == self.panel_id)
-        self.query_one("#draw-panel-info", Static).update(f"Panel {p['id']}, drawn {p['created_at'][:16]} with the seed {p['seed']!r} ({p['algorithm']}); "
-                                                          f"lowest selection probability {p['min_probability']:.4f}. "
-                                                          "r replaces the selected member, v verifies the draw.")
+        self.query_one("#draw-panel-info", Static).update(
+            f"Panel {p['id']}, drawn {p['created_at'][:16]} with the seed {p['seed']!r} ({p['algorithm']}); "
+            f"lowest selection probability {p['min_probability']:.4f}. "
+            "r replaces the selected member, v verifies the draw, u takes its quotas for the next draw.")
         self.show_seats()
 
     @guarded

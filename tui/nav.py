@@ -13,7 +13,8 @@ SCREENS = [("F2", "Extracts", "extracts"), ("F3", "Pool", "pool"), ("F4", "Quota
 class NavBar(Static):
     """``NavBar(mode)``: the screens, with ``mode`` (a key of ``OtosApp.MODES``) marked."""
 
-    DEFAULT_CSS = "NavBar { background: $panel; color: $text-muted; height: auto; padding: 0 1; }  /* 77 columns in English */"
+    # One line of 77 columns in English; a longer language wraps to a second line.
+    DEFAULT_CSS = "NavBar { background: $panel; color: $text-muted; height: auto; padding: 0 1; }"
 
     def __init__(self, mode: str) -> None:
         line = Text()

@@ -151,7 +151,8 @@ class ExportsScreen(Guarded, Screen):
         self.title = "Otos — Exports"
         panels = list(reversed(list_panels(self.app.engine)))
         select = self.query_one("#panel", Select)
-        select.set_options([(f"panel {p['id']} · {p['created_at'][:10]} · {p['size']} seats", p["id"]) for p in panels])
+        select.set_options([(f"panel {p['id']} · {p['created_at'][:10]} · {p['size']} seats", p["id"])
+                            for p in panels])
         if panels:
             select.value = panels[0]["id"]
 
