@@ -209,8 +209,11 @@ def _parse_votes(rows: list[str], m: int) -> np.ndarray | None:
 def read_votes_csv(path: str | Path, statements_path: str | Path | None = None) -> Conversation:
     """Votes one per line: Otos's votes CSV (participant, statement, vote[, time]) or a
     Polis votes.csv (voter-id, comment-id, vote, timestamp). Where a participant voted on
-    a statement more than once, the latest vote counts (by time, else by line)."""
+    a statement more than once, the latest vote counts (by time, else by line). Without
+    ``statements_path``, a ``statements.csv`` beside the votes gives the texts."""
     path = Path(path)
+    if statements_path is None and (path.parent / "statements.csv").is_file():
+        statements_path = path.parent / "statements.csv"
     reader = spreadsheet_csv(path, "votes")
     header = [h.strip().lower() for h in next(reader, None) or []]
     if not header:

@@ -75,6 +75,13 @@ def test_pool_list_show_edit_and_audit(db, capsys):
     assert otos(db, "pool", "edit", "1", "--set", "birth_year=nope") == 2
     assert otos(db, "audit", "verify") == 0
     assert "2 entries" in capsys.readouterr().out
+    assert otos(db, "pool", "list") == 0
+    head, row = capsys.readouterr().out.splitlines()[:2]
+    assert head.split() == ["id", "name", "born", "mun", "lang", "status"] and "Berg, Bo" in row
+    assert row.index("sv") == head.index("lang")  # columns line up under their header
+    assert otos(db, "pool", "show", "1") == 0
+    fields = [line.split(":")[0].strip() for line in capsys.readouterr().out.splitlines()]
+    assert fields[:3] == ["id", "surname", "first_names"]
 
 
 def test_unreachable_database_is_a_message(capsys):

@@ -130,6 +130,9 @@ def test_otos_votes_csv_latest_vote_counts(tmp_path):
     assert conv.participants == ["p1", "p2"] and conv.statements == ["s1", "s2", "s3"]
     assert conv.votes[0, 0] == -1.0 and conv.votes[0, 1] == 0.0 and math.isnan(conv.votes[0, 2])
     assert conv.moderated_out == {"s3"} and conv.texts["s2"] == "Kaksi"
+    assert read_votes_csv(votes).texts["s2"] == "Kaksi"  # statements.csv beside the votes is found
+    statements.unlink()
+    assert not any(read_votes_csv(votes).texts.values())
 
 
 @pytest.mark.parametrize("content, message", [
@@ -181,6 +184,20 @@ def test_cli_analyze_json_has_groups_consensus_and_divisive(tmp_path, capsys):
     assert main(["opinions", "analyze", "--polis", str(folder)]) == 0
     text = capsys.readouterr().out
     assert "3 opinion groups, sizes 20, 15, 10" in text and "Väite" in text
+
+
+def test_cli_votes_without_statement_texts_says_how_to_give_them(tmp_path, capsys):
+    _, votes = planted()
+    lines = ["participant;statement;vote"] + [f"p{i};s{j};{int(votes[i, j])}" for i in range(votes.shape[0])
+                                               for j in range(votes.shape[1]) if not np.isnan(votes[i, j])]
+    (tmp_path / "votes.csv").write_text("\n".join(lines) + "\n")
+    assert main(["opinions", "analyze", "--votes", str(tmp_path / "votes.csv")]) == 0
+    assert "No statement texts" in capsys.readouterr().err
+    (tmp_path / "statements.csv").write_text("statement;text\n" + "".join(f"s{j};Väite {j}\n"
+                                                                         for j in range(votes.shape[1])))
+    assert main(["opinions", "analyze", "--votes", str(tmp_path / "votes.csv")]) == 0
+    out, err = capsys.readouterr()
+    assert "No statement texts" not in err and "Väite" in out
 
 
 def test_cli_bad_input_is_one_message_and_exit_2(tmp_path, capsys):

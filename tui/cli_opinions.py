@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def add_parser(sub) -> None:
@@ -44,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
     if args.statements and not args.votes:
         raise OtosError("--statements goes with --votes.")
     conv = read_polis_export(args.polis) if args.polis else read_votes_csv(args.votes, args.statements)
+    if not any(conv.texts.values()):
+        print("No statement texts: statements are named by number. Give them with --statements FILE "
+              "(statement, text) or put statements.csv beside the votes.", file=sys.stderr)
     strata = _opinion_strata(args)
     result = analyze(conv, args.seed, min_group_size=args.min_group_size, restarts=args.stability)
     if args.action == "analyze":

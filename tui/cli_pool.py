@@ -47,6 +47,11 @@ def add_parser(sub) -> None:
     wdr.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
+SHOW_ORDER = ["id", "surname", "first_names", "birth_year", "sex", "municipality", "preferred_language", "email",
+              "phone", "street", "postal_code", "post_office", "education", "needs", "status", "recruitment_round",
+              "source", "consent_version", "consent_at", "joined_at", "panels_served", "participation", "extra"]
+
+
 def run(engine, args: argparse.Namespace) -> int:
     from pool import members
 
@@ -78,10 +83,12 @@ def run(engine, args: argparse.Namespace) -> int:
             print_json([members.member_dict(m) for m in page])
             return 0
         total = members.count_members(engine, q)
+        print(f"{'id':>6}  {'name':<36} {'born':>4}  {'mun':>3}  lang  status")
         for m in page:
-            print(f"{m.id:>6}  {printable(m.surname)}, {printable(m.first_names):<28} {m.birth_year or '':>4}  "
-                  f"{m.municipality or '':>3}  "
-                  f"{m.preferred_language}  {m.status}")
+            name = printable(f"{m.surname}, {m.first_names}")
+            name = name if len(name) <= 36 else name[:35] + "…"
+            print(f"{m.id:>6}  {name:<36} {m.birth_year or '':>4}  {m.municipality or '':>3}  "
+                  f"{m.preferred_language:<4}  {m.status}")
         print(f"{len(page)} of {total:,} shown.")
         return 0
     if args.action == "show":
@@ -90,8 +97,8 @@ def run(engine, args: argparse.Namespace) -> int:
         if args.json:
             print_json(d)
         else:
-            for k, v in d.items():
-                print(f"{k:>20}: {printable(v)}")
+            for k in sorted(d, key=lambda k: SHOW_ORDER.index(k) if k in SHOW_ORDER else len(SHOW_ORDER)):
+                print(f"{k:>20}: {printable(d[k])}")
         return 0
     if args.action == "edit":
         members.update_member(engine, args.id, pairs(args.set, "--set"))

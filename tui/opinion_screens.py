@@ -132,9 +132,7 @@ class OpinionsScreen(Guarded, Screen):
 
         if not source.exists():
             raise OtosError(f"{source}: there is no such file or folder. Give a Polis export folder or a votes CSV.")
-        statements = source.with_name("statements.csv")
-        conv = read_polis_export(source) if source.is_dir() else read_votes_csv(
-            source, statements if statements.is_file() else None)
+        conv = read_polis_export(source) if source.is_dir() else read_votes_csv(source)
         strata = None
         if participants:
             own, members = read_participants(Path(participants).expanduser())
