@@ -12,8 +12,8 @@ from sqlmodel import Session
 
 from pool import audit
 from pool.private import csv_writer, private_file, xlsx_table
-from pool.errors import NotFound, OtosError
-from pool.models import Panel, PanelSeat, PoolMember
+from pool.errors import OtosError
+from pool.models import PanelSeat, PoolMember
 from pool.reference import municipalities
 
 ROSTER_COLUMNS = ["jäsen", "rooli", "sukunimi", "etunimet", "sähköposti", "puhelin", "lähiosoite", "postinumero",
@@ -35,11 +35,10 @@ def roster_rows(engine: Engine, panel_id: int) -> tuple[list[list], list[list], 
     """(members holding a seat, members who left the panel, like-for-like reserves), each
     by member id: contact details for facilitators. See sampling.panels.reserves for who
     is a reserve."""
-    from sampling.panels import member_order, reserves
+    from sampling.panels import get_panel, member_order, reserves
 
     with Session(engine) as s:
-        if s.get(Panel, panel_id) is None:
-            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        get_panel(s, panel_id)
         seats = s.execute(select(PanelSeat, PoolMember).outerjoin(PoolMember, PoolMember.id == PanelSeat.member_id)
                           .where(PanelSeat.panel_id == panel_id)).all()
         seats.sort(key=lambda row: member_order(row[0].snapshot_id))

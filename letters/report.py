@@ -16,8 +16,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from pool import audit
-from pool.errors import NotFound
-from pool.models import Panel, PanelSeat
+from pool.models import PanelSeat
 
 STAGES = ("population", "invited", "volunteers", "panel")
 
@@ -54,12 +53,11 @@ def build_report(engine: Engine, panel_id: int, day: dt.date | None = None) -> R
     draw (``sampling.margins``); a panel drawn before they were recorded is counted from
     its round's extract (or the newest one) as of ``day``, and ``Report.pinned`` is False."""
     from sampling.margins import count_margins
+    from sampling.panels import get_panel
 
     day = day or dt.date.today()
     with Session(engine) as s:
-        panel = s.get(Panel, panel_id)
-        if panel is None:
-            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        panel = get_panel(s, panel_id)
         holding = {x.snapshot_id for x in s.execute(select(PanelSeat).where(
             PanelSeat.panel_id == panel_id, PanelSeat.role.in_(("seated", "replacement")))).scalars()}
         quotas = json.loads(panel.quotas)

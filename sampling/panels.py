@@ -157,9 +157,7 @@ class Verification:
 def verify_panel(engine: Engine, panel_id: int) -> Verification:
     """Recompute the recorded lottery and compare; note any change in the pool since."""
     with Session(engine) as s:
-        panel = s.get(Panel, panel_id)
-        if panel is None:
-            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        panel = get_panel(s, panel_id)
         seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)).scalars())
     problem = _from_snapshot(panel)
     diffs, notes = [], []
@@ -207,9 +205,7 @@ def replace_member(engine: Engine, panel_id: int, member_id: int) -> tuple[int, 
     ``<panel seed>/replacement-<n>``. Returns (new member id, their probability).
     """
     with Session(engine) as s:
-        panel = s.get(Panel, panel_id)
-        if panel is None:
-            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        panel = get_panel(s, panel_id)
         seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)).scalars())
     holding = {x.snapshot_id: x for x in seats if x.role in ("seated", "replacement")}
     if str(member_id) not in holding:
@@ -262,9 +258,7 @@ def reserves(engine: Engine, panel_id: int, per_seat: int = 1) -> list[tuple[str
     from sampling.lottery import seed_generator
 
     with Session(engine) as s:
-        panel = s.get(Panel, panel_id)
-        if panel is None:
-            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        panel = get_panel(s, panel_id)
         seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)
                                .order_by(PanelSeat.id)).scalars())
     holding = [x.snapshot_id for x in seats if x.role in ("seated", "replacement")]
@@ -303,9 +297,7 @@ def list_panels(engine: Engine) -> list[dict]:
 def all_probabilities(engine: Engine, panel_id: int) -> dict[str, float]:
     """Every volunteer's selection probability in the recorded draw (member id -> p)."""
     with Session(engine) as s:
-        panel = s.get(Panel, panel_id)
-        if panel is None:
-            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        panel = get_panel(s, panel_id)
         snap = json.loads(panel.snapshot)
     if "probabilities" not in snap:
         raise OtosError(f"Panel {panel_id} was recorded without everyone's probabilities.",
@@ -313,12 +305,18 @@ def all_probabilities(engine: Engine, panel_id: int) -> dict[str, float]:
     return dict(zip(snap["ids"], snap["probabilities"]))
 
 
+def get_panel(s: Session, panel_id: int) -> Panel:
+    """The recorded panel, or NotFound that says where to look."""
+    panel = s.get(Panel, panel_id)
+    if panel is None:
+        raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+    return panel
+
+
 def panel_quotas(engine: Engine, panel_id: int) -> tuple[list[Quota], int]:
     """(the quotas a panel was drawn with, its size): to draw the next panel alike."""
     with Session(engine) as s:
-        panel = s.get(Panel, panel_id)
-        if panel is None:
-            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        panel = get_panel(s, panel_id)
         return [Quota(*q) for q in json.loads(panel.quotas)], panel.size
 
 
@@ -331,8 +329,7 @@ def panel_seats(engine: Engine, panel_id: int) -> list[dict]:
     """Seats with the holder's name (while they are in the pool), role and probability:
     those holding a seat first, then those who left, each by member id."""
     with Session(engine) as s:
-        if s.get(Panel, panel_id) is None:
-            raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        get_panel(s, panel_id)
         rows = []
         for seat in s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id).order_by(PanelSeat.id)).scalars():
             m = s.get(PoolMember, seat.member_id) if seat.member_id else None

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import os
-from collections import deque
 import tomllib
+from collections import deque
 from pathlib import Path
 from typing import Iterable
 
@@ -18,6 +18,7 @@ from pool.display import terminal_safe
 from pool.errors import OtosError
 from tui.guard import guarded, show_error
 from tui.lottery_screens import DrawScreen, QuotasScreen
+from tui.nav import SCREENS
 from tui.opinion_screens import OpinionsScreen
 from tui.output_screens import ExportsScreen, LettersScreen
 from tui.screens import ExtractsScreen, PoolScreen
@@ -34,17 +35,9 @@ class OtosApp(App):
              "settings": SettingsScreen}
     DEFAULT_MODE = "pool"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # dialogs get compact below 36 rows
-    BINDINGS = [
-        Binding("f2", "switch_mode('extracts')", "Extracts", id="show-extracts", show=False),
-        Binding("f3", "switch_mode('pool')", "Pool", id="show-pool", show=False),
-        Binding("f4", "switch_mode('quotas')", "Quotas", id="show-quotas", show=False),
-        Binding("f5", "switch_mode('draw')", "Draw", id="show-draw", show=False),
-        Binding("f6", "switch_mode('letters')", "Letters", id="show-letters", show=False),
-        Binding("f7", "switch_mode('exports')", "Exports", id="show-exports", show=False),
-        Binding("f8", "switch_mode('opinions')", "Opinions", id="show-opinions", show=False),
-        Binding("f9", "switch_mode('settings')", "Settings", id="show-settings", show=False),
-        Binding("ctrl+q", "quit", "Quit", id="quit"),
-    ]
+    # The F-keys are shown by each screen's navigation line (tui.nav), not in the footer.
+    BINDINGS = [Binding(key.lower(), f"switch_mode('{mode}')", name, id=f"show-{mode}", show=False)
+                for key, name, mode in SCREENS] + [Binding("ctrl+q", "quit", "Quit", id="quit")]
 
     def __init__(self, engine: Engine, opinions_example: Path | None = None) -> None:
         super().__init__()

@@ -35,25 +35,30 @@ def show_error(app, error: BaseException) -> None:
     app.notify(error_message(error), severity="error", timeout=12)
 
 
+def _shielded(call: Callable[..., Any], app_of: Callable[[tuple], Any]) -> Callable[..., Any]:
+    """``call`` with any error it raises shown as a message of the app ``app_of(args)``."""
+    if inspect.iscoroutinefunction(call):
+        @functools.wraps(call)
+        async def run_async(*args, **kwargs):
+            try:
+                return await call(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 (shown, never swallowed silently)
+                show_error(app_of(args), exc)
+        return run_async
+
+    @functools.wraps(call)
+    def run(*args, **kwargs):
+        try:
+            return call(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            show_error(app_of(args), exc)
+    return run
+
+
 def guarded(handler: F) -> F:
     """Wrap a screen's method (handler, action, ``on_mount``): an error it raises becomes
     a message of ``self.app`` instead of ending the app."""
-    if inspect.iscoroutinefunction(handler):
-        @functools.wraps(handler)
-        async def run_async(self, *args, **kwargs):
-            try:
-                return await handler(self, *args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 (shown, never swallowed silently)
-                show_error(self.app, exc)
-        return run_async  # type: ignore[return-value]
-
-    @functools.wraps(handler)
-    def run(self, *args, **kwargs):
-        try:
-            return handler(self, *args, **kwargs)
-        except Exception as exc:  # noqa: BLE001
-            show_error(self.app, exc)
-    return run  # type: ignore[return-value]
+    return _shielded(handler, lambda args: args[0].app)  # type: ignore[return-value]
 
 
 class Guarded:
@@ -62,11 +67,4 @@ class Guarded:
 
     def guard(self, callback: Callable[..., Any]) -> Callable[..., Any]:
         app = self.app  # type: ignore[attr-defined]
-
-        @functools.wraps(callback)
-        def run(*args, **kwargs):
-            try:
-                return callback(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001
-                show_error(app, exc)
-        return run
+        return _shielded(callback, lambda args: app)

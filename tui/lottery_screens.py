@@ -14,8 +14,8 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar
 from pool.errors import OtosError
 from sampling.problem import Quota
 from tui.dialogs import ConfirmDialog, FormDialog, _titled
-from tui.nav import NavBar
 from tui.guard import Guarded, guarded
+from tui.nav import NavBar
 from tui.plain import plain_row
 
 
@@ -66,7 +66,7 @@ class QuotasScreen(Guarded, Screen):
         yield "Save quotas file", "Write the quotas to the file named (s)", self.action_save_quotas
 
     def compose(self) -> ComposeResult:
-        yield NavBar('quotas')
+        yield NavBar("quotas")
         with Horizontal(id="quota-inputs"):
             yield _titled(Input(placeholder="path, e.g. kiintiot.csv", id="quota-file"), "Quotas file")
             yield _titled(Input("30", id="panel-size"), "Panel size")
@@ -224,6 +224,7 @@ class DrawScreen(Guarded, Screen):
     def __init__(self) -> None:
         super().__init__()
         self.panel_id: int | None = None
+        self.panels: dict[int, dict] = {}  # id -> the panel as sampling.panels.list_panels gives it
 
     def palette_commands(self):
         yield "Draw panel", "Run the lottery with the seed given (Ctrl+D)", self.action_draw
@@ -233,7 +234,7 @@ class DrawScreen(Guarded, Screen):
                self.action_use_quotas)
 
     def compose(self) -> ComposeResult:
-        yield NavBar('draw')
+        yield NavBar("draw")
         with Horizontal(id="draw-choose"):
             yield _titled(Select([], prompt="no panel drawn yet", id="draw-panels"), "Panel")
         with Horizontal(id="draw-inputs"):
@@ -261,6 +262,7 @@ class DrawScreen(Guarded, Screen):
         from sampling.panels import list_panels
 
         panels = list(reversed(list_panels(self.app.engine)))
+        self.panels = {p["id"]: p for p in panels}
         select = self.query_one("#draw-panels", Select)
         select.set_options((f"panel {p['id']} · {p['created_at'][:10]} · {p['size']} seats"
                             + (f" · {p['round']}" if p["round"] else ""), p["id"]) for p in panels)
@@ -271,12 +273,10 @@ class DrawScreen(Guarded, Screen):
     @guarded
     @on(Select.Changed, "#draw-panels")
     def _panel_chosen(self, event: Select.Changed) -> None:
-        from sampling.panels import list_panels
-
         if event.value is Select.NULL:
             return
         self.panel_id = int(event.value)
-        p = next(p for p in list_panels(self.app.engine) if p["id"] == self.panel_id)
+        p = self.panels[self.panel_id]
         self.query_one("#draw-panel-info", Static).update(
             f"Panel {p['id']}, drawn {p['created_at'][:16]} with the seed {p['seed']!r} ({p['algorithm']}); "
             f"lowest selection probability {p['min_probability']:.4f}. "
@@ -407,7 +407,11 @@ class DrawScreen(Guarded, Screen):
     def run_verify(self, panel: int) -> None:
         from sampling.panels import verify_panel
 
-        result = verify_panel(self.app.engine, panel)
+        try:
+            result = verify_panel(self.app.engine, panel)
+        except OtosError as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
         text = (f"Panel {panel} verified: recomputing the lottery gives the same panel." if result.ok
                 else f"Panel {panel} NOT verified: " + "; ".join(result.differences))
         text += "".join(f" Note: {n}." for n in result.notes)

@@ -13,8 +13,8 @@ from textual.widgets import Button, DataTable, Footer, Input, Select, Static, Ta
 
 from pool.errors import OtosError
 from tui.dialogs import _titled
-from tui.nav import NavBar
 from tui.guard import Guarded, error_message, guarded, show_error
+from tui.nav import NavBar
 from tui.plain import plain_row
 
 STATEMENT_TABLE = ["statement", "group", "n", "agree %", "disagree %", "pass %", "z agree", "z disagree",
@@ -47,11 +47,11 @@ class OpinionsScreen(Guarded, Screen):
 
     def palette_commands(self):
         yield "Analyse votes", "Find the opinion groups (Ctrl+R)", self.action_analyze
-        yield "Opinions report", "Write the PDF and CSV tables (Ctrl+P)", self.action_report
+        yield "Opinions report", "Write the PDF and CSV tables (Ctrl+O)", self.action_report
         yield "Sort statements", "Sort the table by the column under the cursor (s)", self.action_sort
 
     def compose(self) -> ComposeResult:
-        yield NavBar('opinions')
+        yield NavBar("opinions")
         with Horizontal(classes="inputs"):
             yield _titled(Input("", placeholder="Polis export folder, or votes.csv (statements.csv beside it)",
                                 id="op-source"), "Votes")
@@ -130,8 +130,6 @@ class OpinionsScreen(Guarded, Screen):
         from opinions.strata import Strata, from_panel, from_pool, read_participants, read_population
         from opinions.summary import statement_rows, text_summary
 
-        if not source.exists():
-            raise OtosError(f"{source}: there is no such file or folder. Give a Polis export folder or a votes CSV.")
         conv = read_polis_export(source) if source.is_dir() else read_votes_csv(source)
         strata = None
         if participants:

@@ -13,8 +13,8 @@ from textual.worker import get_current_worker
 
 from pool.errors import OtosError
 from tui.dialogs import _titled
-from tui.nav import NavBar
 from tui.guard import Guarded, guarded
+from tui.nav import NavBar
 
 
 class LettersScreen(Guarded, Screen):
@@ -33,7 +33,7 @@ class LettersScreen(Guarded, Screen):
         yield "Cancel printing", "Stop the batch being printed (Escape)", self.action_cancel_print
 
     def compose(self) -> ComposeResult:
-        yield NavBar('letters')
+        yield NavBar("letters")
         with Horizontal(classes="inputs", id="letters-choose"):
             yield _titled(Select([], prompt="no round yet", id="round"), "Recruitment round")
             yield Checkbox("Reminder (not answered)", id="reminder")
@@ -132,7 +132,7 @@ class ExportsScreen(Guarded, Screen):
                 for kind, (key, label, _) in EXPORTS.items()]
 
     def compose(self) -> ComposeResult:
-        yield NavBar('exports')
+        yield NavBar("exports")
         with Horizontal(classes="inputs"):
             yield _titled(Select([], prompt="no panel drawn yet", id="panel"), "Panel")
             yield _titled(Input(".", id="folder"), "Folder for the files")

@@ -10,8 +10,8 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from pool.errors import OtosError
 from tui.dialogs import ConfirmDialog, ImportDialog, ImportProgress, MemberForm, ReportDialog
-from tui.nav import NavBar
 from tui.guard import Guarded, guarded
+from tui.nav import NavBar
 from tui.plain import plain_row
 
 PAGE_SIZE = 100
@@ -35,7 +35,7 @@ class ExtractsScreen(Guarded, Screen):
         yield "Show faults", "Rows left out of the selected extract (f)", self.action_show_faults
 
     def compose(self) -> ComposeResult:
-        yield NavBar('extracts')
+        yield NavBar("extracts")
         yield Static("", id="extracts-note", markup=False)
         table = DataTable(id="extracts", cursor_type="row", zebra_stripes=True)
         table.add_columns("ID", "File", "People", "Rejected", "Mailable", "Delete by", "State", "Permit", "Purpose")
@@ -147,7 +147,7 @@ class PoolScreen(Guarded, Screen):
         yield "Search pool", "Search by name, e-mail or phone (/)", self.action_focus_search
 
     def compose(self) -> ComposeResult:
-        yield NavBar('pool')
+        yield NavBar("pool")
         with Horizontal(id="pool-filters"):
             yield Input(placeholder="search name, e-mail or phone", id="search")
             yield Select([("active", "active"), ("paused", "paused")], prompt="any status", id="status")

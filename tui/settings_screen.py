@@ -14,8 +14,8 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Sta
 
 from pool.errors import OtosError
 from tui.dialogs import FormDialog, _titled
-from tui.nav import NavBar
 from tui.guard import Guarded, guarded
+from tui.nav import NavBar
 from tui.plain import plain_row
 
 
@@ -46,7 +46,7 @@ class SettingsScreen(Guarded, Screen):
     BINDINGS = [Binding("e", "edit_setting", "Edit", id="settings-edit")]
 
     def compose(self) -> ComposeResult:
-        yield NavBar('settings')
+        yield NavBar("settings")
         yield Static("", id="settings-status", markup=False)
         with Horizontal(id="settings-start"):
             yield Select([], prompt="the county this workspace serves", id="county")
