@@ -17,49 +17,64 @@ from pool.models import PanelSeat, PoolMember
 from pool.reference import municipalities
 
 ROSTER_COLUMNS = ["jäsen", "rooli", "sukunimi", "etunimet", "sähköposti", "puhelin", "lähiosoite", "postinumero",
-                  "postitoimipaikka", "kieli", "kunta", "tarpeet"]
+                  "postitoimipaikka", "kieli", "kunta", "tarpeet", "kiintiöryhmä"]
 ROLE_FI = {"seated": "valittu", "replacement": "korvaava jäsen", "dropped": "poistunut"}
-PDF_COLUMNS = [0, 1, 2, 3, 4, 5, 9, 10, 11]  # the facilitator's page: no postal address
-PDF_WIDTHS = [38, 62, 85, 100, 150, 92, 32, 75, 64]  # points; landscape A4 between its margins
+PDF_COLUMNS = [0, 1, 2, 3, 4, 5, 9, 10, 11, 12]  # the facilitator's page: no postal address
+PDF_WIDTHS = [38, 72, 70, 78, 130, 90, 32, 64, 52, 124]  # points; landscape A4 between its margins
+RESERVES_TITLE = "Varalla (varalla 1 / 37: ensimmäinen, jolle soitetaan, jos jäsen 37 jää pois)"
 
 
-def _member_row(m: PoolMember, role: str, munis: dict) -> list:
+def _member_row(m: PoolMember, role: str, munis: dict, group: tuple) -> list:
     """One roster row: the member id as a number (it sorts as one in a spreadsheet), the
     rest as text (a postal code keeps its leading zero)."""
     return [m.id, role, m.surname, m.first_names, m.email or "", m.phone or "", m.street or "",
             m.postal_code or "", (m.post_office or "").upper(), m.preferred_language,
-            munis[m.municipality].name_fi if m.municipality in munis else (m.municipality or ""), m.needs or ""]
+            munis[m.municipality].name_fi if m.municipality in munis else (m.municipality or ""), m.needs or "",
+            " · ".join(group)]
 
 
 def roster_rows(engine: Engine, panel_id: int) -> tuple[list[list], list[list], list[list]]:
-    """(members holding a seat, members who left the panel, like-for-like reserves), each
-    by member id: contact details for facilitators. See sampling.panels.reserves for who
-    is a reserve."""
-    from sampling.panels import get_panel, member_order, reserves
+    """The roster's rows as printed (see ``_panel_rows``): a reserve's role names its
+    place in line and the seat holder, "varalla 1 / 118"."""
+    seated, left, reserves = _panel_rows(engine, panel_id)
+    return seated, left, [row[:1] + [f"varalla {rank} / {holder}"] + row[2:] for holder, rank, row in reserves]
+
+
+def _panel_rows(engine: Engine, panel_id: int) -> tuple[list[list], list[list], list[tuple[str, int, list]]]:
+    """(members holding a seat, members who left the panel, reserves waiting): contact
+    details for facilitators, each with their quota group as the lottery saw it. Seats go
+    by member id; reserves seat by seat in call order ("varalla 1 / 118" is called first
+    when member 118 drops out; see sampling.panels.draw_reserves)."""
+    from sampling.panels import get_panel, member_order, seat_groups
 
     with Session(engine) as s:
-        get_panel(s, panel_id)
+        panel = get_panel(s, panel_id)
         seats = s.execute(select(PanelSeat, PoolMember).outerjoin(PoolMember, PoolMember.id == PanelSeat.member_id)
                           .where(PanelSeat.panel_id == panel_id)).all()
+        groups = seat_groups(panel, [seat for seat, _ in seats])
         seats.sort(key=lambda row: member_order(row[0].snapshot_id))
-        seated, left = [], []
+        reserves = sorted((row for row in seats if row[0].role == "reserve" and row[1] is not None
+                           and row[1].status == "active"),
+                          key=lambda row: (member_order(row[0].reserve_for or ""), row[0].rank))
         munis = municipalities()
-        for seat, m in seats:
-            role = ROLE_FI.get(seat.role, seat.role)
+
+        def row(seat: PanelSeat, m: PoolMember | None, role: str) -> list:
+            group = groups.get(seat.snapshot_id, ())
             if m is None:
                 ident = int(seat.snapshot_id) if seat.snapshot_id.isdigit() else seat.snapshot_id
-                row = [ident, role, "(poistunut poolista)"] + [""] * (len(ROSTER_COLUMNS) - 3)
-            else:
-                row = _member_row(m, role, munis)
-            (left if seat.role == "dropped" else seated).append(row)
-        spare = [_member_row(s.get(PoolMember, int(reserve)), f"varalla: {holder}", munis)
-                 for holder, reserve in reserves(engine, panel_id)]
+                return [ident, role, "(poistunut poolista)"] + [""] * (len(ROSTER_COLUMNS) - 4) + [" · ".join(group)]
+            return _member_row(m, role, munis, group)
+        seated = [row(seat, m, ROLE_FI[seat.role]) for seat, m in seats if seat.role in ("seated", "replacement")]
+        left = [row(seat, m, ROLE_FI[seat.role]) for seat, m in seats if seat.role == "dropped"]
+        # a reserve no longer active in the pool cannot be called; one drawn by a replacement
+        # lottery ("called") is listed by the seat it took
+        spare = [(seat.reserve_for, seat.rank, row(seat, m, "varalla")) for seat, m in reserves]
     return seated, left, spare
 
 
 def _sections(seated, left, spare):
     """(title, rows) of the roster's parts after the seated members, non-empty only."""
-    return [(t, rows) for t, rows in (("Paneelista poistuneet", left), ("Varalla", spare)) if rows]
+    return [(t, rows) for t, rows in (("Paneelista poistuneet", left), (RESERVES_TITLE, spare)) if rows]
 
 
 def export_roster(engine: Engine, panel_id: int, out: str | Path, fmt: str) -> int:
@@ -85,7 +100,7 @@ def export_roster(engine: Engine, panel_id: int, out: str | Path, fmt: str) -> i
         wb = Workbook()
         xlsx_table(wb.active, "Paneeli", ROSTER_COLUMNS, seated)
         for title, rows in _sections(seated, left, spare):
-            xlsx_table(wb.create_sheet(), "Poistuneet" if title.startswith("Paneelista") else title,
+            xlsx_table(wb.create_sheet(), "Poistuneet" if title.startswith("Paneelista") else "Varalla",
                        ROSTER_COLUMNS, rows)
         with private_file(out, "wb", audit=done) as fh:
             wb.save(fh)
@@ -109,6 +124,7 @@ def _roster_pdf(panel_id: int, seated: list[list], sections: list[tuple[str, lis
     regular, bold = register()
     styles = getSampleStyleSheet()
     styles["Heading2"].fontName = bold
+    styles["Heading2"].keepWithNext = 1  # a section's title never ends a page without its table
     cell = ParagraphStyle("cell", fontName=regular, fontSize=8, leading=9.5, wordWrap="CJK")
     head = ParagraphStyle("head", parent=cell, fontName=bold)
 
@@ -170,6 +186,24 @@ def export_call_list(engine: Engine, out: str | Path) -> int:
             w.writerow([m.id, f"{m.first_names} {m.surname}", m.phone, m.birth_year or "",
                         munis[m.municipality].name_fi if m.municipality in munis else "", m.preferred_language])
     return len(members)
+
+
+RESERVE_CALL_COLUMNS = ["paikka (jäsen)", "järjestys", "jäsen", "sukunimi", "etunimet", "puhelin", "sähköposti",
+                        "kieli", "kunta", "tarpeet", "kiintiöryhmä"]
+
+
+def export_reserve_calls(engine: Engine, panel_id: int, out: str | Path) -> int:
+    """The panel's reserves waiting, seat by seat in call order: whom to phone, and in
+    which order, when a member drops out. Returns how many."""
+    _, _, spare = _panel_rows(engine, panel_id)
+    cols = [ROSTER_COLUMNS.index(c) for c in RESERVE_CALL_COLUMNS[2:]]
+    rows = [[int(holder) if holder.isdigit() else holder, rank] + [r[i] for i in cols] for holder, rank, r in spare]
+    with private_file(out, encoding="utf-8-sig", newline="",
+                      audit=_audit_export(engine, "export.reserves", panel=panel_id, rows=len(rows))) as fh:
+        w = csv_writer(fh)
+        w.writerow(RESERVE_CALL_COLUMNS)
+        w.writerows(rows)
+    return len(rows)
 
 
 def _audit_export(engine: Engine, action: str, **details):

@@ -189,6 +189,8 @@ class Panel(SQLModel, table=True):
     # JSON: the population and invited counts per quota category at the draw (see
     # sampling.margins), so the panel's report never follows a later extract
     margins: Optional[str] = Field(default=None, sa_type=Text)
+    # like-for-like reserves drawn with the panel per seat (see sampling.panels.draw_reserves)
+    reserves_per_seat: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class PanelSeat(SQLModel, table=True):
@@ -204,12 +206,30 @@ class PanelSeat(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("pool_member.id", ondelete="SET NULL"), nullable=True)
     )
     snapshot_id: str = Field(max_length=32)  # the member id as the lottery saw it
-    role: str = Field(max_length=16)  # seated | dropped | replacement
+    role: str = Field(max_length=16)  # seated | dropped | replacement | reserve | called
     probability: float = 0.0
     seed: Optional[str] = Field(default=None, max_length=260)  # for replacement draws
     created_at: dt.datetime = Field(default_factory=utcnow)
     # replacement draws: what the lottery saw (as Panel.snapshot), so it can be recomputed
     snapshot: Optional[str] = Field(default=None, sa_type=Text)
+    # reserves: their place in the call order for the seat (1 is called first);
+    # kept when the reserve steps in (role replacement) or is drawn by a fair replacement
+    # lottery instead (role called), so the record keeps the whole list
+    rank: Optional[int] = None
+    reserve_for: Optional[str] = Field(default=None, max_length=32)  # reserves: the seat holder's snapshot_id
+
+
+class QuotaSet(SQLModel, table=True):
+    """Quotas kept under a name (see sampling.quota_sets), to draw the next panel alike."""
+
+    __tablename__ = "quota_set"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    size: int
+    quotas: str = Field(sa_type=Text)  # JSON list of [feature, value, min, max]
+    saved_at: dt.datetime = Field(default_factory=utcnow)
+    saved_by: str = Field(max_length=100)
 
 
 class WorkspaceSetting(SQLModel, table=True):

@@ -8,7 +8,9 @@ whether the pool has changed since.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -85,9 +87,10 @@ def _from_snapshot(panel: Panel, snapshot: str | None = None) -> Problem:
 
 
 def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method: str = "leximin",
-               recruitment_round: str | None = None, fixed: list[int] = (),
+               recruitment_round: str | None = None, fixed: list[int] = (), reserves_per_seat: int = 1,
                progress: Callable[[float, str], None] | None = None) -> tuple[int, Selection]:
-    """Draw a panel of ``k`` from the active pool and record it. Returns (panel id, selection).
+    """Draw a panel of ``k`` from the active pool and record it, with ``reserves_per_seat``
+    like-for-like reserves per seat (``draw_reserves``). Returns (panel id, selection).
 
     The lottery can take a minute, so it runs on a reading of the pool without holding
     any lock; the record is written in one transaction that holds the write lock, reads
@@ -96,11 +99,15 @@ def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method
     checked_text(seed, Panel.seed, "The seed")
     if recruitment_round is not None:
         checked_text(recruitment_round, Panel.recruitment_round, "The round name")
+    if not 0 <= reserves_per_seat <= MAX_RESERVES:
+        raise OtosError(f"Reserves per seat must be between 0 and {MAX_RESERVES}, not {reserves_per_seat}.",
+                        hint="1 is usual: one like-for-like reserve for every seat.")
     day = dt.date.today()
     fixed_ids = frozenset(str(i) for i in fixed)
     problem = pool_problem(engine, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day)
     _refuse_duplicates(engine, problem)
     sel = select(problem, seed, method, progress)
+    spare = draw_reserves(problem, sel.panel, seed, reserves_per_seat)
     now = utcnow()
     with unit_of_work(engine, write=True) as s:
         _unchanged(problem, pool_problem(s, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day))
@@ -110,7 +117,7 @@ def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method
                       pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash,
                       quotas=json.dumps([[q.feature, q.value, q.min, q.max] for q in quotas], ensure_ascii=False),
                       snapshot=_snapshot(problem, sel.probabilities), recruitment_round=recruitment_round,
-                      min_probability=sel.min_probability, margins=recorded)
+                      min_probability=sel.min_probability, margins=recorded, reserves_per_seat=reserves_per_seat)
         s.add(panel)
         s.flush()
         for pid in sel.panel:
@@ -119,9 +126,12 @@ def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method
             m = s.get(PoolMember, int(pid))
             m.panels_served += 1
             m.last_panel_at = now
+        for pid, holder, rank in spare:
+            s.add(PanelSeat(panel_id=panel.id, member_id=int(pid), snapshot_id=pid, role="reserve",
+                            probability=sel.probabilities[pid], rank=rank, reserve_for=holder))
         audit.record(s, "panel.draw", panel=panel.id, size=k, seed=seed, algorithm=sel.algorithm,
                      pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash, pool=len(problem.ids),
-                     min_probability=round(sel.min_probability, 6))
+                     min_probability=round(sel.min_probability, 6), reserves=len(spare))
         return panel.id, sel
 
 
@@ -147,6 +157,76 @@ def _refuse_duplicates(engine: Engine, problem: Problem) -> None:
                         hint="Withdraw the extra entry of each (otos pool withdraw ID), then draw again.")
 
 
+MAX_RESERVES = 5  # per seat
+
+
+def draw_reserves(problem: Problem, panel: list[str], seed: str, per_seat: int) -> list[tuple[str, str, int]]:
+    """The ranked reserves of a drawn panel: up to ``per_seat`` for every seat, among the
+    volunteers not drawn, each of whom could take that seat alone and keep every quota.
+    The main draw is made first and is not changed by this in any way.
+
+    Like for like: a seat's reserve is someone of the seat holder's own quota group (the
+    same value in every quota category) when there is one left, else someone who differs
+    in as few categories as the quotas' slack allows. Order is a lottery of its own,
+    recomputable with any tool: volunteers (and seats) are ordered by the SHA-256 of
+    ``<seed>/reserves/<member id>`` (``<seed>/reserves/seat/<member id>``); rank 1 of every
+    seat is handed out before any rank 2. Nobody who shares a dwelling with a seated member
+    or an earlier reserve is listed, and nobody twice.
+    Returns (reserve's member id, seat holder's member id, rank) in that order."""
+    features = problem.features
+    group = dict(zip(problem.ids, (tuple(v) for v in problem.values)))
+    dwelling = dict(zip(problem.ids, problem.households))
+    bounds = {(q.feature, q.value): (q.min, q.max) for q in problem.quotas}
+    counts = Counter((f, v) for m in panel for f, v in zip(features, group[m]))
+    taken = {dwelling[i] for i in panel if dwelling[i]}
+    drawn = set(panel)
+
+    def ticket(text: str) -> bytes:
+        return hashlib.sha256(f"{seed}/reserves/{text}".encode()).digest()
+
+    def swap_keeps_quotas(out: tuple, into: tuple) -> bool:
+        for f, a, b in zip(features, out, into):
+            if a != b and (counts[(f, a)] - 1 < bounds.get((f, a), (0, 0))[0]
+                           or counts[(f, b)] + 1 > bounds.get((f, b), (0, 0))[1]):
+                return False
+        return True
+
+    waiting: dict[tuple, list[str]] = {}  # quota group -> volunteers in ticket order, reversed (pop from the end)
+    for member in sorted((i for i in problem.ids if i not in drawn), key=ticket, reverse=True):
+        waiting.setdefault(group[member], []).append(member)
+
+    def head(g: tuple) -> str | None:
+        line = waiting[g]
+        while line and dwelling[line[-1]] and dwelling[line[-1]] in taken:
+            line.pop()
+        return line[-1] if line else None
+
+    out = []
+    seats = sorted(panel, key=lambda m: ticket(f"seat/{m}"))
+    for rank in range(1, per_seat + 1):
+        for seat in seats:
+            best, best_key = None, None
+            for g in waiting:
+                first = head(g)
+                if first is None or not swap_keeps_quotas(group[seat], g):
+                    continue
+                key = (-sum(a == b for a, b in zip(group[seat], g)), ticket(first))
+                if best_key is None or key < best_key:
+                    best, best_key = g, key
+            if best is None:
+                continue
+            member = waiting[best].pop()
+            if dwelling[member]:
+                taken.add(dwelling[member])
+            out.append((member, seat, rank))
+    return out
+
+
+def _first_draw(seat: PanelSeat) -> bool:
+    """Whether the seat was filled by the panel's own lottery (not a replacement, not a reserve)."""
+    return seat.seed is None and seat.rank is None
+
+
 @dataclass
 class Verification:
     ok: bool
@@ -155,7 +235,7 @@ class Verification:
 
 
 def verify_panel(engine: Engine, panel_id: int) -> Verification:
-    """Recompute the recorded lottery and compare; note any change in the pool since."""
+    """Recompute the recorded lottery and its reserves and compare; note any change in the pool since."""
     with Session(engine) as s:
         panel = get_panel(s, panel_id)
         seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)).scalars())
@@ -166,7 +246,7 @@ def verify_panel(engine: Engine, panel_id: int) -> Verification:
     if problem.quotas_hash() != panel.quotas_sha256:
         diffs.append("the recorded quotas do not match their recorded hash (the record was changed)")
     again = select(problem, panel.seed, panel.method)
-    drawn = sorted(x.snapshot_id for x in seats if x.role in ("seated", "dropped"))
+    drawn = sorted(x.snapshot_id for x in seats if _first_draw(x))
     if again.algorithm != panel.algorithm:
         notes.append(f"recorded with {panel.algorithm}, recomputed with {again.algorithm}")
     if again.panel != drawn:
@@ -174,13 +254,21 @@ def verify_panel(engine: Engine, panel_id: int) -> Verification:
         extra = sorted(set(again.panel) - set(drawn))
         diffs.append(f"the recomputed panel differs: recorded but not recomputed {missing}, "
                      f"recomputed but not recorded {extra}")
+    recorded = sorted((x.snapshot_id, x.reserve_for, x.rank) for x in seats if x.rank is not None)
+    if recorded != sorted(draw_reserves(problem, drawn, panel.seed, panel.reserves_per_seat)):
+        diffs.append("the recomputed reserve list differs from the recorded one")
     current = pool_problem(engine, problem.quotas, panel.size, recruitment_round=panel.recruitment_round)
     if current.pool_hash() != panel.pool_sha256:
         now_ids, then_ids = set(current.ids), set(problem.ids)
         notes.append(f"the pool has changed since the draw: {len(now_ids - then_ids)} joined, "
                      f"{len(then_ids - now_ids)} left or paused, the rest may have changed strata")
     for seat in sorted(seats, key=lambda x: x.id):
-        if seat.role != "replacement":
+        if seat.rank is not None:
+            if seat.role in ("replacement", "dropped"):
+                notes.append(f"reserve {seat.snapshot_id} (number {seat.rank} for member {seat.reserve_for}) "
+                             "took a seat")
+            continue
+        if seat.role != "replacement" and not (seat.role == "dropped" and seat.seed):
             continue
         if not seat.snapshot:
             notes.append(f"seat of member {seat.snapshot_id} came by replacement (seed {seat.seed!r}), recorded "
@@ -197,12 +285,23 @@ def verify_panel(engine: Engine, panel_id: int) -> Verification:
     return Verification(not diffs, diffs, notes)
 
 
-def replace_member(engine: Engine, panel_id: int, member_id: int) -> tuple[int, float]:
-    """Draw a replacement for a member who dropped out, keeping every quota.
+@dataclass
+class Replacement:
+    member: int
+    probability: float  # in the replacement lottery; for a reserve, in the panel's own draw
+    reserve_rank: int | None = None  # set when a recorded reserve stepped in ...
+    reserve_for: str | None = None  # ... listed for this seat holder
 
-    The members still seated are fixed; the replacement is drawn fairly (leximin) from
-    active pool members who have not sat on this panel, with the seed
-    ``<panel seed>/replacement-<n>``. Returns (new member id, their probability).
+
+def replace_member(engine: Engine, panel_id: int, member_id: int, *, redraw: bool = False) -> Replacement:
+    """Fill the seat of a member who dropped out, keeping every quota.
+
+    First the panel's recorded reserves of the member's quota group, in call order: the
+    first one still active in the pool, not sharing a dwelling with anyone seated, and
+    keeping every quota in the pool as it is today, takes the seat. When there is none
+    (or ``redraw``), a replacement is drawn fairly (leximin) from the active pool members
+    who have not sat on this panel, the members still seated fixed, with the seed
+    ``<panel seed>/replacement-<n>``.
     """
     with Session(engine) as s:
         panel = get_panel(s, panel_id)
@@ -213,77 +312,110 @@ def replace_member(engine: Engine, panel_id: int, member_id: int) -> tuple[int, 
                         hint="See otos panel show.")
     quotas = [Quota(*q) for q in json.loads(panel.quotas)]
     stay = frozenset(holding) - {str(member_id)}
-    ever = {x.snapshot_id for x in seats}
     with Session(engine) as s:
         active = set(s.execute(sql_select(PoolMember.id).where(PoolMember.status == "active")).scalars())
-    include = {int(i) for i in stay} | {i for i in active if str(i) not in ever}
     missing = [i for i in stay if int(i) not in active]
     if missing:
         raise OtosError(f"Seated member(s) {', '.join(missing)} are no longer active in the pool.",
                         hint="Replace them first, one at a time.")
+    if not redraw:
+        stepped = _reserve_steps_in(engine, panel, seats, holding[str(member_id)], stay)
+        if stepped:
+            return stepped
+    ever = {x.snapshot_id for x in seats if x.role != "reserve"}
+    include = {int(i) for i in stay} | {i for i in active if str(i) not in ever}
     day = dt.date.today()
     problem = pool_problem(engine, quotas, panel.size, fixed=stay, include=include, day=day)
-    n = sum(1 for x in seats if x.role == "replacement") + 1
+    n = sum(1 for x in seats if x.seed) + 1
     seed = f"{panel.seed}/replacement-{n}"
     sel = select(problem, seed)
     [new] = set(sel.panel) - stay
     with unit_of_work(engine, write=True) as s:
-        seat = s.get(PanelSeat, holding[str(member_id)].id)
-        if seat.role not in ("seated", "replacement"):
-            raise OtosError(f"Member {member_id}'s seat on panel {panel_id} was replaced meanwhile. Nothing was "
-                            "recorded.", hint="See otos panel show.")
+        seat = _still_holding(s, holding[str(member_id)], panel_id)
         _unchanged(problem, pool_problem(s, quotas, panel.size, fixed=stay, include=include, day=day))
         seat.role = "dropped"
+        for x in seats:  # a waiting reserve drawn by the fair lottery leaves the list (kept: it is the record)
+            if x.snapshot_id == new and x.role == "reserve":
+                s.get(PanelSeat, x.id).role = "called"
         s.add(PanelSeat(panel_id=panel_id, member_id=int(new), snapshot_id=new, role="replacement",
                         probability=sel.probabilities[new], seed=seed, snapshot=_snapshot(problem, sel.probabilities)))
-        m = s.get(PoolMember, int(new))
-        m.panels_served += 1
-        m.last_panel_at = utcnow()
+        _served(s, int(new))
         audit.record(s, "panel.replace", panel=panel_id, dropped=member_id, replacement=int(new), seed=seed,
                      pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash)
-    return int(new), sel.probabilities[new]
+    return Replacement(int(new), sel.probabilities[new])
 
 
-def reserves(engine: Engine, panel_id: int, per_seat: int = 1) -> list[tuple[str, str]]:
-    """Like-for-like reserves: for each member holding a seat, up to ``per_seat`` active
-    pool members who have not sat on this panel and have exactly the same value in every
-    quota category, so that stepping in keeps every quota. Candidates sharing a dwelling
-    with a seated member are left out; each reserve is listed for one seat only. The
-    order is a lottery with the seed ``<panel seed>/reserves``, so it can be repeated.
-    Returns (seat holder's member id, reserve's member id) pairs, seat by seat.
+def _still_holding(s: Session, seat: PanelSeat, panel_id: int) -> PanelSeat:
+    """The seat as it is now, inside the writing transaction: refuse if a colleague replaced it meanwhile."""
+    now = s.get(PanelSeat, seat.id)
+    if now is None or now.role not in ("seated", "replacement"):
+        raise OtosError(f"Member {seat.snapshot_id}'s seat on panel {panel_id} was replaced meanwhile. Nothing was "
+                        "recorded.", hint="See otos panel show.")
+    return now
 
-    ``otos panel replace`` remains the fair way to fill a seat (it redraws among
-    everyone eligible); the list is for facilitators who must call someone at once.
-    """
-    from sampling.lottery import seed_generator
 
-    with Session(engine) as s:
-        panel = get_panel(s, panel_id)
-        seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)
-                               .order_by(PanelSeat.id)).scalars())
-    holding = [x.snapshot_id for x in seats if x.role in ("seated", "replacement")]
-    ever = {x.snapshot_id for x in seats}
-    problem = pool_problem(engine, [Quota(*q) for q in json.loads(panel.quotas)], panel.size)
-    values = dict(zip(problem.ids, problem.values))
-    dwelling = dict(zip(problem.ids, problem.households))
-    taken = {dwelling[i] for i in holding if i in dwelling and dwelling[i]}
-    candidates = [i for i in problem.ids if i not in ever and not (dwelling[i] and dwelling[i] in taken)]
-    order = seed_generator(f"{panel.seed}/reserves").permutation(len(candidates))
-    by_profile: dict[tuple, list[str]] = {}
-    for j in order:
-        by_profile.setdefault(tuple(values[candidates[j]]), []).append(candidates[j])
-    out = []
-    for holder in holding:
-        pool_ = by_profile.get(tuple(values[holder]), []) if holder in values else []
-        for _ in range(per_seat):
-            while pool_:
-                pick = pool_.pop(0)
-                if not (dwelling[pick] and dwelling[pick] in taken):
-                    if dwelling[pick]:
-                        taken.add(dwelling[pick])
-                    out.append((holder, pick))
-                    break
-    return out
+def _served(s: Session, member_id: int) -> None:
+    m = s.get(PoolMember, member_id)
+    m.panels_served += 1
+    m.last_panel_at = utcnow()
+
+
+def seat_groups(panel: Panel, seats: list[PanelSeat]) -> dict[str, tuple]:
+    """Each seat's quota group as the lottery saw it (member id -> values): the panel's
+    own snapshot, and for members who came by a fair replacement, that draw's snapshot."""
+    groups = {}
+    for snap in [panel.snapshot] + [x.snapshot for x in seats if x.snapshot]:
+        data = json.loads(snap)
+        groups.update((i, tuple(v)) for i, v in zip(data["ids"], data["values"]) if i not in groups)
+    return groups
+
+
+def _keeps_quotas(quotas: list[Quota], problem: Problem, chosen: set[str]) -> bool:
+    """Whether ``chosen`` (member ids in ``problem``) meets every quota and seats nobody twice from a dwelling."""
+    rows = [(v, h) for i, v, h in zip(problem.ids, problem.values, problem.households) if i in chosen]
+    if len(rows) != len(chosen):
+        return False
+    counts = Counter((f, v[j]) for v, _ in rows for j, f in enumerate(problem.features))
+    dwellings = [h for _, h in rows if h]
+    return len(dwellings) == len(set(dwellings)) and all(q.min <= counts[(q.feature, q.value)] <= q.max
+                                                         for q in quotas)
+
+
+def _reserve_steps_in(engine: Engine, panel: Panel, seats: list[PanelSeat], gone: PanelSeat,
+                      stay: frozenset[str]) -> Replacement | None:
+    """The first waiting reserve who keeps every quota in the pool as it is today takes
+    the seat (recorded), or None. In line: the leaver's own reserves by rank, then those
+    of the seat the leaver had taken as a reserve, then every other reserve, the most
+    alike (quota categories in common) first, by rank."""
+    groups = seat_groups(panel, seats)
+    mine = groups.get(gone.snapshot_id, ())
+    own = {gone.snapshot_id, gone.reserve_for}
+    waiting = sorted((x for x in seats if x.role == "reserve"),
+                     key=lambda x: (x.reserve_for not in own, x.reserve_for != gone.snapshot_id,
+                                    -sum(a == b for a, b in zip(mine, groups.get(x.snapshot_id, ()))),
+                                    x.rank, member_order(x.snapshot_id)))
+    if not waiting:
+        return None
+    quotas = [Quota(*q) for q in json.loads(panel.quotas)]
+    include = {int(i) for i in stay} | {x.member_id for x in waiting if x.member_id}
+    day = dt.date.today()
+    problem = pool_problem(engine, quotas, panel.size, include=include, day=day)
+    pick = next((x for x in waiting if _keeps_quotas(quotas, problem, set(stay) | {x.snapshot_id})), None)
+    if pick is None:
+        return None
+    with unit_of_work(engine, write=True) as s:
+        seat = _still_holding(s, gone, panel.id)
+        _unchanged(problem, pool_problem(s, quotas, panel.size, include=include, day=day))
+        reserve = s.get(PanelSeat, pick.id)
+        if reserve is None or reserve.role != "reserve":
+            raise OtosError(f"Reserve {pick.snapshot_id} of panel {panel.id} took a seat meanwhile. Nothing was "
+                            "recorded.", hint="See otos panel show, then replace again.")
+        seat.role = "dropped"
+        reserve.role = "replacement"
+        _served(s, reserve.member_id)
+        audit.record(s, "panel.replace", panel=panel.id, dropped=int(gone.snapshot_id),
+                     replacement=reserve.member_id, reserve_for=reserve.reserve_for, reserve_rank=reserve.rank)
+        return Replacement(reserve.member_id, reserve.probability, reserve.rank, reserve.reserve_for)
 
 
 def list_panels(engine: Engine) -> list[dict]:
@@ -326,13 +458,29 @@ def member_order(member_id: str) -> tuple[int, str]:
 
 
 def panel_seats(engine: Engine, panel_id: int) -> list[dict]:
-    """Seats with the holder's name (while they are in the pool), role and probability:
-    those holding a seat first, then those who left, each by member id."""
+    """Seats with the holder's name (while they are in the pool), role, quota group and
+    probability: those holding a seat first, then those who left, each by member id,
+    then the reserves waiting (role ``reserve``), seat by seat in call order (``rank``)."""
     with Session(engine) as s:
-        get_panel(s, panel_id)
+        panel = get_panel(s, panel_id)
+        seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)
+                               .order_by(PanelSeat.id)).scalars())
+        groups = seat_groups(panel, seats)
         rows = []
-        for seat in s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id).order_by(PanelSeat.id)).scalars():
+        for seat in seats:
+            if seat.role == "called":  # a reserve the fair replacement lottery drew: its seat is its own row
+                continue
             m = s.get(PoolMember, seat.member_id) if seat.member_id else None
+            waiting = seat.role == "reserve"
             rows.append({"member": seat.snapshot_id, "name": f"{m.surname}, {m.first_names}" if m else "(withdrawn)",
-                         "role": seat.role, "probability": seat.probability})
-        return sorted(rows, key=lambda r: (r["role"] == "dropped", member_order(r["member"])))
+                         "role": seat.role, "rank": seat.rank if waiting else None,
+                         "reserve_for": seat.reserve_for if waiting else None,
+                         "group": list(groups.get(seat.snapshot_id, ())), "probability": seat.probability})
+    place = {"dropped": 1, "reserve": 2}
+    return sorted(rows, key=lambda r: (place.get(r["role"], 0), member_order(r["reserve_for"] or r["member"]),
+                                       r["rank"] or 0))
+
+
+def role_label(seat: dict) -> str:
+    """How a row of ``panel_seats`` names its role: "seated", ..., "reserve 2 for 118"."""
+    return f"reserve {seat['rank']} for {seat['reserve_for']}" if seat["role"] == "reserve" else seat["role"]

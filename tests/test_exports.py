@@ -6,7 +6,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlmodel import Session
 
-from letters.exports import export_call_list, export_composition, export_roster
+from letters.exports import RESERVES_TITLE, export_call_list, export_composition, export_reserve_calls, export_roster
 from pool import audit
 from pool.errors import OtosError
 from pool.members import add_member, update_member
@@ -39,11 +39,11 @@ def test_roster_formats_list_seats_and_leavers_separately(panel, tmp_path):
     assert len([r for r in csv.reader(seated_part.splitlines(), delimiter=";") if r][1:]) == 6
     export_roster(engine, panel_id, tmp_path / "r.xlsx", "xlsx")
     wb = load_workbook(tmp_path / "r.xlsx")
-    assert wb["Paneeli"].max_row == 7 and wb["Poistuneet"].max_row == 2 and wb["Varalla"].max_row == 7
+    assert wb["Paneeli"].max_row == 7 and wb["Poistuneet"].max_row == 2 and wb["Varalla"].max_row == 6
     sheet = wb["Paneeli"]
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["jäsen", "rooli", "sukunimi", "etunimet"] and all(c.font.b for c in sheet[1])
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:L{sheet.max_row}"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:M{sheet.max_row}"
     ids = [c.value for c in sheet["A"][1:]]
     assert all(isinstance(i, int) for i in ids) and ids == sorted(ids)  # numbers, in numeric order
     assert {c.value for c in sheet["B"][1:]} <= {"valittu", "korvaava jäsen"}
@@ -61,22 +61,28 @@ def test_roster_formats_list_seats_and_leavers_separately(panel, tmp_path):
     assert actions.count("export.roster") == 3
 
 
-def test_reserves_match_their_seat_holder_and_never_sat_on_the_panel(panel, tmp_path):
-    engine, panel_id, sel = panel
+def test_reserves_wait_seat_by_seat_on_the_roster_and_the_reserve_list(panel, tmp_path):
+    engine, panel_id, sel = panel  # the fixture's dropout was filled by their own first reserve
     export_roster(engine, panel_id, tmp_path / "r.csv", "csv")
     text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
-    sections = text.split("Paneelista poistuneet")[1].split("Varalla")
-    seated = [r for r in csv.reader(text.split("Paneelista poistuneet")[0].splitlines(), delimiter=";") if r][1:]
-    reserves = [r for r in csv.reader(sections[1].splitlines(), delimiter=";") if r and r[0]]
-    holders = {r[0] for r in seated}
-    assert len(reserves) == 6 and len({r[0] for r in reserves}) == 6
-    ever = holders | {sel.panel[0]}
+    seated_part, _, rest = text.partition("Paneelista poistuneet")
+    seated = [r for r in csv.reader(seated_part.splitlines(), delimiter=";") if r][1:]
+    reserves = [r for r in csv.reader(rest.split(RESERVES_TITLE)[1].splitlines(), delimiter=";") if r and r[0]]
+    gone = sel.panel[0]
+    assert len(reserves) == 5 and len({r[0] for r in reserves}) == 5  # one per seat, one of them now seated
+    assert not {r[0] for r in reserves} & ({r[0] for r in seated} | {gone})
+    holders = []
     for r in reserves:
-        holder = r[1].removeprefix("varalla: ")
-        assert holder in holders and r[0] not in ever
-        assert int(holder) % 2 == int(r[0]) % 2  # same sex: member i+1 has sex "1" when i is odd
-    from sampling.panels import reserves as reserve_pairs
-    assert reserve_pairs(engine, panel_id) == reserve_pairs(engine, panel_id)  # a seeded, repeatable order
+        rank, holder = r[1].removeprefix("varalla ").split(" / ")
+        assert rank == "1" and holder in sel.panel and holder != gone
+        assert (int(holder) % 2) == (int(r[0]) % 2) and r[-1] in ("mies", "nainen")  # same sex: like for like
+        holders.append(int(holder))
+    assert holders == sorted(holders)  # seat by seat
+    assert export_reserve_calls(engine, panel_id, tmp_path / "v.csv") == 5
+    calls = list(csv.reader((tmp_path / "v.csv").read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    assert calls[0][:3] == ["paikka (jäsen)", "järjestys", "jäsen"]
+    assert [(int(c[0]), c[2]) for c in calls[1:]] == list(zip(holders, [r[0] for r in reserves]))
+    assert ((tmp_path / "v.csv").stat().st_mode & 0o777) == 0o600
 
 
 def test_composition_has_counts_and_no_personal_data(panel, tmp_path):

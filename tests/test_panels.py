@@ -1,12 +1,14 @@
 """Panels drawn from the workspace pool: quotas from margins, draw, verify, replace."""
 import datetime as dt
 import json
+from dataclasses import astuple
 from collections import Counter
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
+from pool import audit
 from pool.errors import OtosError
 from pool.members import add_member, update_member, withdraw
 from pool.models import Panel
@@ -88,7 +90,7 @@ def test_draw_records_verifies_and_meets_quotas(engine):
     panel_id, sel = draw_panel(engine, QUOTAS, 6, "Lotto 47/2026")
     problem = pool_problem(engine, QUOTAS, 6)
     assert quotas_met(problem, sel.panel) == []
-    seats = panel_seats(engine, panel_id)
+    seats = [s for s in panel_seats(engine, panel_id) if s["role"] != "reserve"]
     assert sorted(s["member"] for s in seats) == sel.panel
     assert all(s["probability"] > 0 for s in seats)
     result = verify_panel(engine, panel_id)
@@ -142,7 +144,7 @@ def test_replacement_keeps_every_quota_and_is_recorded(engine):
     fill(engine, 30)
     panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed")
     gone = int(sel.panel[0])
-    new, prob = replace_member(engine, panel_id, gone)
+    new, prob = astuple(replace_member(engine, panel_id, gone, redraw=True))[:2]
     assert str(new) not in sel.panel and prob > 0
     holding = [s["member"] for s in panel_seats(engine, panel_id) if s["role"] in ("seated", "replacement")]
     assert len(holding) == 6 and str(gone) not in holding
@@ -156,7 +158,7 @@ def test_replacement_keeps_every_quota_and_is_recorded(engine):
 def test_verify_recomputes_replacements_and_finds_a_changed_one(engine):
     fill(engine, 30)
     panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed")
-    new, _ = replace_member(engine, panel_id, int(sel.panel[0]))
+    new = replace_member(engine, panel_id, int(sel.panel[0]), redraw=True).member
     others = [i for i in range(1, 31) if str(i) not in sel.panel and i != new]
     with Session(engine) as s:  # someone rewrites who came in as the replacement
         s.execute(text("UPDATE panel_seat SET snapshot_id = :o WHERE role = 'replacement'"), {"o": str(others[0])})
@@ -198,7 +200,7 @@ def test_a_pool_change_during_a_replacement_is_never_recorded(engine, monkeypatc
 
     monkeypatch.setattr(panels, "select", lottery_while_a_colleague_edits)
     with pytest.raises(OtosError, match="pool changed while the lottery ran"):
-        replace_member(engine, panel_id, int(sel.panel[0]))
+        replace_member(engine, panel_id, int(sel.panel[0]), redraw=True)
     assert sorted(s["member"] for s in panel_seats(engine, panel_id) if s["role"] == "seated") == sel.panel
 
 
@@ -255,7 +257,7 @@ def test_participation_history_follows_the_seats(engine):
     assert get_member(engine, member).panels_served == 1
     [row] = participation(engine, member)
     assert (row["panel"], row["role"]) == (panel_id, "seated")
-    new, _ = replace_member(engine, panel_id, member)
+    new = replace_member(engine, panel_id, member).member
     assert participation(engine, member)[0]["role"] == "dropped"
     assert participation(engine, new)[0]["role"] == "replacement"
 
@@ -275,3 +277,113 @@ def test_panel_seed_that_cannot_be_stored_is_refused(engine, seed, text):
     fill(engine, 30)
     with pytest.raises(OtosError, match=text):
         draw_panel(engine, QUOTAS, 6, seed)
+
+
+def groups_of(engine, quotas, k=6):
+    problem = pool_problem(engine, quotas, k)
+    return dict(zip(problem.ids, map(tuple, problem.values))), dict(zip(problem.ids, problem.households))
+
+
+def waiting_reserves(engine, panel_id):
+    return [s for s in panel_seats(engine, panel_id) if s["role"] == "reserve"]
+
+
+def test_reserves_are_drawn_per_seat_keep_every_quota_and_leave_the_draw_unchanged(engine):
+    fill(engine, 30, shared_dwellings=True)
+    without, sel0 = draw_panel(engine, QUOTAS, 6, "seed", reserves_per_seat=0)
+    assert waiting_reserves(engine, without) == []
+    panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed", reserves_per_seat=2)
+    assert sel.panel == sel0.panel  # the reserves never change who is drawn
+    reserves = waiting_reserves(engine, panel_id)
+    assert 10 <= len(reserves) <= 12  # two per seat where the quotas' slack and the dwellings allow
+    problem = pool_problem(engine, QUOTAS, 6)
+    group, dwelling = groups_of(engine, QUOTAS)
+    ranks = {}
+    for r in reserves:
+        assert r["member"] not in sel.panel and r["reserve_for"] in sel.panel
+        assert tuple(r["group"]) == group[r["member"]]
+        swapped = [m for m in sel.panel if m != r["reserve_for"]] + [r["member"]]
+        assert quotas_met(problem, swapped) == []  # stepping in alone keeps every quota
+        ranks.setdefault(r["reserve_for"], []).append(r["rank"])
+    assert all(v in ([1], [1, 2]) for v in ranks.values()) and len(ranks) == 6
+    assert len({r["member"] for r in reserves}) == len(reserves)
+    houses = [dwelling[m] for m in sel.panel + [r["member"] for r in reserves] if dwelling[m]]
+    assert len(houses) == len(set(houses))  # nobody listed who shares a dwelling with a seat or a reserve
+    assert verify_panel(engine, panel_id).ok
+    with pytest.raises(OtosError, match="between 0 and 5"):
+        draw_panel(engine, QUOTAS, 6, "seed", reserves_per_seat=6)
+
+
+def test_reserves_are_of_the_seat_holders_own_group_when_the_pool_has_one():
+    from sampling.panels import draw_reserves
+    from sampling.problem import Problem
+
+    ids = [str(i) for i in range(1, 13)]
+    values = [("a", "x"), ("a", "y"), ("b", "x"), ("b", "y")] * 3
+    quotas = [Quota("f", "a", 0, 4), Quota("f", "b", 0, 4), Quota("g", "x", 0, 4), Quota("g", "y", 0, 4)]
+    problem = Problem(ids, ["f", "g"], values, quotas, 4, [None] * 12)
+    for seed in ("s1", "s2", "s3"):
+        listed = draw_reserves(problem, ["1", "2", "3", "4"], seed, 2)
+        assert len(listed) == 8
+        assert all(values[int(m) - 1] == values[int(holder) - 1] for m, holder, _ in listed)
+
+
+def test_a_dropout_is_filled_by_their_next_waiting_reserve(engine):
+    fill(engine, 30)
+    panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed", reserves_per_seat=2)
+    gone = sel.panel[0]
+    mine = [r["member"] for r in waiting_reserves(engine, panel_id) if r["reserve_for"] == gone]
+    assert len(mine) == 2
+    withdraw(engine, int(mine[0]))  # the first in line has left the pool: skipped
+    filled = replace_member(engine, panel_id, int(gone))
+    assert (str(filled.member), filled.reserve_rank, filled.reserve_for) == (mine[1], 2, gone)
+    holding = [s["member"] for s in panel_seats(engine, panel_id) if s["role"] in ("seated", "replacement")]
+    assert len(holding) == 6 and gone not in holding and str(filled.member) in holding
+    assert quotas_met(pool_problem(engine, QUOTAS, 6), holding) == []
+    result = verify_panel(engine, panel_id)
+    assert result.ok and any(f"reserve {filled.member} (number 2 for member {gone})" in n for n in result.notes)
+    with Session(engine) as s:
+        entry = [e for e in audit.entries(s) if e.action == "panel.replace"][-1]
+    assert json.loads(entry.details)["dropped"] == int(gone)
+
+
+def test_verify_finds_a_changed_reserve_list(engine):
+    fill(engine, 30)
+    panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed")
+    with Session(engine) as s:
+        s.execute(text("UPDATE panel_seat SET rank = rank + 1 WHERE role = 'reserve'"))
+        s.commit()
+    result = verify_panel(engine, panel_id)
+    assert not result.ok and "reserve list differs" in result.differences[0]
+
+
+def test_a_replacement_lottery_that_draws_a_waiting_reserve_takes_it_off_the_list(engine):
+    quotas = [Quota("sex", "mies", 3, 3), Quota("sex", "nainen", 3, 3)]
+    fill(engine, 16)
+    panel_id, sel = draw_panel(engine, quotas, 6, "seed", reserves_per_seat=5)
+    reserves = {s["member"] for s in waiting_reserves(engine, panel_id)}
+    assert len(reserves) == 10  # everyone not drawn waits in line
+    new = replace_member(engine, panel_id, int(sel.panel[0]), redraw=True)
+    assert new.reserve_rank is None and str(new.member) in reserves
+    seats = panel_seats(engine, panel_id)
+    assert [s["role"] for s in seats if s["member"] == str(new.member)] == ["replacement"]
+    assert len(waiting_reserves(engine, panel_id)) == 9
+    result = verify_panel(engine, panel_id)
+    assert result.ok and any(f"replacement {new.member} " in n for n in result.notes)
+    again = replace_member(engine, panel_id, new.member, redraw=True)  # a replacement who drops out, again
+    assert again.member != new.member and verify_panel(engine, panel_id).ok
+
+
+def test_a_reserve_whose_details_changed_since_the_draw_is_passed_over_if_quotas_would_break(engine):
+    quotas = [Quota("sex", "mies", 3, 3), Quota("sex", "nainen", 3, 3)]
+    fill(engine, 20)
+    panel_id, sel = draw_panel(engine, quotas, 6, "seed", reserves_per_seat=2)
+    gone = sel.panel[0]
+    group, _ = groups_of(engine, quotas)
+    mine = [r["member"] for r in waiting_reserves(engine, panel_id) if r["reserve_for"] == gone]
+    other_sex = "1" if group[gone] == ("nainen",) else "2"
+    update_member(engine, int(mine[0]), {"sex": other_sex})  # corrected in the register after the draw
+    filled = replace_member(engine, panel_id, int(gone))
+    assert (str(filled.member), filled.reserve_rank) == (mine[1], 2)
+    holding = [s["member"] for s in panel_seats(engine, panel_id) if s["role"] in ("seated", "replacement")]
+    assert quotas_met(pool_problem(engine, quotas, 6), holding) == []

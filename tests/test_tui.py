@@ -3,7 +3,7 @@ import datetime as dt
 
 from sqlalchemy import insert
 from sqlmodel import Session
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from pool.extract import import_extract, list_extracts
 from pool.members import count_members
@@ -350,6 +350,55 @@ async def test_quotas_screen_shows_the_pool_and_the_clash_live(sqlite_engine, tm
         assert app.screen.query_one("#feasibility", Static).has_class("error")
 
 
+async def test_quotas_kept_as_a_named_set_are_in_use_after_a_restart(sqlite_engine, tmp_path):
+    from sampling import quota_sets
+    from sampling.interop import write_features
+    from sampling.problem import Quota
+    from tui.dialogs import ConfirmDialog
+    from tui.lottery_screens import NameDialog
+
+    lottery_pool(sqlite_engine)
+    quotas = [Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)]
+    write_features(tmp_path / "features.csv", quotas)
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        app.screen.query_one("#quota-file", Input).value = str(tmp_path / "features.csv")
+        app.screen.query_one("#panel-size", Input).value = "6"
+        await pilot.press("escape", "l")
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, NameDialog) and app.focused is app.screen.query_one("#name", Input)
+        await pilot.press(*"Lappi 2027", "enter")
+        await settle(pilot)
+        assert quota_sets.load(sqlite_engine, "Lappi 2027") == (quotas, 6)
+        await pilot.press("n")  # the same name again: asks before replacing, Cancel first
+        await pilot.pause()
+        assert app.screen.query_one("#name", Input).value == "Lappi 2027"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert len(quota_sets.listing(sqlite_engine)) == 1
+    app = OtosApp(sqlite_engine)  # weeks later
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await settle(pilot)
+        assert app.quotas == quotas and app.screen.query_one("#draw-size", Input).value == "6"
+        app.screen.query_one("#seed", Input).value = "Lotto 12"
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert "the quota set 'Lappi 2027'" in str(app.screen.query_one("#question", Static).render())
+        await pilot.press("escape")
+        await pilot.press("f4")
+        await settle(pilot)
+        assert app.screen.query_one("#quota-sets", Select).value == "Lappi 2027"
+        assert app.screen.query_one("#quotas", DataTable).row_count == 2
+
+
 async def test_draw_screen_draws_verifies_and_replaces(sqlite_engine):
     from sampling.panels import list_panels, panel_seats
     from sampling.problem import Quota
@@ -368,7 +417,9 @@ async def test_draw_screen_draws_verifies_and_replaces(sqlite_engine):
         await settle(pilot)
         assert len(list_panels(sqlite_engine)) == 1
         table = app.screen.query_one("#panel", DataTable)
-        assert table.row_count == 6
+        roles = [s["role"] for s in panel_seats(sqlite_engine, 1)]
+        assert roles.count("seated") == 6 and roles.count("reserve") == 6  # one reserve per seat by default
+        assert table.row_count == len(roles)
         assert "lowest 0.1500" in str(app.screen.query_one("#draw-status", Static).render())
         table.focus()
     # Weeks later, after a restart: F5 shows the newest panel; a dropout is replaced and
@@ -378,7 +429,7 @@ async def test_draw_screen_draws_verifies_and_replaces(sqlite_engine):
         await pilot.press("f5")
         await settle(pilot)
         table = app.screen.query_one("#panel", DataTable)
-        assert table.row_count == 6
+        assert table.row_count == len(roles)
         assert "Panel 1, drawn" in str(app.screen.query_one("#draw-panel-info", Static).render())
         await pilot.press("escape")  # from the seed field to the seats
         assert app.focused is table
@@ -386,9 +437,10 @@ async def test_draw_screen_draws_verifies_and_replaces(sqlite_engine):
         await pilot.pause()
         await pilot.press("tab", "enter")  # Cancel has the focus: Tab to Replace
         await settle(pilot)
-        roles = [s["role"] for s in panel_seats(sqlite_engine, 1)]
-        assert roles.count("dropped") == 1 and roles.count("replacement") == 1
-        assert table.row_count == 7
+        after = [s["role"] for s in panel_seats(sqlite_engine, 1)]
+        assert after.count("dropped") == 1 and after.count("replacement") == 1
+        assert table.row_count == len(roles)  # a reserve of the same group took the seat
+        assert any("(reserve number 1 for member " in m and "takes the seat" in m for m in app.messages)
         await pilot.press("v")
         await settle(pilot)
         assert any("Panel 1 verified" in m for m in app.messages)

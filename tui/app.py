@@ -44,17 +44,33 @@ class OtosApp(App):
         self.engine = engine
         self.opinions_example = opinions_example  # the demo's generated conversation, if any
         self.messages: deque[str] = deque(maxlen=200)  # what was shown, newest last
-        self.quotas: list = []  # the quotas the Quotas screen edits and the Draw screen uses
+        self.quotas: list = []  # the quotas the Quotas screen edits and the Draw screen uses ...
+        self.quota_size: int | None = None  # ... the panel size they are for ...
+        self.quota_source = ""  # ... where they came from ("the quota set 'Lappi 2027'") ...
+        self.quota_set: str | None = None  # ... and the name of their quota set, if from one
         self._keymap_problem = None
         try:
             self.set_keymap(load_keymap())
         except OtosError as exc:
             self._keymap_problem = str(exc)
 
+    def use_quotas(self, quotas: list, size: int | None, source: str, quota_set: str | None = None) -> None:
+        """Make ``quotas`` (for a panel of ``size``) the ones the Quotas and Draw screens use."""
+        self.quotas, self.quota_size, self.quota_source, self.quota_set = list(quotas), size, source, quota_set
+
+    def use_quota_set(self, name: str) -> None:
+        from sampling import quota_sets
+
+        self.use_quotas(*quota_sets.load(self.engine, name), f"the quota set {name!r}", name)
+
     @guarded
     def on_mount(self) -> None:
         from pool.extract import overdue
+        from sampling import quota_sets
 
+        saved = quota_sets.listing(self.engine)
+        if saved and not self.quotas:  # after a restart: the quota set saved last
+            self.use_quota_set(saved[0]["name"])
         if self._keymap_problem:
             self.notify(self._keymap_problem, severity="warning", timeout=15)
         for e in overdue(self.engine):

@@ -55,6 +55,7 @@ def _warn_overdue(engine) -> None:
 _WITHOUT_DATABASE = {"demo": cli_demo.run, "select": cli_panel.run_select, "opinions": cli_opinions.run}
 _WITH_DATABASE = {"workspace": cli_workspace.run, "extract": cli_extract.run, "invite": cli_invite.run,
                   "letters": cli_letters.run, "pool": cli_pool.run, "panel": cli_panel.run,
+                  "quotas": cli_panel.run_quotas,
                   "export": cli_export.run_export, "report": cli_export.run_report, "audit": cli_audit.run}
 
 

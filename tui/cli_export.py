@@ -17,6 +17,9 @@ def add_parser(sub) -> None:
     ec.add_argument("--out", required=True)
     el = exp.add_parser("calls", help="call list: active members with a phone but no e-mail")
     el.add_argument("--out", required=True)
+    ev = exp.add_parser("reserves", help="a panel's reserves to call when a member drops out, in call order")
+    ev.add_argument("--panel", type=int, required=True)
+    ev.add_argument("--out", required=True)
 
     rep = sub.add_parser("report", help="how representative a panel is: population, invited, volunteers, panel")
     rep.add_argument("--panel", type=int, required=True)
@@ -32,6 +35,10 @@ def run_export(engine, args: argparse.Namespace) -> int:
     elif args.action == "composition":
         n = exports.export_composition(engine, args.panel, args.out)
         print(f"Wrote the composition of panel {args.panel} ({n} categories, no personal data) to {args.out}.")
+    elif args.action == "reserves":
+        n = exports.export_reserve_calls(engine, args.panel, args.out)
+        print(f"Wrote the {n} reserves of panel {args.panel}, seat by seat in call order, to {args.out} "
+              "(owner-only: contact details).")
     else:
         n = exports.export_call_list(engine, args.out)
         print(f"Wrote {n} members to call to {args.out} (owner-only).")

@@ -20,8 +20,12 @@ from tui.plain import plain_row
 
 
 def _titled(widget, title: str):
-    """A field keeps its name in its border once a value hides the placeholder."""
+    """A field keeps its name in its border once a value hides the placeholder. A Select
+    draws its border on an inner part, which has no title: a titled Select draws the
+    border itself (class ``titled``, see otos.tcss)."""
     widget.border_title = title
+    if isinstance(widget, Select):
+        widget.add_class("titled")
     return widget
 
 

@@ -48,8 +48,32 @@ class QuotaEditor(FormDialog):
         self.dismiss(Quota(self.quota.feature, self.quota.value, lo, hi))
 
 
+class NameDialog(FormDialog):
+    """Ask for a name (e.g. of a quota set); returns it, or None."""
+
+    def __init__(self, title: str, label: str, value: str = "") -> None:
+        super().__init__()
+        self.title_text, self.label, self.value = title, label, value
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="title")
+            yield _titled(Input(self.value, id="name"), self.label)
+            yield from self.form_end("Save", "save")
+
+    @on(Button.Pressed, "#save")
+    @guarded
+    def _save(self) -> None:
+        name = self.query_one("#name", Input).value.strip()
+        if not name:
+            self.show_error("Give a name, e.g. the county and the year: Lappi 2027.")
+            return
+        self.dismiss(name)
+
+
 class QuotasScreen(Guarded, Screen):
-    """Quotas against the pool's composition, with feasibility checked on every change."""
+    """Quotas against the pool's composition, with feasibility checked on every change;
+    quota sets kept in the workspace under a name."""
 
     AUTO_FOCUS = "#quotas"
     BINDINGS = [
@@ -57,10 +81,12 @@ class QuotasScreen(Guarded, Screen):
         Binding("l", "load_quotas", "Load file", id="quota-load"),
         Binding("g", "from_extract", "From extract", id="quota-from-extract"),
         Binding("s", "save_quotas", "Save file", id="quota-save"),
+        Binding("n", "name_quotas", "Keep as set", id="quota-keep"),
         Binding("escape", "focus_quotas", "Quotas", id="quota-table", show=False),
     ]
 
     def palette_commands(self):
+        yield "Keep quotas as a set", "Keep the quotas in the workspace under a name (n)", self.action_name_quotas
         yield "Quotas from extract", "Make quotas from the chosen extract's population (g)", self.action_from_extract
         yield "Load quotas file", "Read quotas from the file named (l)", self.action_load_quotas
         yield "Save quotas file", "Write the quotas to the file named (s)", self.action_save_quotas
@@ -72,6 +98,8 @@ class QuotasScreen(Guarded, Screen):
             yield _titled(Input("30", id="panel-size"), "Panel size")
             yield _titled(Input("1", id="tolerance"), "Tolerance (seats)")
             yield _titled(Select([], prompt="newest extract", id="quota-extract"), "Population from")
+        with Horizontal(id="quota-set-row"):
+            yield _titled(Select([], prompt="no quota set saved yet", id="quota-sets"), "Saved quota set")
         yield Static("Load a quotas file (l) or make quotas from an extract's population (g).", id="feasibility",
                      markup=False)
         table = DataTable(id="quotas", cursor_type="row", zebra_stripes=True)
@@ -87,8 +115,61 @@ class QuotasScreen(Guarded, Screen):
         extracts = [e for e in list_extracts(self.app.engine) if not e["purged"] and e["rows"]]
         self.query_one("#quota-extract", Select).set_options(
             (f"extract {e['id']}: {e['file']}", e["id"]) for e in reversed(extracts))
+        self.list_sets()
         if self.app.quotas:
+            self.show_size()
             self.refresh_quotas()
+
+    def list_sets(self) -> None:
+        from sampling import quota_sets
+
+        sets = quota_sets.listing(self.app.engine)
+        select = self.query_one("#quota-sets", Select)
+        with select.prevent(Select.Changed):  # showing the set in use is not choosing it again
+            select.set_options((f"{q['name']} · {q['size']} seats · {q['quotas']} quotas · {q['saved_at'][:10]}",
+                                q["name"]) for q in sets)
+            if self.app.quota_set in {q["name"] for q in sets}:
+                select.value = self.app.quota_set
+
+    def show_size(self) -> None:
+        if self.app.quota_size:
+            self.query_one("#panel-size", Input).value = str(self.app.quota_size)
+
+    @guarded
+    @on(Select.Changed, "#quota-sets")
+    def _set_chosen(self, event: Select.Changed) -> None:
+        if event.value is Select.NULL:
+            return
+        self.app.use_quota_set(str(event.value))
+        self.show_size()
+        self.refresh_quotas()
+
+    @guarded
+    def action_name_quotas(self) -> None:
+        """n: keep the quotas in use, for the panel size given, under a name (asks before replacing one)."""
+        from sampling import quota_sets
+
+        if not self.app.quotas:
+            raise OtosError("There are no quotas to keep yet: make them (g) or load a file (l) first.")
+        size = self.wanted_size()
+        quotas = list(self.app.quotas)
+
+        def save(name: str, replace: bool) -> None:
+            quota_sets.save(self.app.engine, name, quotas, size, replace=replace)
+            self.app.use_quotas(quotas, size, f"the quota set {name!r}", name)
+            self.list_sets()
+            self.notify(f"Quotas kept as {name!r} (a panel of {size}); they are here after a restart.")
+
+        def named(name: str | None) -> None:
+            if name is None:
+                return
+            if any(q["name"] == name for q in quota_sets.listing(self.app.engine)):
+                self.app.push_screen(ConfirmDialog(f"Replace the quota set {name!r} with these quotas?", "Replace"),
+                                     self.guard(lambda yes: yes and save(name, True)))
+            else:
+                save(name, False)
+        self.app.push_screen(NameDialog("Keep these quotas as a set", "Name", self.app.quota_set or ""),
+                             self.guard(named))
 
     @guarded
     def on_screen_resume(self) -> None:
@@ -118,7 +199,7 @@ class QuotasScreen(Guarded, Screen):
         if not path:
             self.notify("Type the path of a features.csv first.", severity="warning")
             return
-        self.app.quotas = read_features(Path(path).expanduser())
+        self.app.use_quotas(read_features(Path(path).expanduser()), self.wanted_size(), f"the quotas file {path}")
         self.refresh_quotas()
 
     @guarded
@@ -132,7 +213,7 @@ class QuotasScreen(Guarded, Screen):
         chosen = self.query_one("#quota-extract", Select).value
         made = make_quotas(self.app.engine, self.wanted_size(), tolerance=tolerance,
                            extract_id=None if chosen is Select.NULL else int(chosen))
-        self.app.quotas = made.quotas
+        self.app.use_quotas(made.quotas, self.wanted_size(), f"the quotas made from {made.source}")
         self.notify(f"Quotas made from the population of {made.source}.")
         self.refresh_quotas()
 
@@ -162,6 +243,8 @@ class QuotasScreen(Guarded, Screen):
         def saved(quota: Quota | None) -> None:
             if quota is not None:
                 self.app.quotas[index] = quota
+                if not self.app.quota_source.endswith("(edited)"):
+                    self.app.quota_source += " (edited)"
                 self.refresh_quotas()
         self.app.push_screen(QuotaEditor(self.app.quotas[index]), self.guard(saved))
 
@@ -172,7 +255,8 @@ class QuotasScreen(Guarded, Screen):
 
     def refresh_quotas(self) -> None:
         self.query_one("#feasibility", Static).update("Checking the quotas against the pool ...")
-        self.check_quotas(list(self.app.quotas), self.wanted_size())
+        self.app.quota_size = self.wanted_size()
+        self.check_quotas(list(self.app.quotas), self.app.quota_size)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="quota-check")
     def check_quotas(self, quotas: list[Quota], size: int) -> None:
@@ -225,6 +309,7 @@ class DrawScreen(Guarded, Screen):
         super().__init__()
         self.panel_id: int | None = None
         self.panels: dict[int, dict] = {}  # id -> the panel as sampling.panels.list_panels gives it
+        self.size_shown: int | None = None  # the quotas' panel size last put in the Seats field
 
     def palette_commands(self):
         yield "Draw panel", "Run the lottery with the seed given (Ctrl+D)", self.action_draw
@@ -240,6 +325,7 @@ class DrawScreen(Guarded, Screen):
         with Horizontal(id="draw-inputs"):
             yield _titled(Input(placeholder="e.g. the lottery numbers of the week", id="seed"), "Public seed")
             yield _titled(Input("30", id="draw-size"), "Seats")
+            yield _titled(Input("1", id="draw-reserves"), "Reserves")
             yield _titled(Select([("fair (leximin)", "leximin"), ("greedy (less fair)", "legacy")],
                                  value="leximin", allow_blank=False, id="method"), "Method")
             yield Button("Draw", variant="primary", id="draw")
@@ -248,7 +334,7 @@ class DrawScreen(Guarded, Screen):
                      markup=False)
         yield Static("", id="draw-panel-info", markup=False)
         table = DataTable(id="panel", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Member", "Name", "Role", "Probability")
+        table.add_columns("Member", "Name", "Role", "Probability", "Quota group")
         yield table
         yield Footer()
 
@@ -256,6 +342,14 @@ class DrawScreen(Guarded, Screen):
     def on_mount(self) -> None:
         self.title = "Otos — Draw"
         self.list_panels()
+        self.on_screen_resume()
+
+    @guarded
+    def on_screen_resume(self) -> None:
+        """The seats follow the quotas in use when they change (F4, a quota set, u)."""
+        if self.app.quota_size and self.app.quota_size != self.size_shown:
+            self.size_shown = self.app.quota_size
+            self.query_one("#draw-size", Input).value = str(self.app.quota_size)
 
     def list_panels(self, chosen: int | None = None) -> None:
         """Fill the panel list, newest first, and show ``chosen`` (else the newest)."""
@@ -295,26 +389,32 @@ class DrawScreen(Guarded, Screen):
             raise OtosError("Give the public seed first.")
         if not self.app.quotas:
             raise OtosError("There are no quotas yet: set them on the Quotas screen (F4).")
-        try:
-            size = int(self.query_one("#draw-size", Input).value)
-        except ValueError:
-            raise OtosError("The number of seats must be a whole number.") from None
+        size = self._whole("#draw-size", "The number of seats")
+        reserves = self._whole("#draw-reserves", "The number of reserves per seat")
         method = str(self.query_one("#method", Select).value)
 
         def go(yes: bool | None) -> None:
             if yes:
                 self._progress(0.0, "Drawing ...")
-                self.run_draw(list(self.app.quotas), size, seed, method)
-        self.app.push_screen(ConfirmDialog(f"Draw a panel of {size} with the seed {seed!r}? "
-                                           "The draw is recorded and cannot be undone.", "Draw"), self.guard(go))
+                self.run_draw(list(self.app.quotas), size, seed, method, reserves)
+        self.app.push_screen(ConfirmDialog(f"Draw a panel of {size} with {self.app.quota_source or 'the quotas'}, "
+                                           f"the seed {seed!r} and {reserves} reserve(s) per seat? The draw is "
+                                           "recorded and cannot be undone.", "Draw"), self.guard(go))
+
+    def _whole(self, field: str, label: str) -> int:
+        try:
+            return int(self.query_one(field, Input).value)
+        except ValueError:
+            raise OtosError(f"{label} must be a whole number.") from None
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
-    def run_draw(self, quotas: list[Quota], size: int, seed: str, method: str) -> None:
+    def run_draw(self, quotas: list[Quota], size: int, seed: str, method: str, reserves: int) -> None:
         from sampling.panels import draw_panel
 
         progress = lambda f, m: self.app.call_from_thread(self._progress, f, m)  # noqa: E731
         try:
-            panel_id, sel = draw_panel(self.app.engine, quotas, size, seed, method=method, progress=progress)
+            panel_id, sel = draw_panel(self.app.engine, quotas, size, seed, method=method, progress=progress,
+                                       reserves_per_seat=reserves)
         except OtosError as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
@@ -341,13 +441,13 @@ class DrawScreen(Guarded, Screen):
             + " ".join(f"Note: {n}." for n in sel.notes))
 
     def show_seats(self) -> None:
-        from sampling.panels import panel_seats
+        from sampling.panels import panel_seats, role_label
 
         table = self.query_one("#panel", DataTable)
         table.clear()
         for seat in panel_seats(self.app.engine, self.panel_id):
-            table.add_row(*plain_row(seat["member"], seat["name"], seat["role"], f"{seat['probability']:.4f}"),
-                          key=seat["member"])
+            table.add_row(*plain_row(seat["member"], seat["name"], role_label(seat), f"{seat['probability']:.4f}",
+                                     " · ".join(seat["group"])), key=seat["member"])
 
     def _chosen_panel(self) -> int:
         if self.panel_id is None:
@@ -364,24 +464,27 @@ class DrawScreen(Guarded, Screen):
 
         def go(yes: bool | None) -> None:
             if yes:
-                self._progress(0.0, f"Drawing a replacement for member {member} ...")
+                self._progress(0.0, f"Finding a replacement for member {member} ...")
                 self.run_replace(panel, member)
-        self.app.push_screen(ConfirmDialog(f"Member {member} has dropped out of panel {panel}? A replacement is "
-                                           "drawn that keeps every quota.", "Replace"), self.guard(go))
+        self.app.push_screen(ConfirmDialog(f"Member {member} has dropped out of panel {panel}? The next reserve who "
+                                           "keeps every quota takes the seat, else a replacement is drawn that "
+                                           "keeps every quota.", "Replace"), self.guard(go))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
     def run_replace(self, panel: int, member: int) -> None:
         from sampling.panels import replace_member
 
         try:
-            new, _ = replace_member(self.app.engine, panel, member)
+            new = replace_member(self.app.engine, panel, member)
         except OtosError as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
         self.app.call_from_thread(self._replaced, panel, member, new)
 
-    def _replaced(self, panel: int, member: int, new: int) -> None:
-        text = f"Member {new} takes the seat of member {member} on panel {panel}."
+    def _replaced(self, panel: int, member: int, new) -> None:
+        how = (f"reserve number {new.reserve_rank} for member {new.reserve_for}" if new.reserve_rank is not None
+               else "drawn by the replacement lottery")
+        text = f"Member {new.member} ({how}) takes the seat of member {member} on panel {panel}."
         self._progress(1.0, text)
         self.notify(text)
         if self.panel_id == panel:
@@ -393,8 +496,8 @@ class DrawScreen(Guarded, Screen):
         from sampling.panels import panel_quotas
 
         panel = self._chosen_panel()
-        self.app.quotas, size = panel_quotas(self.app.engine, panel)
-        self.query_one("#draw-size", Input).value = str(size)
+        self.app.use_quotas(*panel_quotas(self.app.engine, panel), f"the quotas of panel {panel}")
+        self.on_screen_resume()
         self.notify(f"The quotas of panel {panel} ({len(self.app.quotas)}) are in use; see or edit them on F4.")
 
     @guarded

@@ -118,6 +118,7 @@ EXPORTS = {  # button id -> (key, label, what it writes)
     "roster-xlsx": ("x", "Roster XLSX", "the panel's contact list for Excel"),
     "roster-pdf": ("p", "Roster PDF", "the panel's contact list to print"),
     "composition": ("k", "Composition", "the anonymised composition table"),
+    "reserves": ("v", "Reserves to call", "the panel's reserves in call order"),
     "calls": ("l", "Call list", "members to phone (no e-mail)"),
     "report": ("r", "Report PDF", "how representative the panel is"),
 }
@@ -218,6 +219,9 @@ class ExportsScreen(Guarded, Screen):
                 fmt = kind.split("-", 1)[1]
                 out = folder / f"paneeli-{panel}-jasenet.{fmt}"
                 exports.export_roster(self.app.engine, panel, out, fmt)
+            elif kind == "reserves":
+                out = folder / f"paneeli-{panel}-varalla.csv"
+                exports.export_reserve_calls(self.app.engine, panel, out)
             elif kind == "composition":
                 out = folder / f"paneeli-{panel}-kokoonpano.csv"
                 exports.export_composition(self.app.engine, panel, out)
