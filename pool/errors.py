@@ -28,7 +28,11 @@ class NotFound(OtosError):
     """A record the user named does not exist."""
 
 
-class ImportCancelled(OtosError):
+class Cancelled(OtosError):
+    """The user stopped a running task; nothing of it was saved."""
+
+
+class ImportCancelled(Cancelled):
     """The user cancelled a running import; the database is unchanged."""
 
 

@@ -21,6 +21,16 @@ from sample_data.generator import write_extract
 
 EDUCATION = ["perusaste", "toinen aste", "alempi korkea-aste", "ylempi korkea-aste"]
 ATTITUDE = ["tyytyväinen", "neutraali", "tyytymätön"]
+
+
+def education(age: int, rnd) -> str:
+    """The highest completed level a resident of ``age`` plausibly has: nobody under 19
+    has finished upper secondary, nor anyone under 21 a degree or under 23 a master's."""
+    weights = [15, 35, 25, 25]
+    for level, youngest in ((1, 19), (2, 21), (3, 23)):
+        if age < youngest:
+            weights[level] = 0
+    return rnd.choices(EDUCATION, weights)[0]
 CONSENT_VERSION = "asukaspooli-2026-1"
 
 
@@ -77,7 +87,7 @@ def build_demo(engine: Engine, county: str = "Keski-Suomi", rows: int = 8000, in
         if rnd.random() >= p:
             continue
         contact = {"email": fake.email(), "phone": fake.phone_number() if rnd.random() < 0.8 else None,
-                   "education": rnd.choices(EDUCATION, [15, 35, 25, 25])[0],
+                   "education": education(age, rnd),
                    "extra": json.dumps({"asenne": rnd.choice(ATTITUDE)}, ensure_ascii=False)}
         if age >= 75 and rnd.random() < 0.5:
             contact["email"] = None  # older residents often answer by phone or letter

@@ -12,6 +12,7 @@ turvakielto, a death or no domestic address, as real extracts do.
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import bisect
 import functools
 import csv
@@ -26,6 +27,24 @@ from pool.profile import FIELD_LENGTHS, load_profile
 from pool.reference import age_structure, find_county, language_margins, municipalities
 
 HEADER = list(FIELD_LENGTHS)
+# Generated postal codes look like their region's: Posti's postal areas begin with these
+# two digits in each region (an approximation at region level, not Posti's file) ...
+POSTAL_AREAS = {
+    "Uusimaa": "00 01 02 03 04 05 06 07 08 09 10", "Varsinais-Suomi": "20 21 23 24 25",
+    "Satakunta": "26 27 28 29", "Kanta-Häme": "13 12 14 30 31", "Pirkanmaa": "33 34 35 36 37 38 39",
+    "Päijät-Häme": "15 16 17 18 19", "Kymenlaakso": "45 46 47 48 49", "Etelä-Karjala": "53 54 55 56",
+    "Etelä-Savo": "50 51 52 57 58", "Pohjois-Savo": "70 71 72 73 74 77 78 79",
+    "Pohjois-Karjala": "80 81 82 83 75", "Keski-Suomi": "40 41 42 43 44", "Etelä-Pohjanmaa": "60 61 62 63",
+    "Pohjanmaa": "65 64 66 68", "Keski-Pohjanmaa": "67 69", "Pohjois-Pohjanmaa": "90 91 92 93 84 85 86",
+    "Kainuu": "87 88 89", "Lappi": "96 94 95 97 98 99", "Ahvenanmaa": "22",
+}
+# ... and the regional centres have their real first postal code.
+MAIN_POSTAL_CODES = {
+    "091": "00100", "049": "02100", "092": "01300", "853": "20100", "609": "28100", "109": "13100",
+    "837": "33100", "398": "15100", "286": "45100", "285": "48100", "405": "53100", "491": "50100",
+    "297": "70100", "167": "80100", "179": "40100", "743": "60100", "905": "65100", "272": "67100",
+    "564": "90100", "205": "87100", "698": "96100", "240": "94100", "851": "95400", "478": "22100",
+}
 # Household sizes (share of dwellings) and rare register situations.
 HOUSEHOLD_SIZES = [(1, 0.45), (2, 0.33), (3, 0.10), (4, 0.08), (5, 0.04)]
 P_TURVAKIELTO = 0.004
@@ -73,6 +92,42 @@ def _names(seed: int) -> _Names:
     return _Names(seed)
 
 
+def _postal_codes(munis) -> dict[str, list[str]]:
+    """Municipality code -> its generated postal codes (one per 5,000 residents, at most
+    20): a regional centre from its real first code (``MAIN_POSTAL_CODES``), the other
+    municipalities of a region spread over its postal areas (``POSTAL_AREAS``), no code
+    shared by two municipalities."""
+    taken: set[str] = set()
+    for code, first in MAIN_POSTAL_CODES.items():
+        taken.update(f"{int(first) + 10 * j:05d}" for j in range(20))
+    placed: Counter = Counter()  # region -> municipalities placed so far
+    next_code: dict[str, int] = {}  # postal area -> the next code to try in it
+    out: dict[str, list[str]] = {}
+    for m in sorted(munis, key=lambda m: (m.code not in MAIN_POSTAL_CODES, -m.population, m.code)):
+        n = max(1, min(20, m.population // 5000))
+        if m.code in MAIN_POSTAL_CODES:
+            first = int(MAIN_POSTAL_CODES[m.code])
+            out[m.code] = [f"{first + 10 * j:05d}" for j in range(n)]
+            continue
+        areas = POSTAL_AREAS.get(m.region, "99").split()
+        codes: list[str] = []
+        for turn in range(len(areas)):  # from this municipality's area on, while codes are left
+            area = areas[(placed[m.region] + 1 + turn) % len(areas)]
+            number = next_code.get(area, 100)
+            while len(codes) < n and number < 1000:
+                code = f"{area}{number:03d}"
+                number += 10
+                if code not in taken:
+                    codes.append(code)
+                    taken.add(code)
+            next_code[area] = number
+            if codes:
+                break
+        placed[m.region] += 1
+        out[m.code] = codes or [f"{areas[0]}990"]
+    return out
+
+
 def _cumulative(weights: list[float]) -> list[float]:
     acc = list(itertools.accumulate(weights))
     return [w / acc[-1] for w in acc]
@@ -89,11 +144,7 @@ def generate_people(county: str = "Keski-Suomi", rows: int = 5000, seed: int = 1
     munis = [m for m in all_munis if m.county == county]
     muni_cum = _cumulative([max(m.population, 1) for m in munis])
     margins = language_margins().get(county)
-    postal = {}
-    for i, m in enumerate(all_munis):
-        if m.county == county:
-            base = 10000 + i * 290
-            postal[m.code] = [f"{base + j * 10:05d}" for j in range(max(1, min(20, m.population // 5000)))]
+    postal = _postal_codes(all_munis)
     bands = [b for b in age_structure() if b[1] >= min_age]
     band_cum = _cumulative([s for _, _, s in bands])
     size_cum = _cumulative([w for _, w in HOUSEHOLD_SIZES])

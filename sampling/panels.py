@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from pool import audit
 from pool.db import reading, unit_of_work
-from pool.errors import NotFound, OtosError
+from pool.errors import Cancelled, NotFound, OtosError
 from pool.models import Panel, PanelSeat, PoolMember, checked_text, utcnow
 from sampling import margins
 from sampling.problem import Problem, Quota, shared_dwellings
@@ -88,14 +88,16 @@ def _from_snapshot(panel: Panel, snapshot: str | None = None) -> Problem:
 
 def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method: str = "leximin",
                recruitment_round: str | None = None, fixed: list[int] = (), reserves_per_seat: int = 1,
-               progress: Callable[[float, str], None] | None = None) -> tuple[int, Selection]:
+               progress: Callable[[float, str], None] | None = None,
+               cancelled: Callable[[], bool] | None = None) -> tuple[int, Selection]:
     """Draw a panel of ``k`` from the active pool and record it, with ``reserves_per_seat``
     like-for-like reserves per seat (``draw_reserves``). Returns (panel id, selection).
 
     The lottery can take a minute, so it runs on a reading of the pool without holding
     any lock; the record is written in one transaction that holds the write lock, reads
     the pool again and refuses if it is not exactly what the lottery saw (``_unchanged``):
-    no change made by a colleague meanwhile slips in between."""
+    no change made by a colleague meanwhile slips in between. When ``cancelled()`` turns
+    true the draw stops with ``Cancelled`` and nothing is recorded."""
     checked_text(seed, Panel.seed, "The seed")
     if recruitment_round is not None:
         checked_text(recruitment_round, Panel.recruitment_round, "The round name")
@@ -106,8 +108,15 @@ def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method
     fixed_ids = frozenset(str(i) for i in fixed)
     problem = pool_problem(engine, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day)
     _refuse_duplicates(engine, problem)
-    sel = select(problem, seed, method, progress)
+
+    def step(fraction: float, message: str) -> None:
+        if cancelled and cancelled():
+            raise Cancelled("The draw was stopped; nothing was recorded.")
+        if progress:
+            progress(fraction, message)
+    sel = select(problem, seed, method, step)
     spare = draw_reserves(problem, sel.panel, seed, reserves_per_seat)
+    step(1.0, "recording the panel")
     now = utcnow()
     with unit_of_work(engine, write=True) as s:
         _unchanged(problem, pool_problem(s, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day))

@@ -387,3 +387,15 @@ def test_a_reserve_whose_details_changed_since_the_draw_is_passed_over_if_quotas
     assert (str(filled.member), filled.reserve_rank) == (mine[1], 2)
     holding = [s["member"] for s in panel_seats(engine, panel_id) if s["role"] in ("seated", "replacement")]
     assert quotas_met(pool_problem(engine, quotas, 6), holding) == []
+
+
+def test_a_stopped_draw_records_nothing(engine):
+    from pool.errors import Cancelled
+    from sampling.panels import list_panels
+
+    fill(engine, 30)
+    with pytest.raises(Cancelled, match="nothing was recorded"):
+        draw_panel(engine, QUOTAS, 6, "seed", cancelled=lambda: True)
+    assert list_panels(engine) == []
+    with Session(engine) as s:
+        assert s.execute(text("SELECT count(*) FROM panel_seat")).scalar_one() == 0

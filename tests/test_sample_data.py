@@ -52,6 +52,35 @@ def test_postal_codes_belong_to_one_municipality_and_post_office(keski_suomi):
             assert r[6] == municipalities()[r[8]].name_fi.upper()
 
 
+def test_postal_codes_lie_in_the_region_s_postal_areas_and_centres_have_their_own():
+    from sample_data.generator import MAIN_POSTAL_CODES, POSTAL_AREAS, _postal_codes
+
+    munis = municipalities()
+    codes = _postal_codes(list(munis.values()))
+    every = [c for cs in codes.values() for c in cs]
+    assert len(every) == len(set(every))  # no code in two municipalities
+    for code, cs in codes.items():
+        assert cs and all(len(c) == 5 and c.isdigit() for c in cs)
+        if code in MAIN_POSTAL_CODES:
+            assert cs[0] == MAIN_POSTAL_CODES[code]
+        else:
+            assert all(c[:2] in POSTAL_AREAS[munis[code].region].split() for c in cs), (code, cs)
+    assert codes["698"][0] == "96100" and all(c.startswith("9") for m in munis.values() if m.region == "Lappi"
+                                               for c in codes[m.code])
+
+
+def test_demo_education_fits_the_age():
+    import random
+
+    from sample_data.demo import education
+
+    rnd = random.Random(1)
+    assert {education(17, rnd) for _ in range(200)} == {"perusaste"}
+    assert "ylempi korkea-aste" not in {education(22, rnd) for _ in range(200)}
+    assert {education(50, rnd) for _ in range(400)} == {"perusaste", "toinen aste", "alempi korkea-aste",
+                                                         "ylempi korkea-aste"}
+
+
 def test_dwellings_are_shared_and_rare_register_cases_occur(keski_suomi):
     dwellings = collections.defaultdict(set)
     for r in keski_suomi:

@@ -399,6 +399,41 @@ async def test_quotas_kept_as_a_named_set_are_in_use_after_a_restart(sqlite_engi
         assert app.screen.query_one("#quotas", DataTable).row_count == 2
 
 
+async def test_escape_stops_a_draw_under_way_and_nothing_is_recorded(sqlite_engine, monkeypatch):
+    import time
+
+    import sampling.panels as panels
+    from sampling.problem import Quota
+
+    lottery_pool(sqlite_engine)
+    real = panels.select
+    started = []
+
+    def slow_lottery(problem, seed, method="leximin", progress=None):
+        started.append(True)
+        for i in range(400):  # a large pool: the lottery reports progress as it goes
+            progress(i / 400, "computing")
+            time.sleep(0.01)
+        return real(problem, seed, method, progress)
+
+    monkeypatch.setattr(panels, "select", slow_lottery)
+    app = OtosApp(sqlite_engine)
+    app.use_quotas([Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)], 6, "test quotas")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        app.screen.query_one("#seed", Input).value = "Lotto 12"
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        await pilot.press("tab", "enter")  # Cancel has the focus: Tab to Draw
+        while not started:
+            await pilot.pause(0.05)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "Stopped: nothing was recorded" in str(app.screen.query_one("#draw-status", Static).render())
+    assert panels.list_panels(sqlite_engine) == []
+
+
 async def test_draw_screen_draws_verifies_and_replaces(sqlite_engine):
     from sampling.panels import list_panels, panel_seats
     from sampling.problem import Quota

@@ -68,3 +68,12 @@ class Guarded:
     def guard(self, callback: Callable[..., Any]) -> Callable[..., Any]:
         app = self.app  # type: ignore[attr-defined]
         return _shielded(callback, lambda args: app)
+
+
+def stop_work(screen, *groups: str) -> bool:
+    """Cancel ``screen``'s running workers of ``groups``; whether any was running. A
+    worker checks ``get_current_worker().is_cancelled`` before it saves or shows anything."""
+    running = [w for w in screen.app.workers if w.node is screen and w.group in groups and w.is_running]
+    for worker in running:
+        worker.cancel()
+    return bool(running)

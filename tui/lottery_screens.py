@@ -5,16 +5,17 @@ from collections import Counter
 from pathlib import Path
 
 from textual import on, work
+from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Select, Static
 
-from pool.errors import OtosError
+from pool.errors import Cancelled, OtosError
 from sampling.problem import Quota
 from tui.dialogs import ConfirmDialog, FormDialog, _titled
-from tui.guard import Guarded, guarded
+from tui.guard import Guarded, guarded, stop_work
 from tui.nav import NavBar
 from tui.plain import plain_row
 
@@ -302,7 +303,7 @@ class DrawScreen(Guarded, Screen):
         Binding("r", "replace", "Replace member", id="draw-replace"),
         Binding("v", "verify", "Verify", id="draw-verify"),
         Binding("u", "use_quotas", "Use its quotas", id="draw-use-quotas"),
-        Binding("escape", "focus_seats", "Seats", id="draw-seats", show=False),
+        Binding("escape", "focus_seats", "Stop / seats", id="draw-seats", show=False),
     ]
 
     def __init__(self) -> None:
@@ -379,6 +380,10 @@ class DrawScreen(Guarded, Screen):
 
     @guarded
     def action_focus_seats(self) -> None:
+        """Escape: stop a draw, replacement or verification under way; else go to the seats."""
+        if stop_work(self, "draw"):
+            self._failed("Stopped: nothing was recorded.")
+            return
         self.query_one("#panel", DataTable).focus()
 
     @guarded
@@ -395,7 +400,7 @@ class DrawScreen(Guarded, Screen):
 
         def go(yes: bool | None) -> None:
             if yes:
-                self._progress(0.0, "Drawing ...")
+                self._progress(0.0, "Drawing ... (Escape stops it; nothing is recorded until it ends)")
                 self.run_draw(list(self.app.quotas), size, seed, method, reserves)
         self.app.push_screen(ConfirmDialog(f"Draw a panel of {size} with {self.app.quota_source or 'the quotas'}, "
                                            f"the seed {seed!r} and {reserves} reserve(s) per seat? The draw is "
@@ -411,10 +416,13 @@ class DrawScreen(Guarded, Screen):
     def run_draw(self, quotas: list[Quota], size: int, seed: str, method: str, reserves: int) -> None:
         from sampling.panels import draw_panel
 
+        worker = get_current_worker()
         progress = lambda f, m: self.app.call_from_thread(self._progress, f, m)  # noqa: E731
         try:
             panel_id, sel = draw_panel(self.app.engine, quotas, size, seed, method=method, progress=progress,
-                                       reserves_per_seat=reserves)
+                                       reserves_per_seat=reserves, cancelled=lambda: worker.is_cancelled)
+        except Cancelled:
+            return  # Escape said so already
         except OtosError as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
@@ -503,7 +511,7 @@ class DrawScreen(Guarded, Screen):
     @guarded
     def action_verify(self) -> None:
         panel = self._chosen_panel()
-        self._progress(0.0, f"Recomputing the lottery of panel {panel} ...")
+        self._progress(0.0, f"Recomputing the lottery of panel {panel} ... (Escape stops it)")
         self.run_verify(panel)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
@@ -514,6 +522,8 @@ class DrawScreen(Guarded, Screen):
             result = verify_panel(self.app.engine, panel)
         except OtosError as exc:
             self.app.call_from_thread(self._failed, str(exc))
+            return
+        if get_current_worker().is_cancelled:
             return
         text = (f"Panel {panel} verified: recomputing the lottery gives the same panel." if result.ok
                 else f"Panel {panel} NOT verified: " + "; ".join(result.differences))

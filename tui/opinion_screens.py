@@ -10,10 +10,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Select, Static, TabbedContent, TabPane, Tabs
+from textual.worker import get_current_worker
 
 from pool.errors import OtosError
 from tui.dialogs import _titled
-from tui.guard import Guarded, error_message, guarded, show_error
+from tui.guard import Guarded, error_message, guarded, show_error, stop_work
 from tui.nav import NavBar
 from tui.plain import plain_row
 
@@ -42,7 +43,7 @@ class OpinionsScreen(Guarded, Screen):
         Binding("ctrl+r", "analyze", "Analyze", id="opinions-analyze", priority=True),
         Binding("ctrl+o", "report", "Report", id="opinions-report", priority=True),
         Binding("s", "sort", "Sort by column", id="opinions-sort"),
-        Binding("escape", "focus_tabs", "Tables", id="opinions-tables"),
+        Binding("escape", "focus_tabs", "Stop / tables", id="opinions-tables"),
     ]
 
     def palette_commands(self):
@@ -108,7 +109,7 @@ class OpinionsScreen(Guarded, Screen):
         source = self._value("#op-source")
         if not source:
             raise OtosError("Give a Polis export folder or a votes CSV file first.")
-        self.query_one("#op-status", Static).update("Analysing…")
+        self.query_one("#op-status", Static).update("Analysing… (Escape stops it)")
         panel = self.query_one("#op-panel", Select).value
         self.run_analysis(Path(source).expanduser(), self._value("#op-participants"), self._value("#op-population"),
                           self._value("#op-seed") or "otos", None if panel is Select.NULL else int(panel))
@@ -120,7 +121,8 @@ class OpinionsScreen(Guarded, Screen):
         except Exception as exc:  # noqa: BLE001 (a wrong file: the status line says so, never "Analysing…" forever)
             self.app.call_from_thread(self._failed, exc)
             return
-        self.app.call_from_thread(self._show, *shown)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, *shown)
 
     def _analyse(self, source: Path, participants: str, population: str, seed: str, panel: int | None):
         """Read, analyse and lay out the tables (off the UI thread)."""
@@ -198,7 +200,11 @@ class OpinionsScreen(Guarded, Screen):
 
     @guarded
     def action_focus_tabs(self) -> None:
-        """Escape: to the tabs (left and right switch them, Tab goes into the table)."""
+        """Escape: stop an analysis or report under way; else to the tabs (left and right
+        switch them, Tab goes into the table)."""
+        if stop_work(self, "opinions", "opinions-report"):
+            self.query_one("#op-status", Static).update("Stopped: nothing was shown or written.")
+            return
         self.query_one("#op-tabs Tabs", Tabs).focus()
 
     @guarded

@@ -13,7 +13,7 @@ from textual.worker import get_current_worker
 
 from pool.errors import OtosError
 from tui.dialogs import _titled
-from tui.guard import Guarded, guarded
+from tui.guard import Guarded, guarded, stop_work
 from tui.nav import NavBar
 
 
@@ -130,7 +130,8 @@ class ExportsScreen(Guarded, Screen):
 
     AUTO_FOCUS = "#panel"
     BINDINGS = [Binding(key, f"export('{kind}')", label, id=f"exports-{kind}")
-                for kind, (key, label, _) in EXPORTS.items()]
+                for kind, (key, label, _) in EXPORTS.items()] + [
+        Binding("escape", "stop", "Stop writing", id="exports-stop", show=False)]
 
     def compose(self) -> ComposeResult:
         yield NavBar("exports")
@@ -202,8 +203,14 @@ class ExportsScreen(Guarded, Screen):
     def action_export(self, kind: str) -> None:
         folder = self._folder()
         panel = None if kind == "calls" else self._panel()
-        self.query_one("#exports-status", Static).update(f"Writing {EXPORTS[kind][2]} ...")
+        self.query_one("#exports-status", Static).update(f"Writing {EXPORTS[kind][2]} ... (Escape stops it)")
         self.run_export(kind, panel, folder)
+
+    @guarded
+    def action_stop(self) -> None:
+        """Escape: stop the files being written (the report can take a while); none is left half-written."""
+        if stop_work(self, "exports"):
+            self.query_one("#exports-status", Static).update("Stopped: no file was written.")
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="exports")
     def run_export(self, kind: str, panel: int | None, folder: Path) -> None:
@@ -227,7 +234,10 @@ class ExportsScreen(Guarded, Screen):
                 exports.export_composition(self.app.engine, panel, out)
             else:
                 out = folder / f"paneeli-{panel}-edustavuus.pdf"
-                write_pdf(self.app.engine, build_report(self.app.engine, panel), out)
+                report = build_report(self.app.engine, panel)
+                if get_current_worker().is_cancelled:
+                    return
+                write_pdf(self.app.engine, report, out)
             text = f"Written: {out}."
         self.app.call_from_thread(self._written, text)
 
