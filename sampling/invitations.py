@@ -260,3 +260,39 @@ def draw_invitations(engine: Engine, extract_id: int, size: int, seed: str, *,
                          oversample={f"{f}={v}": x for (f, v), x in (oversample or {}).items()})
         timings["write"] = time.perf_counter() - t2
     return InvitationDraw(name, strata, allocations, ids, timings)
+
+
+def parse_oversample(items: list[str] | str) -> dict[tuple[str, str], float]:
+    """``age=15-29:1.5`` items (a list, or one text separated by commas) as
+    {(feature, value): factor}; an OtosError naming the item that is not of that form."""
+    if isinstance(items, str):
+        items = [i for i in items.split(",") if i.strip()]
+    out = {}
+    for item in items:
+        key, _, factor = item.strip().rpartition(":")
+        feature, sep, value = key.partition("=")
+        try:
+            number = float(factor)
+        except ValueError:
+            number = None
+        if not sep or number is None or not feature.strip() or not value.strip():
+            raise OtosError(f"Oversampling {item.strip()!r} must look like age=18-29:1.5.",
+                            hint="A stratum, =, its value, : and how many times as many to invite.")
+        out[(feature.strip(), value.strip())] = number
+    return out
+
+
+def invite_round(engine: Engine, extract_id: int, size: int, seed: str, *, round_name: str | None = None,
+                 oversample: dict[tuple[str, str], float] | None = None, strata: tuple[str, ...] = STRATA,
+                 age_bands: tuple[int, ...] | None = None, groups: dict[str, str] | None = None,
+                 min_age: int | None = None) -> InvitationDraw:
+    """Draw and record a recruitment round from an extract with the workspace's strata
+    settings (age bands, municipality groups, minimum age, county) unless given."""
+    from pool import workspace
+
+    ws = workspace.load(engine)
+    return draw_invitations(engine, extract_id, size, seed, strata=strata,
+                            age_bands=tuple(ws["age_bands"]) if age_bands is None else age_bands,
+                            groups=ws.municipality_groups() if groups is None else groups,
+                            oversample=oversample, min_age=ws["min_age"] if min_age is None else min_age,
+                            round_name=round_name, county=ws.county)

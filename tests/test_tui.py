@@ -229,6 +229,34 @@ async def test_purge_from_the_extracts_screen(sqlite_engine, tmp_path):
         assert app.screen.query_one("#extracts", DataTable).get_row_at(0)[6].plain == "purged"
 
 
+async def test_a_recruitment_round_is_drawn_from_the_extracts_screen_with_the_keyboard(sqlite_engine, tmp_path):
+    from pool.invitations import list_rounds
+    from tests.conftest import make_workspace
+    from tui.dialogs import InviteDialog
+
+    make_workspace(sqlite_engine, "Keski-Suomi")
+    import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", people(300, seed=8)), permit="P", purpose="x",
+                   delete_by=dt.date.today() + dt.timedelta(days=30))
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, InviteDialog) and app.focused is app.screen.query_one("#size", Input)
+        await pilot.press(*"40", "tab", *"Lotto 5", "tab", *"Kevät 2027", "tab", *"age=15-29", "enter")
+        await pilot.pause()
+        assert "must look like age=18-29:1.5" in str(app.screen.query_one("#error", Static).render())
+        await pilot.press(*":2", "enter")
+        await settle(pilot)
+        [r] = list_rounds(sqlite_engine)
+        assert (r.name, r.invited) == ("Kevät 2027", 40)
+        assert "Round 'Kevät 2027': 40 invitations" in str(app.screen.query_one("#extracts-note", Static).render())
+        await pilot.press("f6")  # its letters are a round away
+        await settle(pilot)
+        assert app.screen.query_one("#round", Select).value == "Kevät 2027"
+
+
 async def test_overdue_extract_is_warned_about_on_start(sqlite_engine, tmp_path):
     import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", people(5)), permit="P", purpose="x",
                    delete_by=dt.date(2026, 1, 31), today=dt.date(2026, 1, 1))

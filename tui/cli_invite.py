@@ -57,25 +57,13 @@ def _list(engine, args: argparse.Namespace) -> int:
 
 
 def _draw(engine, args: argparse.Namespace) -> int:
-    from pool import workspace
-    from pool.errors import OtosError
-    from sampling.invitations import draw_invitations, write_allocation_table
+    from sampling.invitations import invite_round, parse_oversample, write_allocation_table
 
     bands, groups, min_age = strata_settings(engine, args)
-    oversample = {}
-    for item in args.oversample:
-        key, _, factor = item.rpartition(":")
-        feature, sep, value = key.partition("=")
-        try:
-            oversample[(feature.strip(), value.strip())] = float(factor)
-        except ValueError:
-            raise OtosError(f"--oversample {item!r} must look like age=18-29:1.5.") from None
-        if not sep:
-            raise OtosError(f"--oversample {item!r} must look like age=18-29:1.5.")
-    result = draw_invitations(engine, args.extract, args.size, args.seed,
-                              strata=tuple(f.strip() for f in args.strata.split(",") if f.strip()),
-                              age_bands=bands, groups=groups, oversample=oversample, min_age=min_age,
-                              round_name=args.round, county=workspace.load(engine).county)
+    result = invite_round(engine, args.extract, args.size, args.seed,
+                          strata=tuple(f.strip() for f in args.strata.split(",") if f.strip()),
+                          age_bands=bands, groups=groups, oversample=parse_oversample(args.oversample),
+                          min_age=min_age, round_name=args.round)
     table = write_allocation_table(engine, result, args.table) if args.table else None
     if args.json:
         print_json({"round": result.round, "invited": result.drawn, "table": str(table) if table else None,

@@ -137,6 +137,61 @@ class ImportDialog(FormDialog):
                                    self.query_one("#strict", Checkbox).value))
 
 
+@dataclass(frozen=True)
+class InviteRequest:
+    extract_id: int
+    size: int
+    seed: str
+    round_name: str | None
+    oversample: dict
+
+
+class InviteDialog(FormDialog):
+    """Ask how many to invite from an extract, the seed, the round's name and any
+    oversampling (-> InviteRequest). The strata follow the workspace's settings (F9)."""
+
+    def __init__(self, extract_id: int) -> None:
+        super().__init__()
+        self.extract_id = extract_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Invite residents from extract {self.extract_id}", classes="title")
+            with VerticalScroll(classes="fields"):
+                yield _titled(Input(placeholder="how many letters, e.g. 3000", id="size"), "Invitations")
+                yield _titled(Input(placeholder="a public seed, e.g. the lottery numbers of the week", id="seed"),
+                              "Seed")
+                yield _titled(Input(placeholder="leave empty for month and county, e.g. 2027-01 Lappi",
+                                    id="round-name"), "Round name")
+                yield _titled(Input(placeholder="optional, e.g. age=15-29:1.5, language=sv:2", id="oversample"),
+                              "Oversampling")
+            yield from self.form_end("Draw invitations", "ok")
+
+    @on(Button.Pressed, "#ok")
+    @guarded
+    def _ok(self) -> None:
+        from sampling.invitations import parse_oversample
+
+        value = lambda wid: self.query_one(f"#{wid}", Input).value.strip()  # noqa: E731
+        try:
+            size = int(value("size"))
+        except ValueError:
+            self.show_error("The number of invitations must be a whole number.")
+            self.query_one("#size", Input).focus()
+            return
+        if not value("seed"):
+            self.show_error("Give the seed: with it anyone can repeat the draw.")
+            self.query_one("#seed", Input).focus()
+            return
+        try:
+            oversample = parse_oversample(value("oversample"))
+        except OtosError as exc:
+            self.show_error(str(exc))
+            self.query_one("#oversample", Input).focus()
+            return
+        self.dismiss(InviteRequest(self.extract_id, size, value("seed"), value("round-name") or None, oversample))
+
+
 class ImportProgress(Guarded, ModalScreen[Any]):
     """Run an import in a thread with a progress bar and Cancel; dismiss with the report.
 

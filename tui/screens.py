@@ -9,7 +9,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from pool.errors import OtosError
-from tui.dialogs import ConfirmDialog, ImportDialog, ImportProgress, MemberForm, ReportDialog
+from tui.dialogs import (ConfirmDialog, ImportDialog, ImportProgress, InviteDialog, InviteRequest, MemberForm,
+                         ReportDialog)
 from tui.guard import Guarded, guarded
 from tui.nav import NavBar
 from tui.plain import plain_row
@@ -24,6 +25,7 @@ class ExtractsScreen(Guarded, Screen):
 
     BINDINGS = [
         Binding("i", "import_extract", "Import", id="extract-import"),
+        Binding("d", "invite", "Draw invitations", id="extract-invite"),
         Binding("f", "show_faults", "Faults", id="extract-faults"),
         Binding("p", "purge", "Purge", id="extract-purge"),
         Binding("r", "refresh", "Refresh", id="extract-refresh"),
@@ -31,6 +33,7 @@ class ExtractsScreen(Guarded, Screen):
 
     def palette_commands(self):
         yield "Import extract", "Import a DVV extract file (i)", self.action_import_extract
+        yield "Draw invitations", "Draw a recruitment round from the selected extract (d)", self.action_invite
         yield "Purge extract", "Delete non-members' register data (p)", self.action_purge
         yield "Show faults", "Rows left out of the selected extract (f)", self.action_show_faults
 
@@ -80,6 +83,42 @@ class ExtractsScreen(Guarded, Screen):
         if report is None:
             return
         self.app.push_screen(ReportDialog(report.summary(), report.faults))
+
+    @guarded
+    def action_invite(self) -> None:
+        """d: draw a recruitment round (invitations with response codes) from the selected extract."""
+        ext = self._selected()
+        if ext is None:
+            return
+
+        def start(request: InviteRequest | None) -> None:
+            if request is not None:
+                self.query_one("#extracts-note", Static).update(
+                    f"Drawing {request.size:,} invitations from extract {ext} ...")
+                self.run_invite(request)
+        self.app.push_screen(InviteDialog(ext), self.guard(start))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="invite")
+    def run_invite(self, request: InviteRequest) -> None:
+        from sampling.invitations import invite_round
+
+        try:
+            result = invite_round(self.app.engine, request.extract_id, request.size, request.seed,
+                                  round_name=request.round_name, oversample=request.oversample)
+        except OtosError as exc:
+            self.app.call_from_thread(self._invite_failed, str(exc))
+            return
+        self.app.call_from_thread(self._invited, request.extract_id, result)
+
+    def _invite_failed(self, message: str) -> None:
+        self.query_one("#extracts-note", Static).update(message)
+        self.notify(message, severity="error", timeout=12)
+
+    def _invited(self, extract_id: int, result) -> None:
+        text = (f"Round {result.round!r}: {result.drawn:,} invitations with response codes from extract "
+                f"{extract_id} ({result.candidates:,} could be invited). Print the letters on F6.")
+        self.query_one("#extracts-note", Static).update(text)
+        self.notify(text, timeout=12)
 
     @guarded
     def action_show_faults(self) -> None:
