@@ -305,12 +305,12 @@ class Replacement:
 def replace_member(engine: Engine, panel_id: int, member_id: int, *, redraw: bool = False) -> Replacement:
     """Fill the seat of a member who dropped out, keeping every quota.
 
-    First the panel's recorded reserves of the member's quota group, in call order: the
-    first one still active in the pool, not sharing a dwelling with anyone seated, and
-    keeping every quota in the pool as it is today, takes the seat. When there is none
-    (or ``redraw``), a replacement is drawn fairly (leximin) from the active pool members
-    who have not sat on this panel, the members still seated fixed, with the seed
-    ``<panel seed>/replacement-<n>``.
+    First the panel's recorded reserves (``_reserve_steps_in``: the member's own, in call
+    order, then the others): the first one still active in the pool, not sharing a
+    dwelling with anyone seated, and keeping every quota in the pool as it is today,
+    takes the seat. When there is none (or ``redraw``), a replacement is drawn fairly
+    (leximin) from the active pool members who have not sat on this panel, the members
+    still seated fixed, with the seed ``<panel seed>/replacement-<n>``.
     """
     with Session(engine) as s:
         panel = get_panel(s, panel_id)

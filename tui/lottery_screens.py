@@ -380,9 +380,10 @@ class DrawScreen(Guarded, Screen):
 
     @guarded
     def action_focus_seats(self) -> None:
-        """Escape: stop a draw, replacement or verification under way; else go to the seats."""
+        """Escape: stop a draw or verification under way (a replacement is quick and goes
+        on); else go to the seats."""
         if stop_work(self, "draw"):
-            self._failed("Stopped: nothing was recorded.")
+            self._progress(0.0, "Stopping ...")
             return
         self.query_one("#panel", DataTable).focus()
 
@@ -421,8 +422,9 @@ class DrawScreen(Guarded, Screen):
         try:
             panel_id, sel = draw_panel(self.app.engine, quotas, size, seed, method=method, progress=progress,
                                        reserves_per_seat=reserves, cancelled=lambda: worker.is_cancelled)
-        except Cancelled:
-            return  # Escape said so already
+        except Cancelled as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
         except OtosError as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
@@ -478,7 +480,7 @@ class DrawScreen(Guarded, Screen):
                                            "keeps every quota takes the seat, else a replacement is drawn that "
                                            "keeps every quota.", "Replace"), self.guard(go))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="replace")
     def run_replace(self, panel: int, member: int) -> None:
         from sampling.panels import replace_member
 
@@ -524,6 +526,7 @@ class DrawScreen(Guarded, Screen):
             self.app.call_from_thread(self._failed, str(exc))
             return
         if get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._failed, "Verification stopped.")
             return
         text = (f"Panel {panel} verified: recomputing the lottery gives the same panel." if result.ok
                 else f"Panel {panel} NOT verified: " + "; ".join(result.differences))

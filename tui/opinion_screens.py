@@ -121,7 +121,9 @@ class OpinionsScreen(Guarded, Screen):
         except Exception as exc:  # noqa: BLE001 (a wrong file: the status line says so, never "Analysing…" forever)
             self.app.call_from_thread(self._failed, exc)
             return
-        if not get_current_worker().is_cancelled:
+        if get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.query_one("#op-status", Static).update, "Analysis stopped.")
+        else:
             self.app.call_from_thread(self._show, *shown)
 
     def _analyse(self, source: Path, participants: str, population: str, seed: str, panel: int | None):
@@ -203,7 +205,7 @@ class OpinionsScreen(Guarded, Screen):
         """Escape: stop an analysis or report under way; else to the tabs (left and right
         switch them, Tab goes into the table)."""
         if stop_work(self, "opinions", "opinions-report"):
-            self.query_one("#op-status", Static).update("Stopped: nothing was shown or written.")
+            self.query_one("#op-status", Static).update("Stopping ...")
             return
         self.query_one("#op-tabs Tabs", Tabs).focus()
 

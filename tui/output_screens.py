@@ -210,7 +210,7 @@ class ExportsScreen(Guarded, Screen):
     def action_stop(self) -> None:
         """Escape: stop the files being written (the report can take a while); none is left half-written."""
         if stop_work(self, "exports"):
-            self.query_one("#exports-status", Static).update("Stopped: no file was written.")
+            self.query_one("#exports-status", Static).update("Stopping ...")
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="exports")
     def run_export(self, kind: str, panel: int | None, folder: Path) -> None:
@@ -236,6 +236,7 @@ class ExportsScreen(Guarded, Screen):
                 out = folder / f"paneeli-{panel}-edustavuus.pdf"
                 report = build_report(self.app.engine, panel)
                 if get_current_worker().is_cancelled:
+                    self.app.call_from_thread(self._written, "Stopped: the report was not written.")
                     return
                 write_pdf(self.app.engine, report, out)
             text = f"Written: {out}."
