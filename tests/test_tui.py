@@ -257,6 +257,35 @@ async def test_a_recruitment_round_is_drawn_from_the_extracts_screen_with_the_ke
         assert app.screen.query_one("#round", Select).value == "Kevät 2027"
 
 
+async def test_volunteers_of_a_survey_export_are_imported_from_the_pool_screen(sqlite_engine, tmp_path):
+    from pool.members import count_members
+    from tui.dialogs import SurveyDialog
+
+    survey = tmp_path / "kysely.csv"
+    survey.write_text("Etunimi;Sukunimi;Sähköposti\nAino;Aalto;aino@example.org\nEino;Eskola;eino@example.org\n"
+                      "Liisa;;liisa@example.org\n", encoding="utf-8")
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, SurveyDialog)
+        await pilot.press(*str(survey), "tab", *"first_names=Etunimi, surname=Sukunimi, email=Sähköposti",
+                          "tab", *"2026-1", "enter")
+        await settle(pilot)
+        assert count_members(sqlite_engine) == 0  # all or nothing: line 4 has no surname
+        assert any("line 4" in m for m in app.messages)
+        survey.write_text(survey.read_text(encoding="utf-8").replace("Liisa;;", "Liisa;Laine;"), encoding="utf-8")
+        await pilot.press("i")
+        await pilot.pause()
+        await pilot.press(*str(survey), "tab", *"first_names=Etunimi, surname=Sukunimi, email=Sähköposti",
+                          "tab", *"2026-1", "enter")
+        await settle(pilot)
+        assert count_members(sqlite_engine) == 3
+        assert app.screen.query_one("#members", DataTable).row_count == 3
+
+
 async def test_overdue_extract_is_warned_about_on_start(sqlite_engine, tmp_path):
     import_extract(sqlite_engine, write_rows(tmp_path / "e.csv", people(5)), permit="P", purpose="x",
                    delete_by=dt.date(2026, 1, 31), today=dt.date(2026, 1, 1))

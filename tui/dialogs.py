@@ -138,6 +138,52 @@ class ImportDialog(FormDialog):
 
 
 @dataclass(frozen=True)
+class SurveyImport:
+    path: str
+    mapping: dict
+    consent_version: str
+    round_name: str | None
+
+
+class SurveyDialog(FormDialog):
+    """Ask for a registration survey's CSV export, which of its columns hold what, and the
+    consent version (-> SurveyImport)."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Import volunteers from a survey export", classes="title")
+            with VerticalScroll(classes="fields"):
+                yield _titled(Input(placeholder="path of the CSV file", id="path"), "File")
+                yield _titled(Input(placeholder="e.g. code=Vastauskoodi, email=Sähköposti, phone=Puhelin",
+                                    id="columns"), "Columns (field=column in the file)")
+                yield _titled(Input(placeholder="the consent text's version, e.g. 2026-1", id="consent"),
+                              "Consent version")
+                yield _titled(Input(placeholder="optional", id="round-name"), "Recruitment round")
+            yield from self.form_end("Import", "ok")
+
+    @on(Button.Pressed, "#ok")
+    @guarded
+    def _ok(self) -> None:
+        from tui.cli_common import pairs
+
+        value = lambda wid: self.query_one(f"#{wid}", Input).value.strip()  # noqa: E731
+        for wid, what in (("path", "the file"), ("columns", "which columns hold what"),
+                          ("consent", "the consent version")):
+            if not value(wid):
+                self.show_error(f"Give {what}.")
+                self.query_one(f"#{wid}", Input).focus()
+                return
+        try:
+            mapping = pairs([c for c in value("columns").split(",") if c.strip()], "Column")
+        except OtosError as exc:
+            self.show_error(f"{exc} For example: code=Vastauskoodi, email=Sähköposti.")
+            self.query_one("#columns", Input).focus()
+            return
+        self.dismiss(SurveyImport(str(Path(value("path")).expanduser()), {k: v.strip() for k, v in mapping.items()},
+                                  value("consent"), value("round-name") or None))
+
+
+@dataclass(frozen=True)
 class InviteRequest:
     extract_id: int
     size: int

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from pool.errors import OtosError
 from tui.dialogs import (ConfirmDialog, ImportDialog, ImportProgress, InviteDialog, InviteRequest, MemberForm,
-                         ReportDialog)
+                         ReportDialog, SurveyDialog, SurveyImport)
 from tui.guard import Guarded, guarded
 from tui.nav import NavBar
 from tui.plain import plain_row
@@ -160,6 +160,7 @@ class PoolScreen(Guarded, Screen):
 
     BINDINGS = [
         Binding("a", "add_member", "Add", id="pool-add"),
+        Binding("i", "import_survey", "Import survey", id="pool-import"),
         Binding("e", "edit_member", "Edit", id="pool-edit"),
         Binding("w", "withdraw_member", "Withdraw", id="pool-withdraw"),
         Binding("pagedown,n", "next_page", "Next page", id="pool-next-page"),
@@ -181,6 +182,7 @@ class PoolScreen(Guarded, Screen):
 
     def palette_commands(self):
         yield "Add member", "Register a volunteer by hand (a)", self.action_add_member
+        yield "Import survey", "Register the volunteers of a survey export (i)", self.action_import_survey
         yield "Edit member", "Change the selected member (e)", self.action_edit_member
         yield "Withdraw member", "Erase the selected member's data (w)", self.action_withdraw_member
         yield "Search pool", "Search by name, e-mail or phone (/)", self.action_focus_search
@@ -282,6 +284,31 @@ class PoolScreen(Guarded, Screen):
     def action_last_page(self) -> None:
         self.page_start = max(0, (self.total - 1) // PAGE_SIZE * PAGE_SIZE)
         self.load_page()
+
+    @guarded
+    def action_import_survey(self) -> None:
+        """i: register every volunteer of a survey export, all or nothing (by response code when mapped)."""
+        def start(request: SurveyImport | None) -> None:
+            if request is not None:
+                self.query_one("#page-info", Static).update(f"Importing {request.path} ...")
+                self.run_survey(request)
+        self.app.push_screen(SurveyDialog(), self.guard(start))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="survey")
+    def run_survey(self, request: SurveyImport) -> None:
+        from pool.members import import_members
+
+        try:
+            n = import_members(self.app.engine, request.path, request.mapping,
+                               consent_version=request.consent_version, recruitment_round=request.round_name)
+        except OtosError as exc:
+            self.app.call_from_thread(self._survey_done, str(exc), True)
+            return
+        self.app.call_from_thread(self._survey_done, f"Imported {n:,} pool member(s) from {request.path}.", False)
+
+    def _survey_done(self, text: str, failed: bool) -> None:
+        self.load_page()
+        self.notify(text, severity="error" if failed else "information", timeout=20 if failed else 8)
 
     @guarded
     def action_focus_members(self) -> None:
