@@ -456,6 +456,19 @@ async def test_quotas_kept_as_a_named_set_are_in_use_after_a_restart(sqlite_engi
         assert app.screen.query_one("#quotas", DataTable).row_count == 2
 
 
+async def test_names_in_lists_are_shown_as_typed_never_as_markup(sqlite_engine):
+    from sampling import quota_sets
+    from sampling.problem import Quota
+
+    lottery_pool(sqlite_engine)
+    quota_sets.save(sqlite_engine, "[b]Lappi[/b][@click=app.quit]", [Quota("sex", "mies", 2, 4)], 6)
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        await settle(pilot)
+        assert "[b]Lappi[/b][@click=app.quit]" in app.export_screenshot()
+
+
 async def test_escape_stops_a_draw_under_way_and_nothing_is_recorded(sqlite_engine, monkeypatch):
     import time
 

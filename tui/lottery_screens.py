@@ -17,7 +17,7 @@ from sampling.problem import Quota
 from tui.dialogs import ConfirmDialog, FormDialog, _titled
 from tui.guard import Guarded, guarded, stop_work
 from tui.nav import NavBar
-from tui.plain import plain_row
+from tui.plain import plain, plain_row
 
 
 class QuotaEditor(FormDialog):
@@ -115,7 +115,7 @@ class QuotasScreen(Guarded, Screen):
         self.title = "Otos — Quotas"
         extracts = [e for e in list_extracts(self.app.engine) if not e["purged"] and e["rows"]]
         self.query_one("#quota-extract", Select).set_options(
-            (f"extract {e['id']}: {e['file']}", e["id"]) for e in reversed(extracts))
+            (plain(f"extract {e['id']}: {e['file']}"), e["id"]) for e in reversed(extracts))
         self.list_sets()
         if self.app.quotas:
             self.show_size()
@@ -127,8 +127,8 @@ class QuotasScreen(Guarded, Screen):
         sets = quota_sets.listing(self.app.engine)
         select = self.query_one("#quota-sets", Select)
         with select.prevent(Select.Changed):  # showing the set in use is not choosing it again
-            select.set_options((f"{q['name']} · {q['size']} seats · {q['quotas']} quotas · {q['saved_at'][:10]}",
-                                q["name"]) for q in sets)
+            select.set_options((plain(f"{q['name']} · {q['size']} seats · {q['quotas']} quotas · "
+                                      f"{q['saved_at'][:10]}"), q["name"]) for q in sets)
             if self.app.quota_set in {q["name"] for q in sets}:
                 select.value = self.app.quota_set
 
@@ -359,8 +359,8 @@ class DrawScreen(Guarded, Screen):
         panels = list(reversed(list_panels(self.app.engine)))
         self.panels = {p["id"]: p for p in panels}
         select = self.query_one("#draw-panels", Select)
-        select.set_options((f"panel {p['id']} · {p['created_at'][:10]} · {p['size']} seats"
-                            + (f" · {p['round']}" if p["round"] else ""), p["id"]) for p in panels)
+        select.set_options((plain(f"panel {p['id']} · {p['created_at'][:10]} · {p['size']} seats"
+                                  + (f" · {p['round']}" if p["round"] else "")), p["id"]) for p in panels)
         if panels:
             select.value = chosen if chosen is not None else panels[0]["id"]
             self.query_one("#panel", DataTable).focus()  # r and v act on its seats

@@ -15,6 +15,7 @@ from pool.errors import OtosError
 from tui.dialogs import _titled
 from tui.guard import Guarded, guarded, stop_work
 from tui.nav import NavBar
+from tui.plain import plain
 
 
 class LettersScreen(Guarded, Screen):
@@ -56,7 +57,7 @@ class LettersScreen(Guarded, Screen):
         self.title = "Otos — Letters"
         rounds = list_rounds(self.app.engine)  # newest first
         select = self.query_one("#round", Select)
-        select.set_options((f"{r.name} · {r.drawn_on} · {r.invited:,} invited", r.name) for r in rounds)
+        select.set_options((plain(f"{r.name} · {r.drawn_on} · {r.invited:,} invited"), r.name) for r in rounds)
         if rounds:
             select.value = rounds[0].name
 
