@@ -22,7 +22,7 @@ from pool.db import reading, unit_of_work
 from pool.errors import Cancelled, NotFound, OtosError
 from pool.models import Panel, PanelSeat, PoolMember, checked_text, utcnow
 from sampling import margins
-from sampling.problem import Problem, Quota, shared_dwellings
+from sampling.problem import Problem, Quota, quotas_from_json, quotas_to_json, shared_dwellings
 from sampling.select import Selection, select
 from sampling.categories import Scheme, categorise, members_frame
 
@@ -81,7 +81,7 @@ def _snapshot(problem: Problem, probabilities: dict[str, float]) -> str:
 def _from_snapshot(panel: Panel, snapshot: str | None = None) -> Problem:
     """The problem the lottery saw: the panel's own draw, or a replacement's ``snapshot``."""
     snap = json.loads(snapshot or panel.snapshot)
-    quotas = [Quota(*q) for q in json.loads(panel.quotas)]
+    quotas = quotas_from_json(panel.quotas)
     return Problem(snap["ids"], snap["features"], [tuple(v) for v in snap["values"]], quotas, panel.size,
                    snap["households"], frozenset(snap["fixed"]))
 
@@ -124,7 +124,7 @@ def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method
         recorded = margins.dumps(margins.count_margins(s, features, values, day, recruitment_round))
         panel = Panel(created_by=audit.actor(), size=k, seed=seed, method=method, algorithm=sel.algorithm,
                       pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash,
-                      quotas=json.dumps([[q.feature, q.value, q.min, q.max] for q in quotas], ensure_ascii=False),
+                      quotas=quotas_to_json(quotas),
                       snapshot=_snapshot(problem, sel.probabilities), recruitment_round=recruitment_round,
                       min_probability=sel.min_probability, margins=recorded, reserves_per_seat=reserves_per_seat)
         s.add(panel)
@@ -319,7 +319,7 @@ def replace_member(engine: Engine, panel_id: int, member_id: int, *, redraw: boo
     if str(member_id) not in holding:
         raise OtosError(f"Member {member_id} does not hold a seat on panel {panel_id}.",
                         hint="See otos panel show.")
-    quotas = [Quota(*q) for q in json.loads(panel.quotas)]
+    quotas = quotas_from_json(panel.quotas)
     stay = frozenset(holding) - {str(member_id)}
     with Session(engine) as s:
         active = set(s.execute(sql_select(PoolMember.id).where(PoolMember.status == "active")).scalars())
@@ -405,7 +405,7 @@ def _reserve_steps_in(engine: Engine, panel: Panel, seats: list[PanelSeat], gone
                                     x.rank, member_order(x.snapshot_id)))
     if not waiting:
         return None
-    quotas = [Quota(*q) for q in json.loads(panel.quotas)]
+    quotas = quotas_from_json(panel.quotas)
     include = {int(i) for i in stay} | {x.member_id for x in waiting if x.member_id}
     day = dt.date.today()
     problem = pool_problem(engine, quotas, panel.size, include=include, day=day)
@@ -458,7 +458,7 @@ def panel_quotas(engine: Engine, panel_id: int) -> tuple[list[Quota], int]:
     """(the quotas a panel was drawn with, its size): to draw the next panel alike."""
     with Session(engine) as s:
         panel = get_panel(s, panel_id)
-        return [Quota(*q) for q in json.loads(panel.quotas)], panel.size
+        return quotas_from_json(panel.quotas), panel.size
 
 
 def member_order(member_id: str) -> tuple[int, str]:

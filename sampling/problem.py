@@ -75,6 +75,15 @@ def _sha(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
+def quotas_to_json(quotas: list[Quota]) -> str:
+    """Quotas as stored with a panel or a quota set: a JSON list of [feature, value, min, max]."""
+    return json.dumps([[q.feature, q.value, q.min, q.max] for q in quotas], ensure_ascii=False)
+
+
+def quotas_from_json(text: str) -> list[Quota]:
+    return [Quota(*q) for q in json.loads(text)]
+
+
 def check(problem: Problem) -> None:
     """Raise OtosError naming everything wrong with the problem as given (before any maths)."""
     p = problem

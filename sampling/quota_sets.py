@@ -14,7 +14,7 @@ from pool import audit
 from pool.db import unit_of_work
 from pool.errors import NotFound, OtosError
 from pool.models import QuotaSet, checked_text
-from sampling.problem import Quota
+from sampling.problem import Quota, quotas_from_json, quotas_to_json
 
 
 def _checked(quotas: list[Quota], size: int) -> None:
@@ -34,7 +34,7 @@ def save(engine: Engine, name: str, quotas: list[Quota], size: int, *, replace: 
     if not name:
         raise OtosError("Give the quota set a name.", hint="e.g. the county and the year: Lappi 2027.")
     _checked(quotas, size)
-    text = json.dumps([[q.feature, q.value, q.min, q.max] for q in quotas], ensure_ascii=False)
+    text = quotas_to_json(quotas)
     with unit_of_work(engine, write=True) as s:
         found = s.execute(select(QuotaSet).where(QuotaSet.name == name)).scalar_one_or_none()
         if found is not None and not replace:
@@ -61,7 +61,7 @@ def load(engine: Engine, name: str) -> tuple[list[Quota], int]:
         found = s.execute(select(QuotaSet).where(QuotaSet.name == name)).scalar_one_or_none()
         if found is None:
             raise NotFound(f"There is no quota set called {name!r}.", hint="See otos quotas list.")
-        return [Quota(*q) for q in json.loads(found.quotas)], found.size
+        return quotas_from_json(found.quotas), found.size
 
 
 def delete(engine: Engine, name: str) -> None:

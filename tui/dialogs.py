@@ -52,6 +52,16 @@ class FormDialog(Guarded, ModalScreen):
     def show_error(self, message: str) -> None:
         self.query_one("#error", Static).update(message)
 
+    def missing(self, *fields: tuple[str, str]) -> bool:
+        """Whether one of the (input id, what it asks for) fields is empty: then it says
+        which and focuses it."""
+        for wid, what in fields:
+            if not self.query_one(f"#{wid}", Input).value.strip():
+                self.show_error(f"Give {what}.")
+                self.query_one(f"#{wid}", Input).focus()
+                return True
+        return False
+
     @on(Button.Pressed, "#cancel")
     @guarded
     def action_cancel(self) -> None:
@@ -121,12 +131,9 @@ class ImportDialog(FormDialog):
     @guarded
     def _ok(self) -> None:
         value = lambda wid: self.query_one(f"#{wid}", Input).value.strip()  # noqa: E731
-        for wid, what in (("path", "the file"), ("permit", "the permit number"), ("purpose", "the purpose"),
-                          ("delete-by", "the delete-by date")):
-            if not value(wid):
-                self.show_error(f"Give {what}.")
-                self.query_one(f"#{wid}", Input).focus()
-                return
+        if self.missing(("path", "the file"), ("permit", "the permit number"), ("purpose", "the purpose"),
+                        ("delete-by", "the delete-by date")):
+            return
         try:
             delete_by = dt.date.fromisoformat(value("delete-by"))
         except ValueError:
@@ -167,12 +174,9 @@ class SurveyDialog(FormDialog):
         from tui.cli_common import pairs
 
         value = lambda wid: self.query_one(f"#{wid}", Input).value.strip()  # noqa: E731
-        for wid, what in (("path", "the file"), ("columns", "which columns hold what"),
-                          ("consent", "the consent version")):
-            if not value(wid):
-                self.show_error(f"Give {what}.")
-                self.query_one(f"#{wid}", Input).focus()
-                return
+        if self.missing(("path", "the file"), ("columns", "which columns hold what"),
+                        ("consent", "the consent version")):
+            return
         try:
             mapping = pairs([c for c in value("columns").split(",") if c.strip()], "Column")
         except OtosError as exc:
