@@ -191,6 +191,9 @@ class Panel(SQLModel, table=True):
     margins: Optional[str] = Field(default=None, sa_type=Text)
     # like-for-like reserves drawn with the panel per seat (see sampling.panels.draw_reserves)
     reserves_per_seat: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # the stored lottery the panel was drawn from (None: recorded before lotteries were stored)
+    lottery_id: Optional[int] = Field(default=None, index=True)
+    ticket: Optional[int] = None  # drawn by a hand-drawn ticket number instead of a seed
 
 
 class PanelSeat(SQLModel, table=True):
@@ -217,6 +220,34 @@ class PanelSeat(SQLModel, table=True):
     # lottery instead (role called), so the record keeps the whole list
     rank: Optional[int] = None
     reserve_for: Optional[str] = Field(default=None, max_length=32)  # reserves: the seat holder's snapshot_id
+    lottery_id: Optional[int] = None  # fair replacement draws: the stored lottery it was drawn from
+
+
+class Lottery(SQLModel, table=True):
+    """A fair lottery over panels, stored exactly (see sampling.record): computed for a
+    draw, or prepared before the seed exists so its hash can be published first.
+
+    ``body`` is the record's lottery section as published: pseudonymous ids, categories,
+    quotas, panels and weights. ``pseudonyms`` (member id -> pseudonym) links it to the
+    pool and is never published; the rest says what the lottery was computed from.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=100)
+    purpose: str = Field(max_length=16)  # panel | replacement
+    sha256: str = Field(max_length=64, index=True)
+    body: str = Field(sa_type=Text)
+    pseudonyms: str = Field(sa_type=Text)  # JSON {member id: pseudonym}
+    size: int
+    quotas: str = Field(sa_type=Text)  # JSON list of [feature, value, min, max]
+    recruitment_round: Optional[str] = Field(default=None, max_length=64)
+    fixed: str = Field(default="[]", sa_type=Text)  # JSON list of member ids seated in advance
+    pool_sha256: str = Field(max_length=64)
+    quotas_sha256: str = Field(max_length=64)
+    snapshot: str = Field(sa_type=Text)  # as Panel.snapshot
+    min_before: Optional[float] = None  # a rounded (--uniform) lottery: the smallest probability before
+    prepared: bool = False  # stored (and its hash shown) before the seed existed: otos panel prepare
 
 
 class QuotaSet(SQLModel, table=True):

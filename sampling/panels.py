@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from sqlalchemy import Engine, select as sql_select
@@ -20,10 +22,11 @@ from sqlmodel import Session
 from pool import audit
 from pool.db import reading, unit_of_work
 from pool.errors import Cancelled, NotFound, OtosError
-from pool.models import Panel, PanelSeat, PoolMember, checked_text, utcnow
-from sampling import margins
+from pool.models import Lottery, Panel, PanelSeat, PoolMember, checked_text, utcnow
+from sampling import margins, record
 from sampling.problem import Problem, Quota, quotas_from_json, quotas_to_json, shared_dwellings
-from sampling.select import Selection, select
+from sampling.record import Verification
+from sampling.select import Prepared, Selection, prepare, public_record, select, select_v1
 from sampling.categories import Scheme, categorise, members_frame
 
 
@@ -86,47 +89,182 @@ def _from_snapshot(panel: Panel, snapshot: str | None = None) -> Problem:
                    snap["households"], frozenset(snap["fixed"]))
 
 
-def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method: str = "leximin",
-               recruitment_round: str | None = None, fixed: list[int] = (), reserves_per_seat: int = 1,
-               progress: Callable[[float, str], None] | None = None,
+def pseudonyms(problem: Problem, keep: dict[str, str] | None = None) -> dict[str, str]:
+    """Member id -> the id a lottery record shows (10 hex digits), ``keep`` holding those
+    already given (a panel's replacements keep its members' pseudonyms).
+
+    A pseudonym is keyed with the workspace's audit key and the pool and quotas the
+    lottery is for: the public cannot link it to a member id, nor one panel's record to
+    another's, while drawing again with the same pool, quotas and seed gives the same
+    lottery and the same panel (a different pseudonym would shuffle differently, and
+    drawing again until a panel pleased would go unseen)."""
+    key = audit.audit_key()
+    context = f"otos lottery pseudonym\n{problem.pool_hash()}\n{problem.quotas_hash()}\n"
+    ids = set(problem.ids)
+    out = {i: v for i, v in (keep or {}).items() if i in ids}
+    used = set(out.values())
+    for i in problem.ids:
+        if i in out:
+            continue
+        n = 0
+        while (code := hmac.new(key, f"{context}{i}\n{n}".encode(), hashlib.sha256).hexdigest()[:10]) in used:
+            n += 1
+        used.add(code)
+        out[i] = code
+    return out
+
+
+def _stored(s: Session, purpose: str, prepared: Prepared, public: dict[str, str], quotas: list[Quota],
+            problem: Problem, recruitment_round: str | None) -> Lottery:
+    row = Lottery(created_by=audit.actor(), purpose=purpose, sha256=prepared.sha256,
+                  body=record.canonical(prepared.lottery).decode("utf-8"), pseudonyms=json.dumps(public),
+                  size=problem.k, quotas=quotas_to_json(quotas), recruitment_round=recruitment_round,
+                  fixed=json.dumps(sorted(problem.fixed, key=member_order)), pool_sha256=prepared.pool_hash,
+                  quotas_sha256=prepared.quotas_hash, snapshot=_snapshot(problem, prepared.probabilities),
+                  min_before=float(prepared.min_before) if prepared.min_before is not None else None)
+    s.add(row)
+    s.flush()
+    return row
+
+
+def _stepper(progress, cancelled, what: str):
+    def step(fraction: float, message: str) -> None:
+        if cancelled and cancelled():
+            raise Cancelled(f"The {what} was stopped; nothing was recorded.")
+        if progress:
+            progress(fraction, message)
+    return step
+
+
+def _checked_round(recruitment_round: str | None) -> None:
+    if recruitment_round is not None:
+        checked_text(recruitment_round, Panel.recruitment_round, "The round name")
+
+
+def prepare_panel(engine: Engine, quotas: list[Quota], k: int, *, recruitment_round: str | None = None,
+                  fixed: list[int] = (), uniform: int | None = None,
+                  progress: Callable[[float, str], None] | None = None,
+                  cancelled: Callable[[], bool] | None = None) -> tuple[str, Prepared]:
+    """Compute the fair lottery for the active pool and store it before any seed exists.
+    Returns (its SHA-256, to be published before the draw; the lottery). The draw then
+    takes ``prepared=`` that hash and the public seed or ticket (``draw_panel``)."""
+    _checked_round(recruitment_round)
+    fixed_ids = frozenset(str(i) for i in fixed)
+    day = dt.date.today()
+    problem = pool_problem(engine, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day)
+    _refuse_duplicates(engine, problem)
+    public = pseudonyms(problem)
+    prep = prepare(problem, _stepper(progress, cancelled, "preparation"), public, uniform)
+    with unit_of_work(engine, write=True) as s:
+        _unchanged(problem, pool_problem(s, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day))
+        row = _stored(s, "panel", prep, public, quotas, problem, recruitment_round)
+        row.prepared = True
+        audit.record(s, "panel.prepare", lottery=row.id, lottery_sha256=row.sha256, size=k, pool=len(problem.ids),
+                     quotas_sha256=prep.quotas_hash, tickets=uniform)
+    return prep.sha256, prep
+
+
+def prepared_lottery(engine: Engine, sha256: str) -> tuple[Lottery, list[Quota]]:
+    """The prepared, not yet drawn lottery with this hash (the whole hash, or its first 12+ digits)."""
+    text = sha256.strip().lower()
+    if len(text) < 12 or any(c not in "0123456789abcdef" for c in text):
+        raise OtosError(f"{sha256!r} is not a lottery hash.",
+                        hint="Give the SHA-256 that otos panel prepare printed (at least its first 12 digits).")
+    with Session(engine) as s:
+        rows = [r for r in s.execute(sql_select(Lottery).where(Lottery.purpose == "panel")).scalars()
+                if r.sha256.startswith(text)]
+        if not rows:
+            raise NotFound(f"No prepared lottery has the hash {text}.", hint="See otos panel list.")
+        if len(rows) > 1:
+            raise OtosError(f"More than one prepared lottery starts with {text}.", hint="Give the whole hash.")
+        drawn = s.execute(sql_select(Panel.id).where(Panel.lottery_id == rows[0].id)).scalar()
+        if drawn is not None:
+            raise OtosError(f"The lottery {rows[0].sha256[:12]} was drawn already: panel {drawn}.",
+                            hint="A prepared lottery is drawn once; prepare a new one for another panel.")
+        return rows[0], quotas_from_json(rows[0].quotas)
+
+
+def _from_prepared(engine: Engine, row: Lottery, quotas: list[Quota], day: dt.date) -> tuple[Problem, Prepared]:
+    """The pool as the prepared lottery saw it (refused if it has changed since) and the lottery."""
+    problem = pool_problem(engine, quotas, row.size, recruitment_round=row.recruitment_round,
+                           fixed=frozenset(json.loads(row.fixed)), day=day)
+    if problem.pool_hash() != row.pool_sha256:
+        raise OtosError(f"The pool has changed since the lottery {row.sha256[:12]} was prepared "
+                        f"({row.created_at:%d.%m.%Y}): a member joined, left or was edited. Nothing was drawn.",
+                        hint="Prepare the lottery again and publish its new hash before the draw.")
+    public = json.loads(row.pseudonyms)
+    lottery = json.loads(row.body)
+    private = {v: k for k, v in public.items()}
+    from sampling.lottery import person_probabilities
+
+    prep = Prepared(lottery, person_probabilities(lottery, private), private, row.pool_sha256, row.quotas_sha256,
+                    min_before=row.min_before)
+    return problem, prep
+
+
+def draw_panel(engine: Engine, quotas: list[Quota] | None, k: int | None, seed: str | None, *,
+               method: str = "leximin", recruitment_round: str | None = None, fixed: list[int] = (),
+               reserves_per_seat: int = 1, uniform: int | None = None, ticket: int | None = None,
+               prepared: str | None = None, progress: Callable[[float, str], None] | None = None,
                cancelled: Callable[[], bool] | None = None) -> tuple[int, Selection]:
     """Draw a panel of ``k`` from the active pool and record it, with ``reserves_per_seat``
     like-for-like reserves per seat (``draw_reserves``). Returns (panel id, selection).
+
+    The fair lottery is stored with the panel (``sampling.record``): computed now, or
+    the one prepared earlier whose hash is ``prepared`` (then the quotas, size, round
+    and fixed seats are the prepared ones, and the pool must be as it was then). The
+    panel is drawn from it with the public ``seed`` or, for a lottery of equally likely
+    tickets (``uniform``), a hand-drawn ``ticket``.
 
     The lottery can take a minute, so it runs on a reading of the pool without holding
     any lock; the record is written in one transaction that holds the write lock, reads
     the pool again and refuses if it is not exactly what the lottery saw (``_unchanged``):
     no change made by a colleague meanwhile slips in between. When ``cancelled()`` turns
     true the draw stops with ``Cancelled`` and nothing is recorded."""
+    if ticket is not None:
+        seed = f"ticket {ticket}"
+    if seed is None:
+        raise OtosError("Give the public seed of the lottery (or the ticket drawn by hand).")
     checked_text(seed, Panel.seed, "The seed")
-    if recruitment_round is not None:
-        checked_text(recruitment_round, Panel.recruitment_round, "The round name")
+    _checked_round(recruitment_round)
     if not 0 <= reserves_per_seat <= MAX_RESERVES:
         raise OtosError(f"Reserves per seat must be between 0 and {MAX_RESERVES}, not {reserves_per_seat}.",
                         hint="1 is usual: one like-for-like reserve for every seat.")
     day = dt.date.today()
+    row = None
+    if prepared is not None:
+        row, quotas = prepared_lottery(engine, prepared)
+        k, recruitment_round, fixed = row.size, row.recruitment_round, [int(i) for i in json.loads(row.fixed)]
+        problem, prep = _from_prepared(engine, row, quotas, day)
+        public = json.loads(row.pseudonyms)
     fixed_ids = frozenset(str(i) for i in fixed)
-    problem = pool_problem(engine, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day)
+    if row is None:
+        problem = pool_problem(engine, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day)
+        public, prep = pseudonyms(problem), None
     _refuse_duplicates(engine, problem)
-
-    def step(fraction: float, message: str) -> None:
-        if cancelled and cancelled():
-            raise Cancelled("The draw was stopped; nothing was recorded.")
-        if progress:
-            progress(fraction, message)
-    sel = select(problem, seed, method, step)
+    step = _stepper(progress, cancelled, "draw")
+    if method == "legacy":
+        public = None
+    sel = select(problem, seed if ticket is None else None, method, step, public=public, uniform=uniform,
+                 ticket=ticket, prepared=prep)
     spare = draw_reserves(problem, sel.panel, seed, reserves_per_seat)
     step(1.0, "recording the panel")
     now = utcnow()
     with unit_of_work(engine, write=True) as s:
         _unchanged(problem, pool_problem(s, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day))
+        if row is not None and s.execute(sql_select(Panel.id).where(Panel.lottery_id == row.id)).scalar():
+            raise OtosError("A colleague drew this prepared lottery meanwhile. Nothing was recorded.",
+                            hint="See otos panel list.")
+        stored = row if row is not None else (
+            _stored(s, "panel", sel.prepared, public, quotas, problem, recruitment_round) if sel.prepared else None)
         features, values = quota_values(quotas)
         recorded = margins.dumps(margins.count_margins(s, features, values, day, recruitment_round))
         panel = Panel(created_by=audit.actor(), size=k, seed=seed, method=method, algorithm=sel.algorithm,
                       pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash,
                       quotas=quotas_to_json(quotas),
                       snapshot=_snapshot(problem, sel.probabilities), recruitment_round=recruitment_round,
-                      min_probability=sel.min_probability, margins=recorded, reserves_per_seat=reserves_per_seat)
+                      min_probability=sel.min_probability, margins=recorded, reserves_per_seat=reserves_per_seat,
+                      lottery_id=stored.id if stored else None, ticket=ticket)
         s.add(panel)
         s.flush()
         for pid in sel.panel:
@@ -140,7 +278,8 @@ def draw_panel(engine: Engine, quotas: list[Quota], k: int, seed: str, *, method
                             probability=sel.probabilities[pid], rank=rank, reserve_for=holder))
         audit.record(s, "panel.draw", panel=panel.id, size=k, seed=seed, algorithm=sel.algorithm,
                      pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash, pool=len(problem.ids),
-                     min_probability=round(sel.min_probability, 6), reserves=len(spare))
+                     min_probability=round(sel.min_probability, 6), reserves=len(spare),
+                     lottery_sha256=stored.sha256 if stored else None, prepared=row is not None)
         return panel.id, sel
 
 
@@ -236,33 +375,37 @@ def _first_draw(seat: PanelSeat) -> bool:
     return seat.seed is None and seat.rank is None
 
 
-@dataclass
-class Verification:
-    ok: bool
-    differences: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+V1_NOTE = ("recorded before Otos stored the lottery (algorithm v1): recomputed with the solver and NumPy, "
+           "so another HiGHS or NumPy version can give a different result without anything having been changed")
 
 
-def verify_panel(engine: Engine, panel_id: int) -> Verification:
-    """Recompute the recorded lottery and its reserves and compare; note any change in the pool since."""
+def verify_panel(engine: Engine, panel_id: int, *, resolve: bool = False) -> Verification:
+    """Check a recorded draw: the stored lottery and the draw from it (``sampling.record``,
+    no solver), that the record's people are the pool snapshot's, the reserve list and
+    every fair replacement. Panels recorded before lotteries were stored are recomputed
+    the old way, with a note. ``resolve``: also solve the lottery again and say whether
+    the optimum differs (a note; not a sign of a changed record). Notes any change in
+    the pool since the draw."""
     with Session(engine) as s:
         panel = get_panel(s, panel_id)
         seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)).scalars())
+        ids = {panel.lottery_id} | {x.lottery_id for x in seats if x.lottery_id}
+        lotteries = {r.id: r for r in s.execute(sql_select(Lottery).where(Lottery.id.in_(ids - {None}))).scalars()}
     problem = _from_snapshot(panel)
     diffs, notes = [], []
     if problem.pool_hash() != panel.pool_sha256:
         diffs.append("the recorded pool snapshot does not match its recorded hash (the record was changed)")
     if problem.quotas_hash() != panel.quotas_sha256:
         diffs.append("the recorded quotas do not match their recorded hash (the record was changed)")
-    again = select(problem, panel.seed, panel.method)
     drawn = sorted(x.snapshot_id for x in seats if _first_draw(x))
-    if again.algorithm != panel.algorithm:
-        notes.append(f"recorded with {panel.algorithm}, recomputed with {again.algorithm}")
-    if again.panel != drawn:
-        missing = sorted(set(drawn) - set(again.panel))
-        extra = sorted(set(again.panel) - set(drawn))
-        diffs.append(f"the recomputed panel differs: recorded but not recomputed {missing}, "
-                     f"recomputed but not recorded {extra}")
+    if panel.lottery_id is None:
+        notes.append(V1_NOTE if panel.method == "leximin" else
+                     "a legacy greedy draw: recomputed with NumPy (it has no stored lottery)")
+        again = select_v1(problem, panel.seed) if panel.method == "leximin" else select(problem, panel.seed, "legacy")
+        _compare(diffs, "the recomputed panel", drawn, again.panel)
+    else:
+        _verify_stored(lotteries.get(panel.lottery_id), problem, panel.seed, panel.ticket, drawn, diffs, notes,
+                       resolve, "")
     recorded = sorted((x.snapshot_id, x.reserve_for, x.rank) for x in seats if x.rank is not None)
     if recorded != sorted(draw_reserves(problem, drawn, panel.seed, panel.reserves_per_seat)):
         diffs.append("the recomputed reserve list differs from the recorded one")
@@ -283,15 +426,82 @@ def verify_panel(engine: Engine, panel_id: int) -> Verification:
             notes.append(f"seat of member {seat.snapshot_id} came by replacement (seed {seat.seed!r}), recorded "
                          "before replacements kept what the lottery saw: not recomputed")
             continue
-        problem = _from_snapshot(panel, seat.snapshot)
-        again = select(problem, seat.seed)
-        chosen = sorted(set(again.panel) - problem.fixed)
-        if chosen != [seat.snapshot_id]:
-            diffs.append(f"the replacement drawn with seed {seat.seed!r} differs: recorded {seat.snapshot_id}, "
-                         f"recomputed {', '.join(chosen)}")
-        else:
-            notes.append(f"replacement {seat.snapshot_id} (seed {seat.seed!r}) recomputed: the same")
+        sub = _from_snapshot(panel, seat.snapshot)
+        if seat.lottery_id is None:
+            again = select_v1(sub, seat.seed)
+            chosen = sorted(set(again.panel) - sub.fixed)
+            if chosen != [seat.snapshot_id]:
+                diffs.append(f"the replacement drawn with seed {seat.seed!r} differs: recorded {seat.snapshot_id}, "
+                             f"recomputed {', '.join(chosen)}")
+            else:
+                notes.append(f"replacement {seat.snapshot_id} (seed {seat.seed!r}) recomputed the old way: the same")
+            continue
+        before = len(diffs)
+        _verify_stored(lotteries.get(seat.lottery_id), sub, seat.seed, None,
+                       sorted(sub.fixed | {seat.snapshot_id}, key=member_order), diffs, notes, resolve, "replacement: ")
+        if len(diffs) == before:
+            notes.append(f"replacement {seat.snapshot_id} (seed {seat.seed!r}) drawn again from its stored "
+                         "lottery: the same")
     return Verification(not diffs, diffs, notes)
+
+
+def _compare(diffs: list[str], what: str, recorded: list[str], again: list[str]) -> None:
+    if sorted(again) != sorted(recorded):
+        missing = sorted(set(recorded) - set(again), key=member_order)
+        extra = sorted(set(again) - set(recorded), key=member_order)
+        diffs.append(f"{what} differs: recorded but not drawn {missing}, drawn but not recorded {extra}")
+
+
+def _verify_stored(row: Lottery | None, problem: Problem, seed: str, ticket: int | None, drawn: list[str],
+                   diffs: list[str], notes: list[str], resolve: bool, prefix: str) -> None:
+    """Check a stored lottery and the draw from it against the record's snapshot."""
+    if row is None:
+        diffs.append(f"{prefix}the stored lottery is missing")
+        return
+    try:
+        lottery = json.loads(row.body)
+        public = json.loads(row.pseudonyms)
+    except ValueError:
+        diffs.append(f"{prefix}the stored lottery is not readable JSON (the record was changed)")
+        return
+    if record.lottery_hash(lottery) != row.sha256:
+        diffs.append(f"{prefix}the stored lottery does not match its SHA-256 {row.sha256[:12]} (it was changed)")
+    missing = [i for i in drawn if i not in public]
+    if missing:
+        diffs.append(f"{prefix}seated member(s) {', '.join(missing)} have no id in the lottery")
+        return
+    rec = public_record(lottery, None if ticket is not None else seed, ticket, [public[i] for i in drawn])
+    rec["lottery_sha256"] = row.sha256
+    try:
+        result = record.verify(rec)
+    except record.RecordError as e:
+        diffs.append(f"{prefix}the stored lottery cannot be read: {e}")
+        return
+    private = {v: k for k, v in public.items()}
+    diffs.extend(prefix + re.sub(r"\b[0-9a-f]{10}\b", lambda m: private.get(m[0], m[0]), d)
+                 for d in result.differences)
+    shown = {p: tuple(tp["values"]) for tp in lottery.get("types", []) for p in tp.get("people", [])}
+    if set(shown) != {public.get(i) for i in problem.ids} or any(
+            shown.get(public.get(i)) != tuple(v) for i, v in zip(problem.ids, problem.values)):
+        diffs.append(f"{prefix}the lottery's people or categories are not the recorded pool snapshot's")
+    if resolve:
+        notes.append(prefix + resolve_note(lottery))
+
+
+def resolve_note(lottery: dict) -> str:
+    """Solve the lottery's problem again (HiGHS) and say how far the recorded
+    probabilities are from the leximin optimum: a check of the optimisation, apart from
+    the record's integrity."""
+    from sampling.select import resolve as resolve_gap
+
+    gap, rounded = resolve_gap(lottery)
+    if rounded:
+        return (f"re-solved: the probabilities of this lottery of {lottery['denominator']} tickets are within "
+                f"{gap:.2g} of the fair optimum (rounding to whole tickets moves them by up to a few tickets' worth)")
+    if gap <= 1e-6:
+        return f"re-solved: the recorded lottery is leximin-optimal (largest difference {gap:.1g})"
+    return (f"re-solving gives a different optimum (largest difference in a probability {gap:.3g}): the record "
+            "itself is intact; the solver version or the optimisation differs")
 
 
 @dataclass
@@ -337,7 +547,8 @@ def replace_member(engine: Engine, panel_id: int, member_id: int, *, redraw: boo
     problem = pool_problem(engine, quotas, panel.size, fixed=stay, include=include, day=day)
     n = sum(1 for x in seats if x.seed) + 1
     seed = f"{panel.seed}/replacement-{n}"
-    sel = select(problem, seed)
+    public = pseudonyms(problem, _panel_pseudonyms(engine, panel))
+    sel = select(problem, seed, public=public)
     [new] = set(sel.panel) - stay
     with unit_of_work(engine, write=True) as s:
         seat = _still_holding(s, holding[str(member_id)], panel_id)
@@ -346,12 +557,65 @@ def replace_member(engine: Engine, panel_id: int, member_id: int, *, redraw: boo
         for x in seats:  # a waiting reserve drawn by the fair lottery leaves the list (kept: it is the record)
             if x.snapshot_id == new and x.role == "reserve":
                 s.get(PanelSeat, x.id).role = "called"
+        stored = _stored(s, "replacement", sel.prepared, public, quotas, problem, panel.recruitment_round)
         s.add(PanelSeat(panel_id=panel_id, member_id=int(new), snapshot_id=new, role="replacement",
-                        probability=sel.probabilities[new], seed=seed, snapshot=_snapshot(problem, sel.probabilities)))
+                        probability=sel.probabilities[new], seed=seed, snapshot=_snapshot(problem, sel.probabilities),
+                        lottery_id=stored.id))
         _served(s, int(new))
         audit.record(s, "panel.replace", panel=panel_id, dropped=member_id, replacement=int(new), seed=seed,
-                     pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash)
+                     pool_sha256=sel.pool_hash, quotas_sha256=sel.quotas_hash, lottery_sha256=stored.sha256)
     return Replacement(int(new), sel.probabilities[new])
+
+
+def _panel_pseudonyms(engine: Engine, panel: Panel) -> dict[str, str]:
+    """The pseudonyms of the panel's own lottery (member id -> pseudonym), or none."""
+    if panel.lottery_id is None:
+        return {}
+    with Session(engine) as s:
+        row = s.get(Lottery, panel.lottery_id)
+        return json.loads(row.pseudonyms) if row else {}
+
+
+def panel_record(engine: Engine, panel_id: int) -> dict:
+    """The panel's lottery record as it can be published (``sampling.record``): the
+    lottery (pseudonymous ids and categories only), its hash, the seed or ticket and the
+    seated pseudonyms; each fair replacement with its own lottery and draw. No names,
+    no contact details, no identity codes, no member ids."""
+    with Session(engine, expire_on_commit=False) as s:
+        panel = get_panel(s, panel_id)
+        if panel.lottery_id is None:
+            raise OtosError(f"Panel {panel_id} was drawn before Otos stored the lottery, so it has no record to "
+                            "publish.", hint=f"otos panel verify {panel_id} still checks it the old way.")
+        seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)
+                               .order_by(PanelSeat.id)).scalars())
+        rows = {r.id: r for r in s.execute(sql_select(Lottery).where(Lottery.id.in_(
+            {panel.lottery_id} | {x.lottery_id for x in seats if x.lottery_id}))).scalars()}
+        audit.record(s, "panel.record", panel=panel_id)
+        s.commit()
+    main = rows[panel.lottery_id]
+    public = json.loads(main.pseudonyms)
+    drawn = [public[x.snapshot_id] for x in seats if _first_draw(x)]
+    prepared = main.prepared
+    out = public_record(json.loads(main.body), None if panel.ticket is not None else panel.seed, panel.ticket,
+                        drawn, _iso(panel.created_at), main.sha256 if prepared else None)
+    if prepared:
+        out["draw"]["prepared_at"] = _iso(main.created_at)
+    reps = []
+    for seat in seats:
+        if seat.lottery_id and seat.lottery_id in rows:
+            row = rows[seat.lottery_id]
+            mine = json.loads(row.pseudonyms)
+            fixed = json.loads(row.fixed)
+            rep = public_record(json.loads(row.body), seat.seed, None, [mine[i] for i in fixed + [seat.snapshot_id]],
+                                _iso(seat.created_at))
+            reps.append({k: rep[k] for k in ("lottery", "lottery_sha256", "draw")})
+    if reps:
+        out["replacements"] = reps
+    return out
+
+
+def _iso(when: dt.datetime) -> str:
+    return when.replace(microsecond=0).isoformat()
 
 
 def _still_holding(s: Session, seat: PanelSeat, panel_id: int) -> PanelSeat:
@@ -435,6 +699,17 @@ def list_panels(engine: Engine) -> list[dict]:
                 for p in s.execute(sql_select(Panel).order_by(Panel.id)).scalars()]
 
 
+def list_prepared(engine: Engine) -> list[dict]:
+    """Lotteries prepared (otos panel prepare) and not drawn yet, the oldest first."""
+    with Session(engine) as s:
+        drawn = set(s.execute(sql_select(Panel.lottery_id).where(Panel.lottery_id.is_not(None))).scalars())
+        rows = s.execute(sql_select(Lottery).where(Lottery.prepared).order_by(Lottery.id)).scalars()
+        return [{"id": r.id, "created_at": r.created_at.isoformat(sep=" ", timespec="seconds"), "size": r.size,
+                 "sha256": r.sha256, "round": r.recruitment_round,
+                 "tickets": json.loads(r.body)["denominator"] if r.min_before is not None else None}
+                for r in rows if r.id not in drawn]
+
+
 def all_probabilities(engine: Engine, panel_id: int) -> dict[str, float]:
     """Every volunteer's selection probability in the recorded draw (member id -> p)."""
     with Session(engine) as s:
@@ -467,14 +742,17 @@ def member_order(member_id: str) -> tuple[int, str]:
 
 
 def panel_seats(engine: Engine, panel_id: int) -> list[dict]:
-    """Seats with the holder's name (while they are in the pool), role, quota group and
-    probability: those holding a seat first, then those who left, each by member id,
+    """Seats with the holder's name (while they are in the pool), role, quota group,
+    probability and id in the published lottery record (``public_id``, None for panels
+    drawn before records were stored): those holding a seat first, then those who left, each by member id,
     then the reserves waiting (role ``reserve``), seat by seat in call order (``rank``)."""
     with Session(engine) as s:
         panel = get_panel(s, panel_id)
         seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)
                                .order_by(PanelSeat.id)).scalars())
         groups = seat_groups(panel, seats)
+        lottery = s.get(Lottery, panel.lottery_id) if panel.lottery_id else None
+        public = json.loads(lottery.pseudonyms) if lottery else {}
         rows = []
         for seat in seats:
             if seat.role == "called":  # a reserve the fair replacement lottery drew: its seat is its own row
@@ -484,7 +762,8 @@ def panel_seats(engine: Engine, panel_id: int) -> list[dict]:
             rows.append({"member": seat.snapshot_id, "name": f"{m.surname}, {m.first_names}" if m else "(withdrawn)",
                          "role": seat.role, "rank": seat.rank if waiting else None,
                          "reserve_for": seat.reserve_for if waiting else None,
-                         "group": list(groups.get(seat.snapshot_id, ())), "probability": seat.probability})
+                         "group": list(groups.get(seat.snapshot_id, ())), "probability": seat.probability,
+                         "public_id": public.get(seat.snapshot_id)})
     place = {"dropped": 1, "reserve": 2}
     return sorted(rows, key=lambda r: (place.get(r["role"], 0), member_order(r["reserve_for"] or r["member"]),
                                        r["rank"] or 0))

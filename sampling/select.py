@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Callable
-
-import numpy as np
 
 from pool.errors import OtosError
 from sampling import legacy
 from sampling.feasibility import Infeasible, check_feasible
 from sampling.leximin import Distribution, leximin
-from sampling.lottery import draw, probabilities, seed_generator
-from sampling.problem import Problem, build_types, check
+from sampling import record
+from sampling.lottery import as_lottery, draw_v1, lowest, person_probabilities, seed_generator
+from sampling.problem import Problem, Quota, build_types, check
 
-ALGORITHM_VERSION = "1"
+ALGORITHM_VERSION = "2"  # 2: the lottery is stored and drawn by SHA-256 (sampling.record); 1: NumPy's PCG64
 METHODS = ("leximin", "legacy")
 
 
@@ -29,6 +29,32 @@ class InfeasibleQuotas(OtosError):
 
 
 @dataclass
+class Prepared:
+    """A lottery fixed before any seed: the record's ``lottery`` section and its hash."""
+
+    lottery: dict
+    probabilities: dict[str, float]  # by the problem's ids
+    private: dict[str, str]  # record id -> the problem's id
+    pool_hash: str
+    quotas_hash: str
+    distribution: Distribution | None = None
+    min_before: Fraction | None = None  # with --uniform: the smallest probability before rounding
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        return record.lottery_hash(self.lottery)
+
+    @property
+    def algorithm(self) -> str:
+        return self.lottery["algorithm"]
+
+    def draw(self, seed: str | None = None, ticket: int | None = None) -> list[str]:
+        """The problem's ids of the panel the sampler draws for ``seed`` or ``ticket``, sorted."""
+        return sorted(self.private[i] for i in record.draw(self.lottery, seed, ticket))
+
+
+@dataclass
 class Selection:
     panel: list[str]
     probabilities: dict[str, float]
@@ -38,17 +64,19 @@ class Selection:
     quotas_hash: str
     distribution: Distribution | None = None
     notes: list[str] = field(default_factory=list)
+    prepared: Prepared | None = None
+    ticket: int | None = None
 
     @property
     def algorithm(self) -> str:
-        return f"otos-{self.method}-v{ALGORITHM_VERSION}"
+        return self.prepared.algorithm if self.prepared else f"otos-{self.method}-v{ALGORITHM_VERSION}"
 
     @property
     def min_probability(self) -> float:
         return min(self.probabilities.values())
 
     def as_json(self) -> dict:
-        return {
+        out = {
             "panel": self.panel,
             "probabilities": self.probabilities,
             "seed": self.seed,
@@ -58,34 +86,137 @@ class Selection:
             "quotas_sha256": self.quotas_hash,
             "notes": self.notes,
         }
+        if self.prepared:
+            out["lottery_sha256"] = self.prepared.sha256
+            out["ticket"] = self.ticket
+        return out
+
+    def record(self, drawn_at: str | None = None, public: dict[str, str] | None = None) -> dict:
+        """The whole record of this draw (``sampling.record``); ``public`` maps the
+        problem's ids to the record's ids (identity when None)."""
+        if self.prepared is None:
+            raise OtosError("The legacy greedy draw has no lottery to record.",
+                            hint="Use the fair (leximin) lottery for a draw that can be verified.")
+        show = (lambda i: public[i]) if public else (lambda i: i)
+        return public_record(self.prepared, self.seed if self.ticket is None else None, self.ticket,
+                             sorted(show(i) for i in self.panel), drawn_at)
 
 
-def select(problem: Problem, seed: str, method: str = "leximin",
-           progress: Callable[[float, str], None] | None = None) -> Selection:
-    """Check the problem, compute the fair distribution and draw the panel for ``seed``."""
+def public_record(prepared: Prepared | dict, seed: str | None, ticket: int | None, panel: list[str] | None,
+                  drawn_at: str | None = None, prepared_sha256: str | None = None, **extra) -> dict:
+    """A record as ``sampling.record`` reads it: the lottery, its hash and the draw (if any)."""
+    lottery = prepared.lottery if isinstance(prepared, Prepared) else prepared
+    out = {"format": record.FORMAT, "format_version": record.FORMAT_VERSION, "otos_version": otos_version(),
+           "lottery": lottery, "lottery_sha256": record.lottery_hash(lottery)}
+    if panel is not None:
+        out["draw"] = {"seed": seed, "ticket": ticket, "panel": sorted(panel), "drawn_at": drawn_at,
+                       "prepared_sha256": prepared_sha256}
+    out.update(extra)
+    return out
+
+
+def otos_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("otos")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _checked(problem: Problem, method: str) -> tuple:
     if method not in METHODS:
         raise OtosError(f"Unknown selection method {method!r}.", hint=f"Use one of: {', '.join(METHODS)}.")
-    if not seed.strip():
-        raise OtosError("The seed is empty.", hint="Give the seed the team took from a public source.")
     check(problem)
     types = build_types(problem)
     clash = check_feasible(problem, types)
     if clash is not None:
         raise InfeasibleQuotas(clash, problem.k)
+    return types
+
+
+def prepare(problem: Problem, progress: Callable[[float, str], None] | None = None,
+            public: dict[str, str] | None = None, uniform: int | None = None) -> Prepared:
+    """Check the problem and compute the fair lottery, before any seed exists. ``public``
+    maps the problem's ids to pseudonyms for the record; ``uniform`` rounds the lottery
+    to that many equally likely tickets (``sampling.uniform``)."""
+    types = _checked(problem, "leximin")
+    dist = leximin(types, progress)
+    lottery = as_lottery(problem, types, dist, f"otos-leximin-v{ALGORITHM_VERSION}", public)
+    min_before = None
+    if uniform is not None:
+        from sampling.uniform import round_uniform
+
+        min_before = lowest(lottery)
+        lottery = round_uniform(lottery, uniform)
+    private = {public[i]: i for i in problem.ids} if public else {i: i for i in problem.ids}
+    probs = person_probabilities(lottery, private)
+    notes = []
+    zero = sum(1 for v in probs.values() if v == 0)
+    if zero:
+        notes.append(f"{zero} volunteer(s) can sit on no panel that meets the quotas (probability 0)")
+    return Prepared(lottery, probs, private, problem.pool_hash(), problem.quotas_hash(), dist, min_before, notes)
+
+
+def select(problem: Problem, seed: str | None, method: str = "leximin",
+           progress: Callable[[float, str], None] | None = None, *, public: dict[str, str] | None = None,
+           uniform: int | None = None, ticket: int | None = None, prepared: Prepared | None = None) -> Selection:
+    """Check the problem, compute the fair lottery (or take ``prepared``) and draw the
+    panel for ``seed`` (or a hand-drawn ``ticket`` of a ``uniform`` lottery)."""
+    if ticket is None and (seed is None or not seed.strip()):
+        raise OtosError("The seed is empty.", hint="Give the seed the team took from a public source.")
     if method == "legacy":
+        if uniform is not None or ticket is not None or prepared is not None:
+            raise OtosError("The legacy greedy draw has no lottery to prepare, round or draw a ticket from.",
+                            hint="Use the fair (leximin) lottery.")
+        _checked(problem, method)
         rng = seed_generator(seed)
         panel = legacy.legacy_draw(problem, rng)
         probs = legacy.legacy_probabilities(problem, seed_generator(seed + "/estimate"))
         return Selection(panel, probs, seed, method, problem.pool_hash(), problem.quotas_hash(),
                          notes=["legacy greedy draw: less fair; probabilities estimated from 1,000 draws"])
-    dist = leximin(types, progress)
-    panel = draw(problem, types, dist, seed)
-    probs = probabilities(problem, types, dist)
-    notes = []
-    zero = sum(1 for v in probs.values() if v < 1e-9)
-    if zero:
-        notes.append(f"{zero} volunteer(s) can sit on no panel that meets the quotas (probability 0)")
-    return Selection(panel, probs, seed, method, problem.pool_hash(), problem.quotas_hash(), dist, notes)
+    if prepared is None:
+        prepared = prepare(problem, progress, public, uniform)
+    elif method not in METHODS:
+        raise OtosError(f"Unknown selection method {method!r}.", hint=f"Use one of: {', '.join(METHODS)}.")
+    panel = prepared.draw(seed if ticket is None else None, ticket)
+    return Selection(panel, prepared.probabilities, seed if ticket is None else f"ticket {ticket}", method,
+                     prepared.pool_hash, prepared.quotas_hash, prepared.distribution, list(prepared.notes),
+                     prepared, ticket)
+
+
+def problem_from_lottery(lottery: dict) -> Problem:
+    """The selection problem a lottery was computed for, with the record's ids."""
+    ids, values, houses, fixed = [], [], [], set()
+    for tp in lottery["types"]:
+        for pid in tp["people"]:
+            ids.append(pid)
+            values.append(tuple(tp["values"]))
+            houses.append(tp.get("dwelling"))
+            if tp.get("fixed"):
+                fixed.add(pid)
+    quotas = [Quota(q["feature"], q["value"], q["min"], q["max"]) for q in lottery["quotas"]]
+    return Problem(ids, list(lottery["features"]), values, quotas, lottery["panel_size"], houses, frozenset(fixed))
+
+
+def resolve(lottery: dict) -> tuple[float, bool]:
+    """(the largest difference between a recorded probability and the leximin optimum
+    solved again now, whether the lottery was rounded to whole tickets)."""
+    problem = problem_from_lottery(lottery)
+    again = prepare(problem).probabilities
+    recorded = person_probabilities(lottery)
+    return max(abs(recorded[i] - again[i]) for i in problem.ids), lottery["within_type"] == "deal"
+
+
+def select_v1(problem: Problem, seed: str) -> Selection:
+    """A draw as Otos made it before the lottery was stored (algorithm v1: the solver
+    recomputes the lottery, NumPy draws): only to verify records of that time."""
+    types = _checked(problem, "leximin")
+    dist = leximin(types)
+    probs = {problem.ids[i]: float(dist.type_probability[t]) for t, members in enumerate(types.members)
+             for i in members}
+    return Selection(draw_v1(problem, types, dist, seed), probs, seed, "leximin", problem.pool_hash(),
+                     problem.quotas_hash(), dist)
 
 
 def quotas_met(problem: Problem, panel: list[str]) -> list[str]:
@@ -105,14 +236,12 @@ def quotas_met(problem: Problem, panel: list[str]) -> list[str]:
     return broken
 
 
-def empirical(problem: Problem, sel: Selection, draws: int, rng: np.random.Generator) -> dict[str, float]:
-    """Frequencies of each volunteer over ``draws`` lotteries from the selection's distribution."""
+def empirical(sel: Selection, draws: int, tag: str = "empirical") -> dict[str, float]:
+    """Frequencies of each volunteer over ``draws`` lotteries from the selection's
+    lottery, seeds ``<tag>/0``, ``<tag>/1`` ..."""
     from collections import Counter
 
-    from sampling.lottery import draw_with
-
-    types = build_types(problem)
     hits = Counter()
-    for _ in range(draws):
-        hits.update(draw_with(problem, types, sel.distribution, rng))
-    return {pid: hits[pid] / draws for pid in problem.ids}
+    for i in range(draws):
+        hits.update(sel.prepared.draw(f"{tag}/{i}"))
+    return {pid: hits[pid] / draws for pid in sel.probabilities}

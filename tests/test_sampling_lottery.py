@@ -93,13 +93,8 @@ def test_leximin_matches_an_exhaustive_independent_computation(start, households
 def test_every_drawn_panel_meets_every_quota_and_the_household_rule():
     problem = make_pool(120, 15, 7, households=True)
     sel = select(problem, "first")
-    rng = np.random.default_rng(0)
-    from sampling.lottery import draw_with
-    from sampling.problem import build_types
-
-    types = build_types(problem)
-    for _ in range(300):
-        assert quotas_met(problem, draw_with(problem, types, sel.distribution, rng)) == []
+    for i in range(300):
+        assert quotas_met(problem, sel.prepared.draw(f"seed {i}")) == []
     assert quotas_met(problem, sel.panel) == []
 
 
@@ -107,7 +102,7 @@ def test_ten_thousand_lotteries_match_the_computed_probabilities():
     problem = make_pool(60, 10, 11, households=True)
     sel = select(problem, "x")
     draws = 10_000
-    freq = empirical(problem, sel, draws, np.random.default_rng(42))
+    freq = empirical(sel, draws)
     for pid, p in sel.probabilities.items():
         se = math.sqrt(max(p * (1 - p), 1e-12) / draws)
         assert abs(freq[pid] - p) <= 4 * se + 1e-9, pid

@@ -479,12 +479,12 @@ async def test_escape_stops_a_draw_under_way_and_nothing_is_recorded(sqlite_engi
     real = panels.select
     started = []
 
-    def slow_lottery(problem, seed, method="leximin", progress=None):
+    def slow_lottery(problem, seed, method="leximin", progress=None, **kwargs):
         started.append(True)
         for i in range(400):  # a large pool: the lottery reports progress as it goes
             progress(i / 400, "computing")
             time.sleep(0.01)
-        return real(problem, seed, method, progress)
+        return real(problem, seed, method, progress, **kwargs)
 
     monkeypatch.setattr(panels, "select", slow_lottery)
     app = OtosApp(sqlite_engine)
@@ -496,8 +496,11 @@ async def test_escape_stops_a_draw_under_way_and_nothing_is_recorded(sqlite_engi
         await pilot.press("ctrl+d")
         await pilot.pause()
         await pilot.press("tab", "enter")  # Cancel has the focus: Tab to Draw
-        while not started:
+        for _ in range(200):
+            if started:
+                break
             await pilot.pause(0.05)
+        assert started
         await pilot.press("escape")
         for _ in range(100):  # the lottery stops at its next step and says so
             if "nothing was recorded" in str(app.screen.query_one("#draw-status", Static).render()):

@@ -60,6 +60,8 @@ _WITH_DATABASE = {"workspace": cli_workspace.run, "extract": cli_extract.run, "i
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "panel" and args.action == "verify" and args.record:
+        return cli_panel.verify_record(args)  # a record file: no workspace, no solver
     if args.command in _WITHOUT_DATABASE:
         return _WITHOUT_DATABASE[args.command](args)
     from pool.db import open_database
