@@ -614,6 +614,16 @@ def panel_record(engine: Engine, panel_id: int) -> dict:
     return out
 
 
+def write_record(engine: Engine, panel_id: int, out) -> dict:
+    """Write ``panel_record`` to the file ``out`` (whole or not at all) and return it."""
+    from pool.private import private_file
+
+    rec = panel_record(engine, panel_id)
+    with private_file(out, encoding="utf-8") as fh:
+        json.dump(rec, fh, ensure_ascii=False, indent=1)
+    return rec
+
+
 def _iso(when: dt.datetime) -> str:
     return when.replace(microsecond=0).isoformat()
 

@@ -618,6 +618,36 @@ async def test_exports_screen_shows_the_report_and_writes_files(sqlite_engine, t
     assert (tmp_path / "paneeli-1-jasenet.xlsx").exists() and (tmp_path / "paneeli-1-edustavuus.pdf").exists()
 
 
+async def test_the_lottery_record_is_written_from_the_exports_screen_with_a_key(sqlite_engine, tmp_path):
+    import json
+
+    from textual.widgets import Select
+
+    from sampling import record
+    from sampling.panels import draw_panel
+    from sampling.problem import Quota
+
+    lottery_pool(sqlite_engine)
+    draw_panel(sqlite_engine, [Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)], 6, "s")
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f7")
+        await pilot.pause()
+        app.screen.query_one("#folder", Input).value = str(tmp_path)
+        app.screen.query_one("#panel", Select).value = 1
+        await pilot.pause()
+        app.screen.query_one("#panel", Select).focus()
+        await pilot.press("j")
+        for _ in range(40):
+            if (tmp_path / "paneeli-1-arvonta.json").exists():
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
+        assert "paneeli-1-arvonta.json" in str(app.screen.query_one("#exports-status", Static).render())
+    rec = json.loads((tmp_path / "paneeli-1-arvonta.json").read_text("utf-8"))
+    assert record.verify(rec).ok and rec["draw"]["seed"] == "s"
+
+
 async def test_opinions_screen_finds_groups_sorts_statements_and_writes_the_report(sqlite_engine, tmp_path):
     from tests.test_opinions import planted, write_polis
 

@@ -190,11 +190,7 @@ def run(engine, args: argparse.Namespace) -> int:
                                    f"Panel {args.id} verified: its stored lottery and the draw from it give "
                                    "exactly the recorded panel.")
     if args.action == "record":
-        from pool.private import private_file
-
-        rec = panels.panel_record(engine, args.id)
-        with private_file(args.out, encoding="utf-8") as fh:
-            json.dump(rec, fh, ensure_ascii=False, indent=1)
+        rec = panels.write_record(engine, args.id, args.out)
         print(f"Wrote the lottery record of panel {args.id} to {args.out}: {len(rec['lottery']['types'])} types, "
               f"{len(rec['lottery']['panels'])} panels, lottery SHA-256 {rec['lottery_sha256']}. It holds "
               "pseudonymous ids and categories only; anyone can check it with: otos panel verify --record "

@@ -448,6 +448,7 @@ class DrawScreen(Guarded, Screen):
         self.query_one("#draw-status", Static).update(
             f"Panel {panel_id} drawn ({sel.algorithm}). Selection probabilities over the pool: lowest "
             f"{probs[0]:.4f}, median {probs[len(probs) // 2]:.4f}, highest {probs[-1]:.4f}. "
+            + (f"Lottery SHA-256 {sel.prepared.sha256[:16]}… (publish its record on F7, j). " if sel.prepared else "")
             + " ".join(f"Note: {n}." for n in sel.notes))
 
     def show_seats(self) -> None:
@@ -513,7 +514,7 @@ class DrawScreen(Guarded, Screen):
     @guarded
     def action_verify(self) -> None:
         panel = self._chosen_panel()
-        self._progress(0.0, f"Recomputing the lottery of panel {panel} ... (Escape stops it)")
+        self._progress(0.0, f"Checking the lottery of panel {panel} ... (Escape stops it)")
         self.run_verify(panel)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
@@ -528,7 +529,7 @@ class DrawScreen(Guarded, Screen):
         if get_current_worker().is_cancelled:
             self.app.call_from_thread(self._failed, "Verification stopped.")
             return
-        text = (f"Panel {panel} verified: recomputing the lottery gives the same panel." if result.ok
+        text = (f"Panel {panel} verified: its stored lottery and the seed give exactly this panel." if result.ok
                 else f"Panel {panel} NOT verified: " + "; ".join(result.differences))
         text += "".join(f" Note: {n}." for n in result.notes)
         self.app.call_from_thread(self._verified, text, result.ok)

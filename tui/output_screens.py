@@ -122,6 +122,7 @@ EXPORTS = {  # button id -> (key, label, what it writes)
     "reserves": ("v", "Reserves to call", "the panel's reserves in call order"),
     "calls": ("l", "Call list", "members to phone (no e-mail)"),
     "report": ("r", "Report PDF", "how representative the panel is"),
+    "record": ("j", "Lottery record", "the lottery record to publish (no names)"),
 }
 
 
@@ -230,6 +231,11 @@ class ExportsScreen(Guarded, Screen):
             elif kind == "reserves":
                 out = folder / f"paneeli-{panel}-varalla.csv"
                 exports.export_reserve_calls(self.app.engine, panel, out)
+            elif kind == "record":
+                from sampling.panels import write_record
+
+                out = folder / f"paneeli-{panel}-arvonta.json"
+                write_record(self.app.engine, panel, out)
             elif kind == "composition":
                 out = folder / f"paneeli-{panel}-kokoonpano.csv"
                 exports.export_composition(self.app.engine, panel, out)
