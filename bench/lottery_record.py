@@ -101,7 +101,7 @@ def main() -> None:
             ratio = f"{seconds / peer['seconds']:7.3f}" if "error" not in peer else f"{'-':>7}"
             print(f"{base.name:28} {out.stat().st_size / 1024:7.0f}KB {seconds:7.2f}s{'' if ok else '!'} "
                   f"{ours['resolve']:8.2f}s {peer_s} {ratio}  {ours['min_before']:9.4f} {ours['min_after']:8.4f} "
-                  f"{ours['min_before'] - ours['min_after']:7.4f} {ours['uniform_seconds']:5.1f}s")
+                  f"{ours['min_before'] - ours['min_after']:+7.4f} {ours['uniform_seconds']:5.1f}s")
             if "error" in peer:
                 print(f"{'':28} (peer: {peer['error']})")
             sys.stdout.flush()

@@ -14,12 +14,15 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sampling import record
-from sampling.leximin import Distribution
 from sampling.problem import Problem, Types
+
+if TYPE_CHECKING:
+    from sampling.leximin import Distribution
 
 DENOMINATOR = 10 ** 12  # panel weights are whole multiples of 1/DENOMINATOR
 

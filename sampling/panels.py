@@ -222,6 +222,14 @@ def draw_panel(engine: Engine, quotas: list[Quota] | None, k: int | None, seed: 
     no change made by a colleague meanwhile slips in between. When ``cancelled()`` turns
     true the draw stops with ``Cancelled`` and nothing is recorded."""
     if ticket is not None:
+        if uniform is None and prepared is None:
+            raise OtosError("A ticket number decides a panel only in a lottery of equally likely tickets.",
+                            hint="Give --uniform M with it (or prepare the lottery with --uniform), or draw with "
+                                 "a seed.")
+        if uniform is not None:
+            from sampling.select import check_tickets
+
+            check_tickets(uniform, ticket)
         seed = f"ticket {ticket}"
     if seed is None:
         raise OtosError("Give the public seed of the lottery (or the ticket drawn by hand).")
@@ -705,7 +713,7 @@ def list_panels(engine: Engine) -> list[dict]:
     with Session(engine) as s:
         return [{"id": p.id, "created_at": p.created_at.isoformat(sep=" "), "size": p.size, "seed": p.seed,
                  "algorithm": p.algorithm, "min_probability": p.min_probability,
-                 "round": p.recruitment_round}
+                 "round": p.recruitment_round, "ticket": p.ticket}
                 for p in s.execute(sql_select(Panel).order_by(Panel.id)).scalars()]
 
 

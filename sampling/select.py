@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from pool.errors import OtosError
-from sampling import legacy
-from sampling.feasibility import Infeasible, check_feasible
-from sampling.leximin import Distribution, leximin
 from sampling import record
-from sampling.lottery import as_lottery, draw_v1, lowest, person_probabilities, seed_generator
+from sampling.lottery import as_lottery, lowest, person_probabilities
 from sampling.problem import Problem, Quota, build_types, check
+
+if TYPE_CHECKING:  # the solver is imported only where a lottery is computed: checking a record needs none
+    from sampling.feasibility import Infeasible
+    from sampling.leximin import Distribution
 
 ALGORITHM_VERSION = "2"  # 2: the lottery is stored and drawn by SHA-256 (sampling.record); 1: NumPy's PCG64
 METHODS = ("leximin", "legacy")
@@ -124,7 +125,21 @@ def otos_version() -> str:
         return "unknown"
 
 
+MAX_TICKETS = 1_000_000
+
+
+def check_tickets(tickets: int, ticket: int | None = None) -> None:
+    """Refuse a number of tickets (and a ticket drawn) that cannot be, before any work."""
+    if not 1 <= tickets <= MAX_TICKETS:
+        raise OtosError(f"The number of tickets must be between 1 and {MAX_TICKETS:,}, not {tickets}.",
+                        hint="1000 is usual: a number from 1 to 1000 drawn in public.")
+    if ticket is not None and not 1 <= ticket <= tickets:
+        raise OtosError(f"Ticket {ticket} is not between 1 and {tickets}.")
+
+
 def _checked(problem: Problem, method: str) -> tuple:
+    from sampling.feasibility import check_feasible
+
     if method not in METHODS:
         raise OtosError(f"Unknown selection method {method!r}.", hint=f"Use one of: {', '.join(METHODS)}.")
     check(problem)
@@ -140,6 +155,10 @@ def prepare(problem: Problem, progress: Callable[[float, str], None] | None = No
     """Check the problem and compute the fair lottery, before any seed exists. ``public``
     maps the problem's ids to pseudonyms for the record; ``uniform`` rounds the lottery
     to that many equally likely tickets (``sampling.uniform``)."""
+    from sampling.leximin import leximin
+
+    if uniform is not None:
+        check_tickets(uniform)
     types = _checked(problem, "leximin")
     dist = leximin(types, progress)
     lottery = as_lottery(problem, types, dist, f"otos-leximin-v{ALGORITHM_VERSION}", public)
@@ -169,6 +188,9 @@ def select(problem: Problem, seed: str | None, method: str = "leximin",
         if uniform is not None or ticket is not None or prepared is not None:
             raise OtosError("The legacy greedy draw has no lottery to prepare, round or draw a ticket from.",
                             hint="Use the fair (leximin) lottery.")
+        from sampling import legacy
+        from sampling.lottery import seed_generator
+
         _checked(problem, method)
         rng = seed_generator(seed)
         panel = legacy.legacy_draw(problem, rng)
@@ -211,6 +233,9 @@ def resolve(lottery: dict) -> tuple[float, bool]:
 def select_v1(problem: Problem, seed: str) -> Selection:
     """A draw as Otos made it before the lottery was stored (algorithm v1: the solver
     recomputes the lottery, NumPy draws): only to verify records of that time."""
+    from sampling.leximin import leximin
+    from sampling.lottery import draw_v1
+
     types = _checked(problem, "leximin")
     dist = leximin(types)
     probs = {problem.ids[i]: float(dist.type_probability[t]) for t, members in enumerate(types.members)

@@ -18,7 +18,6 @@ import numpy as np
 
 import highspy
 
-from pool.errors import OtosError
 from sampling.highs import INF, INTEGER, OPTIMAL, new_highs
 from sampling.lottery import set_probabilities
 
@@ -27,14 +26,13 @@ from sampling.lottery import set_probabilities
 # a slow machine; the best rounding found is used.
 NODE_LIMIT = 200
 TIME_LIMIT = 10.0
-MAX_TICKETS = 1_000_000
 
 
 def round_uniform(lottery: dict, tickets: int) -> dict:
     """The lottery with ``tickets`` equally likely tickets (a new lottery dict)."""
-    if not 1 <= tickets <= MAX_TICKETS:
-        raise OtosError(f"The number of tickets must be between 1 and {MAX_TICKETS:,}, not {tickets}.",
-                        hint="1000 is usual: a number from 1 to 1000 drawn in public.")
+    from sampling.select import check_tickets
+
+    check_tickets(tickets)
     panels, types = lottery["panels"], lottery["types"]
     m, t = len(panels), len(types)
     denominator = lottery["denominator"]

@@ -370,3 +370,21 @@ def test_each_seated_member_can_be_told_their_id_in_the_record(engine):
     rec = panel_record(engine, panel_id)
     seats = panel_seats(engine, panel_id)
     assert sorted(s["public_id"] for s in seats if s["role"] == "seated") == rec["draw"]["panel"]
+
+
+def test_a_recorded_panel_verifies_in_a_process_without_the_solver(engine, tmp_path):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the fresh process opens the SQLite file")
+    fill(engine, 30, shared_dwellings=True)
+    panel_id, sel = draw_panel(engine, QUOTAS, 6, "seed")
+    replace_member(engine, panel_id, int(sel.panel[0]), redraw=True)
+    done = run_blocked("highspy", "tui.cli", "--db", str(engine.url.database), "panel", "verify", str(panel_id))
+    assert done.returncode == 0, done.stderr
+    assert f"Panel {panel_id} verified" in done.stdout and "drawn again from its stored lottery" in done.stdout
+    with Session(engine) as s:  # one category changed in the stored lottery
+        body = s.execute(text("SELECT body FROM lottery WHERE id = 1")).scalar()
+        s.execute(text("UPDATE lottery SET body = :b WHERE id = 1"),
+                  {"b": body.replace('","nainen","', '","mies","', 1)})
+        s.commit()
+    done = run_blocked("highspy", "tui.cli", "--db", str(engine.url.database), "panel", "verify", str(panel_id))
+    assert done.returncode == 1 and "does not match its SHA-256" in done.stderr

@@ -373,7 +373,9 @@ class DrawScreen(Guarded, Screen):
         self.panel_id = int(event.value)
         p = self.panels[self.panel_id]
         self.query_one("#draw-panel-info", Static).update(
-            f"Panel {p['id']}, drawn {p['created_at'][:16]} with the seed {p['seed']!r} ({p['algorithm']}); "
+            f"Panel {p['id']}, drawn {p['created_at'][:16]} with "
+            + (f"ticket {p['ticket']}" if p.get("ticket") is not None else f"the seed {p['seed']!r}")
+            + f" ({p['algorithm']}); "
             f"lowest selection probability {p['min_probability']:.4f}. "
             "r replaces the selected member, v verifies the draw, u takes its quotas for the next draw.")
         self.show_seats()
@@ -529,7 +531,7 @@ class DrawScreen(Guarded, Screen):
         if get_current_worker().is_cancelled:
             self.app.call_from_thread(self._failed, "Verification stopped.")
             return
-        text = (f"Panel {panel} verified: its stored lottery and the seed give exactly this panel." if result.ok
+        text = (f"Panel {panel} verified: its stored lottery and the draw from it give exactly this panel." if result.ok
                 else f"Panel {panel} NOT verified: " + "; ".join(result.differences))
         text += "".join(f" Note: {n}." for n in result.notes)
         self.app.call_from_thread(self._verified, text, result.ok)
