@@ -310,7 +310,8 @@ def test_draws_recorded_before_lotteries_were_stored_still_verify_the_old_way(en
         s.execute(text("DELETE FROM panel_seat WHERE panel_id = :p"), {"p": panel_id})
         for pid in old:
             s.execute(text("INSERT INTO panel_seat (panel_id, member_id, snapshot_id, role, probability, created_at) "
-                           "VALUES (:p, :m, :m, 'seated', 0.2, '2026-11-01')"), {"p": panel_id, "m": pid})
+                           "VALUES (:p, :m, :sid, 'seated', 0.2, '2026-11-01')"),
+                      {"p": panel_id, "m": int(pid), "sid": pid})
         s.commit()
     result = verify_panel(engine, panel_id)
     assert result.ok and any("recorded before Otos stored the lottery" in n for n in result.notes)
