@@ -171,8 +171,8 @@ def prepared_lottery(engine: Engine, sha256: str) -> tuple[Lottery, list[Quota]]
         raise OtosError(f"{sha256!r} is not a lottery hash.",
                         hint="Give the SHA-256 that otos panel prepare printed (at least its first 12 digits).")
     with Session(engine) as s:
-        rows = [r for r in s.execute(sql_select(Lottery).where(Lottery.purpose == "panel")).scalars()
-                if r.sha256.startswith(text)]
+        rows = list(s.execute(sql_select(Lottery).where(Lottery.prepared, Lottery.sha256.startswith(text))
+                              .limit(2)).scalars())
         if not rows:
             raise NotFound(f"No prepared lottery has the hash {text}.", hint="See otos panel list.")
         if len(rows) > 1:
@@ -190,10 +190,15 @@ def _from_prepared(engine: Engine, row: Lottery, quotas: list[Quota], day: dt.da
                            fixed=frozenset(json.loads(row.fixed)), day=day)
     if problem.pool_hash() != row.pool_sha256:
         raise OtosError(f"The pool has changed since the lottery {row.sha256[:12]} was prepared "
-                        f"({row.created_at:%d.%m.%Y}): a member joined, left or was edited. Nothing was drawn.",
+                        f"({row.created_at:%d.%m.%Y}): a member joined, left, was edited or moved into another "
+                        "age band. Nothing was drawn.",
                         hint="Prepare the lottery again and publish its new hash before the draw.")
     public = json.loads(row.pseudonyms)
     lottery = json.loads(row.body)
+    if record.lottery_hash(lottery) != row.sha256:
+        raise OtosError(f"The stored lottery no longer matches its published hash {row.sha256[:12]}: it was "
+                        "changed in the database after it was prepared. Nothing was drawn.",
+                        hint="Prepare the lottery again, publish the new hash and tell whoever keeps the database.")
     private = {v: k for k, v in public.items()}
     from sampling.lottery import person_probabilities
 
