@@ -389,3 +389,20 @@ def test_a_recorded_panel_verifies_in_a_process_without_the_solver(engine, tmp_p
         s.commit()
     done = run_blocked("highspy", "tui.cli", "--db", str(engine.url.database), "panel", "verify", str(panel_id))
     assert done.returncode == 1 and "does not match its SHA-256" in done.stderr
+
+
+def test_a_prepared_lottery_changed_in_the_database_is_never_drawn(engine):
+    fill(engine, 30)
+    sha, prep = prepare_panel(engine, QUOTAS, 6)
+    with Session(engine) as s:  # someone moves weight to a panel they like after the hash was published
+        lot = copy.deepcopy(prep.lottery)
+        lot["panels"][0]["weight"] += lot["panels"][-1]["weight"] - 1
+        lot["panels"][-1]["weight"] = 1
+        s.execute(text("UPDATE lottery SET body = :b WHERE sha256 = :h"),
+                  {"b": record.canonical(lot).decode(), "h": sha})
+        s.commit()
+    with pytest.raises(OtosError, match="no longer matches its published hash"):
+        draw_panel(engine, None, None, "s", prepared=sha)
+    from sampling.panels import list_panels
+
+    assert list_panels(engine) == []
