@@ -6,7 +6,9 @@ tickets, floor(M p) or ceil(M p) for a panel of probability p, M in all; the cho
 which panels round up is an integer program. Otos's program first makes the smallest
 selection probability as large as it can be, then, keeping that, brings every type's
 probability as close to the fair one as it can (the paper's aim: the smallest largest
-deviation). Inside a type the tickets' seats are dealt to its people in turn
+deviation); where the program stops at its limit, a search that moves one extra
+ticket from one panel to another while that helps finishes the job. Inside a type the
+tickets' seats are dealt to its people in turn
 (``within_type: deal`` in ``sampling.record``), so a ticket number alone decides a
 whole panel and two people of one type differ by at most one ticket.
 
@@ -47,6 +49,7 @@ def round_uniform(lottery: dict, tickets: int) -> dict:
     fair = seats @ np.array([p["weight"] for p in panels], dtype=float) / denominator  # expected seats per type
     live = np.flatnonzero(fair > 0)
     rounded = _solve(seats, size, base, up, extra, fair * tickets, live)
+    rounded = _swap(rounded, seats[live], size[live], base, up, (fair * tickets)[live])
     out = dict(lottery)
     chosen = [(p, int(x)) for p, x in zip(panels, base + rounded) if x > 0]
     out["panels"] = [{"seats": p["seats"], "weight": x} for p, x in chosen]
@@ -118,6 +121,47 @@ def _start(b: np.ndarray, seats: np.ndarray, size: np.ndarray, base: np.ndarray,
                          .astype(float))
     sol.value_valid = True
     return sol
+
+
+SWAP_ROUNDS = 60  # passes of the swap search (a count, not a time: the same result on every machine)
+
+
+def _score(dealt: np.ndarray, size: np.ndarray, target: np.ndarray) -> tuple:
+    """Better is larger: the fewest tickets anyone surely gets, fewer types at that
+    level, then a smaller total deviation from the fair tickets per person."""
+    floor = dealt // size
+    low = floor.min(axis=0)
+    return low, -(floor == low).sum(axis=0), -(np.abs(dealt - target[:, None]) / size).sum(axis=0)
+
+
+def _swap(b: np.ndarray, seats: np.ndarray, size: np.ndarray, base: np.ndarray, up: np.ndarray,
+          target: np.ndarray) -> np.ndarray:
+    """Improve a rounding by moving one extra ticket from one panel to another while that
+    raises the score (``_score``); the integer program may stop early on big lotteries."""
+    b = b.copy()
+    if not len(size):
+        return b
+    dealt = seats @ (base + b)
+    size2, best = size[:, None], _score(dealt[:, None], size[:, None], target)
+    best = (int(best[0][0]), int(best[1][0]), float(best[2][0]))
+    for _ in range(SWAP_ROUNDS):
+        moved = False
+        for i in np.flatnonzero(b):
+            free = np.flatnonzero(up & (b == 0))
+            if not len(free):
+                return b
+            trial = (dealt - seats[:, i])[:, None] + seats[:, free]
+            low, count, dev = _score(trial, size2, target)
+            order = np.lexsort((dev, count, low))  # the last key sorts first
+            j = order[-1]
+            if (int(low[j]), int(count[j]), float(dev[j]) - 1e-9) > best:
+                best = (int(low[j]), int(count[j]), float(dev[j]))
+                b[i], b[free[j]] = 0, 1
+                dealt = trial[:, j].copy()
+                moved = True
+        if not moved:
+            break
+    return b
 
 
 def _largest_remainder(base: np.ndarray, up: np.ndarray, extra: int) -> np.ndarray:

@@ -406,3 +406,19 @@ def test_a_prepared_lottery_changed_in_the_database_is_never_drawn(engine):
     from sampling.panels import list_panels
 
     assert list_panels(engine) == []
+
+
+def test_the_swap_search_never_loses_and_keeps_every_quota(monkeypatch):
+    from sampling import uniform
+    from sampling.lottery import lowest
+
+    lot = select(make_pool(150, 15, 4, households=True), "s").prepared.lottery
+    monkeypatch.setattr(uniform, "_solve", lambda seats, size, base, up, extra, target, live:
+                        uniform._largest_remainder(base, up, extra))
+    monkeypatch.setattr(uniform, "SWAP_ROUNDS", 0)
+    plain = uniform.round_uniform(lot, 100)
+    monkeypatch.setattr(uniform, "SWAP_ROUNDS", 60)
+    swapped = uniform.round_uniform(lot, 100)
+    assert record.check_lottery(swapped) == [] and swapped["denominator"] == 100
+    assert lowest(swapped) > lowest(plain)  # here plain rounding leaves 0.07, the search reaches 0.08
+    assert lowest(swapped) <= lowest(lot)
