@@ -228,6 +228,9 @@ def _check_shape(record: Any) -> None:
                 raise RecordError(f"{where}.seats: each entry is [type index, seats].")
             if not 0 <= pair[0] < len(lot["types"]):
                 raise RecordError(f"{where}.seats: type {pair[0]} does not exist.")
+    reps = record.get("replacements")
+    if reps is not None and (not isinstance(reps, list) or not all(isinstance(r, dict) for r in reps)):
+        raise RecordError("record.replacements: a list of records (lottery, lottery_sha256, draw).")
     if "draw" in record and record["draw"] is not None:
         d = _need(record, "draw", dict, "record")
         _need(d, "panel", list, "draw")

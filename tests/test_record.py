@@ -422,3 +422,29 @@ def test_the_swap_search_never_loses_and_keeps_every_quota(monkeypatch):
     assert record.check_lottery(swapped) == [] and swapped["denominator"] == 100
     assert lowest(swapped) > lowest(plain)  # here plain rounding leaves 0.07, the search reaches 0.08
     assert lowest(swapped) <= lowest(lot)
+
+
+def test_any_field_of_a_record_replaced_by_junk_gives_a_message_never_a_crash():
+    base = as_record(example_lottery(), {"seed": "1", "ticket": None, "panel": ["a", "d", "g"]})
+    base["replacements"] = [copy.deepcopy({k: base[k] for k in ("lottery", "lottery_sha256", "draw")})]
+
+    def paths(obj, here=()):
+        yield here
+        items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+        for key, value in items:
+            yield from paths(value, here + (key,))
+    checked = 0
+    for path in list(paths(base))[1:]:
+        for junk in (None, "x", -1, 10 ** 30, 1.5, True, [], {}, [[0, 1]]):
+            rec = copy.deepcopy(base)
+            target = rec
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = junk
+            try:
+                result = record.verify(rec)
+            except record.RecordError:
+                continue
+            checked += 1
+            assert isinstance(result, record.Verification)
+    assert checked > 50  # many junk values are read and then found wrong, not refused outright
