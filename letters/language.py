@@ -3,13 +3,14 @@
 A unilingual Finnish authority writes in Finnish. A bilingual authority (a county with
 a bilingual or Swedish-speaking municipality) writes in the person's own language (fi
 or sv) when known, otherwise in both. People with another mother tongue also get an
-English version (configurable).
+English version (configurable), except Sámi speakers: their letter is the county's
+own language (a Sámi version needs a translated template; Otos ships no Sámi text).
 """
 from __future__ import annotations
 
 from functools import cache
 
-from pool.reference import municipalities
+from pool.reference import SAMI_LANGUAGES, municipalities
 
 
 @cache
@@ -30,6 +31,6 @@ def letter_languages(mother_tongue: str | None, municipality: str | None, *, eng
         base = ["sv", "fi"] if m and m.language_status in (2, 3) else ["fi", "sv"]
     else:
         base = ["sv"] if m and m.language_status in (2, 3) else ["fi"]
-    if english_for_others and lang not in ("", "fi", "sv", "98", "99"):
+    if english_for_others and lang not in ("", "fi", "sv", "98", "99") and lang not in SAMI_LANGUAGES:
         base.append("en")
     return base

@@ -30,6 +30,7 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlmodel import Session
 
 from pool import audit, hetu
+from pool.reference import LANGUAGE_CODES
 from pool.display import has_control
 from pool.errors import ImportCancelled, NotFound, OtosError, RejectedFile, RowFault
 from pool.models import Extract, ImportFault, Person, PoolMember, checked_text, utcnow
@@ -40,16 +41,6 @@ CHUNK_ROWS = 20_000
 PARALLEL_MIN_BYTES = 16 << 20  # from about 150,000 rows a reader process pays off
 FAULTS_KEPT = 10_000  # faults stored and listed; the count covers all
 SCAN_BLOCK = 1 << 20
-# ISO 639-1 codes, plus DVV's 98 (given as text) and 99 (unknown).
-LANGUAGE_CODES = frozenset(
-    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv "
-    "cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr "
-    "ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw "
-    "ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv "
-    "ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr "
-    "ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi "
-    "yo za zh zu 98 99".split()
-)
 
 Progress = Callable[[float, str], None]
 
@@ -402,7 +393,7 @@ class _Validator:
         if lang and lang not in LANGUAGE_CODES:
             lang = lang.lower()
             if lang not in LANGUAGE_CODES:
-                fault(11, "not an ISO 639-1 language code (or 98/99)")
+                fault(11, "not an ISO 639-1 language code (or a Sámi code such as smn or sms, or 98/99)")
         if turva not in self.turva_ok:
             fault(12, f"must be 0, {', '.join(self.prof.turvakielto_active)} or empty")
         if dead not in ("", "0", "1"):

@@ -69,6 +69,12 @@ def _clean(data: dict[str, Any], allowed: tuple[str, ...] = IMPORTABLE) -> tuple
                 raise ValueError("is not a phone number")
             if key == "postal_code" and not (len(value) == 5 and value.isascii() and value.isdigit()):
                 raise ValueError("must be 5 digits")
+            if key == "mother_tongue":
+                from pool.reference import LANGUAGE_CODES
+
+                value = value.lower()
+                if value not in LANGUAGE_CODES:
+                    raise ValueError("is not a language code (ISO 639-1 such as fi, sv, se, or smn, sms)")
             if key == "preferred_language" and value not in LANGUAGES:
                 raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
             if key == "birth_year":

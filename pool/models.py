@@ -61,7 +61,7 @@ class Person(SQLModel, table=True):
     municipality: str = Field(max_length=3, index=True)
     birth_date: Optional[dt.date] = None
     sex: Optional[int] = None
-    mother_tongue: Optional[str] = Field(default=None, max_length=2)
+    mother_tongue: Optional[str] = Field(default=None, max_length=3)  # ISO 639-1, or a Sámi code (smn, sms)
     turvakielto: bool = False
     deceased: bool = False
     dwelling_id: Optional[str] = Field(default=None, max_length=16)
@@ -124,7 +124,7 @@ class PoolMember(SQLModel, table=True):
     preferred_language: str = Field(default="fi", max_length=2)
     birth_year: Optional[int] = None
     sex: Optional[int] = None
-    mother_tongue: Optional[str] = Field(default=None, max_length=2)
+    mother_tongue: Optional[str] = Field(default=None, max_length=3)  # ISO 639-1, or a Sámi code (smn, sms)
     municipality: Optional[str] = Field(default=None, max_length=3, index=True)
     dwelling_id: Optional[str] = Field(default=None, max_length=16)
     education: Optional[str] = Field(default=None, max_length=64)

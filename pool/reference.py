@@ -30,6 +30,20 @@ class Municipality:
         return self.language_status in (1, 3)
 
 
+# Mother tongues as the population register gives them: ISO 639-1, the Sámi languages
+# that have no two-letter code (ISO 639-2/3), and 98/99 for other and unknown.
+SAMI_LANGUAGES = frozenset({"se", "sme", "smn", "sms", "sma", "smj", "sjd", "sje", "sju", "sjt", "sia", "smi"})
+LANGUAGE_CODES = frozenset(
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv "
+    "cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr "
+    "ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw "
+    "ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv "
+    "ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr "
+    "ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi "
+    "yo za zh zu 98 99".split()
+) | SAMI_LANGUAGES
+
+
 def _read(name: str) -> list[dict[str, str]]:
     text = resources.files("sample_data").joinpath("reference", name).read_text("utf-8")
     return list(csv.DictReader(io.StringIO(text)))

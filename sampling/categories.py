@@ -31,13 +31,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pool.reference import municipalities
+from pool.reference import SAMI_LANGUAGES, municipalities
 
 DEFAULT_AGE_BANDS = (15, 30, 45, 65, 75)
 SEX_LABEL = {1: "mies", 2: "nainen"}  # the one coding of sex in Otos's own labels
 SEX_WORDS = {"1": 1, "2": 2, "m": 1, "f": 2, "male": 1, "female": 2, "mies": 1, "nainen": 2, "man": 1,
              "woman": 2, "men": 1, "women": 2, "miehet": 1, "naiset": 2, "kvinna": 2, "kvinnor": 2, "män": 1}
 LANGUAGE_GROUPS = ("fi", "sv")
+SAMI_GROUP = "saame"  # North, Inari and Skolt Sámi (and the other Sámi languages) together
+SAMI_NAMES = ("saame", "sámi", "sami", "saami", "samiska", "saamen kielet", "saamelaiskielet")
 OTHER_LANGUAGE = "muu"
 OTHER_MUNICIPALITIES = "muut"
 CATCH_ALL = ("muut", "muu", "other", "others", "övriga", "rest")
@@ -108,7 +110,7 @@ class Scheme:
         if k == "sex":
             return list(SEX_LABEL.values())
         if k == "language":
-            return [*LANGUAGE_GROUPS, OTHER_LANGUAGE]
+            return [*LANGUAGE_GROUPS, SAMI_GROUP, OTHER_LANGUAGE]
         if k == "municipality" and self.groups is not None:
             return sorted(set(self.groups.values()), key=lambda g: (g == OTHER_MUNICIPALITIES, g))
         return []
@@ -171,8 +173,11 @@ def _one(feature: str, k: str | None, raw, scheme: Scheme) -> str:
         if not lang:
             return NO_VALUE
         if values is None:
-            return lang if lang in LANGUAGE_GROUPS else OTHER_LANGUAGE
-        return next((v for v in values if v.casefold() == lang), None) or _catch_all(values)
+            return lang if lang in LANGUAGE_GROUPS else SAMI_GROUP if lang in SAMI_LANGUAGES else OTHER_LANGUAGE
+        exact = next((v for v in values if v.casefold() == lang), None)
+        if exact is None and lang in SAMI_LANGUAGES:  # quotas name the group, not each Sámi language
+            exact = next((v for v in values if v.casefold() in SAMI_NAMES), None)
+        return exact or _catch_all(values)
     if k == "municipality":
         code = str(raw)
         if not code:

@@ -23,8 +23,8 @@ from pool.csvfile import read_text, sniff_delimiter
 from pool.errors import OtosError, RejectedFile
 from pool.models import Person
 from pool.reference import municipalities
-from sampling.categories import (DEFAULT_AGE_BANDS, NO_VALUE, OTHER_LANGUAGE, REGISTER_FEATURES, SEX_LABEL, Scheme,
-                                 category_of, categorise, kind, register_frame)
+from sampling.categories import (DEFAULT_AGE_BANDS, NO_VALUE, OTHER_LANGUAGE, REGISTER_FEATURES, SAMI_GROUP, SEX_LABEL,
+                                 Scheme, category_of, categorise, kind, register_frame)
 from sampling.problem import Quota
 
 Margins = dict[str, Counter]
@@ -103,7 +103,8 @@ def margins_from_csv(path: str | Path, features: list[str], *, age_bands: tuple[
             elif f == "language":
                 s = cell("language").casefold()
                 label = "fi" if s.startswith(("suomi", "fi", "finnish")) else "sv" if s.startswith(
-                    ("ruotsi", "sv", "swedish", "svenska")) else OTHER_LANGUAGE
+                    ("ruotsi", "sv", "swedish", "svenska")) else SAMI_GROUP if s.startswith(
+                    ("saame", "sámi", "sami", "saami", "samiska")) else OTHER_LANGUAGE
             elif f == "municipality":
                 label = category_of("municipality", code, scheme) or None
             else:

@@ -73,3 +73,42 @@ def test_workspace_scheme_names_the_groups_and_the_one_sex_coding():
     labels = categorise(frame, ["age", "sex", "language", "municipality"], dt.date(2026, 12, 1),
                         Scheme((15, 30), {"410": "muut", "179": "Jyväskylä"}))
     assert labels.iloc[0].tolist() == ["15-29", SEX_LABEL[2], "muu", "muut"]
+
+
+def test_sami_speakers_form_their_own_language_group_at_every_stage(engine, tmp_path):
+    from pool.members import add_member
+
+    rows = [r for r in people(300, seed=5, county="Lappi") if r[13] != "1"]
+    for r, code in zip(rows[:30], ["se", "smn", "SMS"] * 10):  # the register's codes, any case
+        r[8], r[11] = "148", code  # Inari
+    report = import_extract(engine, write_rows(tmp_path / "e.csv", rows), permit="P", purpose="x",
+                            delete_by=dt.date.today() + dt.timedelta(days=30))
+    assert not [f for f in report.faults if f.field == "mother_tongue"]
+    languages = margins_from_extract(engine, report.extract_id, ["language"], day=DAY)["language"]
+    assert languages["saame"] >= 30 and "muu" not in languages or languages["muu"] < len(rows) - 30
+    draw = draw_invitations(engine, report.extract_id, 60, "s", strata=("language",), min_age=0, round_name="r",
+                            day=DAY)
+    assert ("saame",) in {a.stratum for a in draw.allocations}
+    scheme_default = Scheme()
+    frame = pd.DataFrame({"birth_year": [1980] * 5, "sex": [1] * 5, "mother_tongue": ["smn", "sms", "se", "ru", "fi"],
+                          "municipality": ["148"] * 5, "education": [None] * 5, "extra": [None] * 5})
+    assert list(categorise(frame, ["language"], DAY, scheme_default)["language"]) == [
+        "saame", "saame", "saame", "muu", "fi"]
+    grouped = Scheme.from_values({"kieli": ["fi", "sv", "saame", "muu"]})
+    assert list(categorise(frame, ["kieli"], DAY, grouped)["kieli"]) == ["saame", "saame", "saame", "muu", "fi"]
+    older = Scheme.from_values({"language": ["fi", "sv", "muu"]})  # a quota set from before: Sámi is "muu" there
+    assert list(categorise(frame, ["language"], DAY, older)["language"]) == ["muu", "muu", "muu", "muu", "fi"]
+    member = add_member(engine, {"first_names": "Áile", "surname": "Testi", "birth_year": "1980", "sex": "2",
+                                 "mother_tongue": "SMN", "municipality": "148"}, consent_version="v1")
+    problem = pool_problem(engine, [Quota("language", v, 0, 5) for v in ("fi", "sv", "saame", "muu")], 1, day=DAY)
+    assert dict(zip(problem.ids, problem.values))[str(member)] == ("saame",)
+
+
+def test_a_mother_tongue_must_be_a_language_code(engine):
+    import pytest
+
+    from pool.errors import OtosError
+    from pool.members import add_member
+
+    with pytest.raises(OtosError, match="mother_tongue is not a language code"):
+        add_member(engine, {"first_names": "A", "surname": "B", "mother_tongue": "xq"}, consent_version="v1")

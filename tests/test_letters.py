@@ -170,6 +170,8 @@ def test_language_rules():
     assert letter_languages("fi", "272") == ["fi"]
     assert letter_languages(None, "272") == ["fi", "sv"]  # unknown: both
     assert letter_languages("ar", "272") == ["fi", "en"]
+    for sami in ("se", "smn", "sms"):  # Inari: Sámi speakers get the county's language, never English
+        assert letter_languages(sami, "148") == ["fi"]
 
 
 def test_swedish_letter_uses_swedish_names(sqlite_engine, tmp_path):
