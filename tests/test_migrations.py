@@ -44,3 +44,36 @@ def test_search_key_migration_fills_existing_members(tmp_path):
     migrate(engine)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT search_key FROM pool_member")).scalar_one() == "äino österberg a@example.org"
+
+
+def test_widening_the_mother_tongue_keeps_every_link_to_members_and_register_rows(engine):
+    """Migration 0011 must not recreate tables: on SQLite, dropping pool_member with
+    foreign keys on would set every panel seat's member to NULL."""
+    from importlib import resources
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from pool.members import add_member
+    from sampling.panels import draw_panel
+    from tests.test_panels import QUOTAS, fill
+
+    fill(engine, 30)
+    draw_panel(engine, QUOTAS, 6, "seed")
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(member_id) FROM panel_seat")).scalar()
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("pool") / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0010")
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        assert before == 12 and conn.execute(text("SELECT count(member_id) FROM panel_seat")).scalar() == before
+    add_member(engine, {"first_names": "Áile", "surname": "Testi", "mother_tongue": "smn"}, consent_version="v1")
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
