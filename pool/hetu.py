@@ -34,6 +34,11 @@ def _date_ok(stem_sign: str) -> bool:
     return ok
 
 
+def looks_like(code: str) -> bool:
+    """Whether ``code`` has the shape of an identity code (date, check character or not)."""
+    return problem(code) != _SHAPE
+
+
 def problem(code: str) -> str | None:
     """What is wrong with ``code``, or None when it is a valid identity code.
 

@@ -26,7 +26,7 @@ from pool.models import Lottery, Panel, PanelSeat, PoolMember, checked_text, utc
 from sampling import margins, record
 from sampling.problem import Problem, Quota, quotas_from_json, quotas_to_json, shared_dwellings
 from sampling.record import Verification
-from sampling.select import Prepared, Selection, prepare, public_record, select, select_v1
+from sampling.select import Prepared, Selection, prepare, resolve_note, select, select_v1
 from sampling.categories import Scheme, categorise, members_frame
 
 
@@ -483,7 +483,7 @@ def _verify_stored(row: Lottery | None, problem: Problem, seed: str, ticket: int
     if missing:
         diffs.append(f"{prefix}seated member(s) {', '.join(missing)} have no id in the lottery")
         return
-    rec = public_record(lottery, None if ticket is not None else seed, ticket, [public[i] for i in drawn])
+    rec = record.assemble(lottery, None if ticket is not None else seed, ticket, [public[i] for i in drawn])
     rec["lottery_sha256"] = row.sha256
     try:
         result = record.verify(rec)
@@ -499,22 +499,6 @@ def _verify_stored(row: Lottery | None, problem: Problem, seed: str, ticket: int
         diffs.append(f"{prefix}the lottery's people or categories are not the recorded pool snapshot's")
     if resolve:
         notes.append(prefix + resolve_note(lottery))
-
-
-def resolve_note(lottery: dict) -> str:
-    """Solve the lottery's problem again (HiGHS) and say how far the recorded
-    probabilities are from the leximin optimum: a check of the optimisation, apart from
-    the record's integrity."""
-    from sampling.select import resolve as resolve_gap
-
-    gap, rounded = resolve_gap(lottery)
-    if rounded:
-        return (f"re-solved: the probabilities of this lottery of {lottery['denominator']} tickets are within "
-                f"{gap:.2g} of the fair optimum (rounding to whole tickets moves them by up to a few tickets' worth)")
-    if gap <= 1e-6:
-        return f"re-solved: the recorded lottery is leximin-optimal (largest difference {gap:.1g})"
-    return (f"re-solving gives a different optimum (largest difference in a probability {gap:.3g}): the record "
-            "itself is intact; the solver version or the optimisation differs")
 
 
 @dataclass
@@ -609,18 +593,18 @@ def panel_record(engine: Engine, panel_id: int) -> dict:
     public = json.loads(main.pseudonyms)
     drawn = [public[x.snapshot_id] for x in seats if _first_draw(x)]
     prepared = main.prepared
-    out = public_record(json.loads(main.body), None if panel.ticket is not None else panel.seed, panel.ticket,
-                        drawn, _iso(panel.created_at), main.sha256 if prepared else None)
+    out = record.assemble(json.loads(main.body), None if panel.ticket is not None else panel.seed, panel.ticket,
+                          drawn, record.timestamp(panel.created_at), main.sha256 if prepared else None)
     if prepared:
-        out["draw"]["prepared_at"] = _iso(main.created_at)
+        out["draw"]["prepared_at"] = record.timestamp(main.created_at)
     reps = []
     for seat in seats:
         if seat.lottery_id and seat.lottery_id in rows:
             row = rows[seat.lottery_id]
             mine = json.loads(row.pseudonyms)
             fixed = json.loads(row.fixed)
-            rep = public_record(json.loads(row.body), seat.seed, None, [mine[i] for i in fixed + [seat.snapshot_id]],
-                                _iso(seat.created_at))
+            rep = record.assemble(json.loads(row.body), seat.seed, None, [mine[i] for i in fixed + [seat.snapshot_id]],
+                                  record.timestamp(seat.created_at))
             reps.append({k: rep[k] for k in ("lottery", "lottery_sha256", "draw")})
     if reps:
         out["replacements"] = reps
@@ -629,16 +613,9 @@ def panel_record(engine: Engine, panel_id: int) -> dict:
 
 def write_record(engine: Engine, panel_id: int, out) -> dict:
     """Write ``panel_record`` to the file ``out`` (whole or not at all) and return it."""
-    from pool.private import private_file
-
     rec = panel_record(engine, panel_id)
-    with private_file(out, encoding="utf-8") as fh:
-        json.dump(rec, fh, ensure_ascii=False, indent=1)
+    record.save(out, rec)
     return rec
-
-
-def _iso(when: dt.datetime) -> str:
-    return when.replace(microsecond=0).isoformat()
 
 
 def _still_holding(s: Session, seat: PanelSeat, panel_id: int) -> PanelSeat:

@@ -2,7 +2,8 @@
 defined on SHA-256 alone, and a verifier that needs neither a solver nor NumPy.
 
 Standard library only (and ``pool.errors``), so a draw can be checked anywhere, with any
-versions of HiGHS and NumPy or without them: ``python -m sampling.record FILE``.
+versions of HiGHS and NumPy or without them: ``python -m sampling.record FILE``. Writing
+a record (``assemble``, ``save``, ``draw_prepared``) is here too, so the format has one home.
 
 A record (JSON, schema in ``docs/lottery-record.schema.json``) has:
 
@@ -35,6 +36,7 @@ The sampler (``otos-sha256-v1``), written out in the README:
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import sys
@@ -372,6 +374,71 @@ def verify(record: Any) -> Verification:
         diffs.extend(f"replacement {i + 1}: {x}" for x in sub.differences)
         notes.extend(f"replacement {i + 1}: {x}" for x in sub.notes)
     return Verification(not diffs, diffs, notes)
+
+
+def otos_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("otos")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def timestamp(when: dt.datetime | None = None) -> str:
+    """An instant as records write it: ISO 8601 to the second, UTC unless ``when`` says otherwise."""
+    return (when or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0).isoformat()
+
+
+def assemble(lottery: dict, seed: str | None = None, ticket: int | None = None, panel: list[str] | None = None,
+             drawn_at: str | None = None, prepared_sha256: str | None = None, **extra) -> dict:
+    """A record of ``lottery`` and, given the seated ``panel``, the draw from it."""
+    out = {"format": FORMAT, "format_version": FORMAT_VERSION, "otos_version": otos_version(),
+           "lottery": lottery, "lottery_sha256": lottery_hash(lottery)}
+    if panel is not None:
+        out["draw"] = {"seed": seed, "ticket": ticket, "panel": sorted(panel), "drawn_at": drawn_at,
+                       "prepared_sha256": prepared_sha256}
+    out.update(extra)
+    return out
+
+
+def draw_prepared(rec: Any, where: str, seed: str | None = None, ticket: int | None = None) -> dict:
+    """The record of a draw from a prepared record ``rec`` (read from ``where``): checked
+    first, refused if it fails or was drawn already; no solver."""
+    if (seed is None) == (ticket is None):
+        raise RecordError("Give either the public seed or the ticket drawn by hand.")
+    checked = verify(rec)
+    if not checked.ok:
+        raise RecordError(f"{where} does not hold together: " + "; ".join(checked.differences) + ".",
+                          hint="Nothing was drawn.")
+    if rec.get("draw"):
+        raise RecordError(f"{where} was drawn already (it has a draw).", hint="A prepared lottery is drawn once.")
+    out = assemble(rec["lottery"], seed, ticket, draw(rec["lottery"], seed, ticket), timestamp(),
+                   rec["lottery_sha256"])
+    if rec.get("prepared_at"):
+        out["draw"]["prepared_at"] = rec["prepared_at"]
+    return out
+
+
+def check_publishable(ids: list[str], where: str) -> None:
+    """A record is made to be published: refuse ids that are e-mail addresses or look
+    like identity codes (the id is not repeated in the message)."""
+    from pool import hetu
+
+    for n, pid in enumerate(ids, start=1):
+        if "@" in pid or hetu.looks_like(pid.strip().upper()):
+            raise RecordError(f"{where}, person {n} (id column): the id looks like an e-mail address or an "
+                              "identity code, and a lottery record is made to be published. Nothing was written.",
+                              hint="Give everyone a neutral id (1, 2, 3 ... or random codes) and keep the key "
+                                   "apart.")
+
+
+def save(path, rec: dict) -> None:
+    """Write a record whole or not at all (``pool.private``: owner-only, no half-written file)."""
+    from pool.private import private_file
+
+    with private_file(path, encoding="utf-8") as fh:
+        json.dump(rec, fh, ensure_ascii=False, indent=1)
 
 
 def load(path: str) -> Any:

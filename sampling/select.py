@@ -99,30 +99,8 @@ class Selection:
             raise OtosError("The legacy greedy draw has no lottery to record.",
                             hint="Use the fair (leximin) lottery for a draw that can be verified.")
         show = (lambda i: public[i]) if public else (lambda i: i)
-        return public_record(self.prepared, self.seed if self.ticket is None else None, self.ticket,
-                             sorted(show(i) for i in self.panel), drawn_at)
-
-
-def public_record(prepared: Prepared | dict, seed: str | None, ticket: int | None, panel: list[str] | None,
-                  drawn_at: str | None = None, prepared_sha256: str | None = None, **extra) -> dict:
-    """A record as ``sampling.record`` reads it: the lottery, its hash and the draw (if any)."""
-    lottery = prepared.lottery if isinstance(prepared, Prepared) else prepared
-    out = {"format": record.FORMAT, "format_version": record.FORMAT_VERSION, "otos_version": otos_version(),
-           "lottery": lottery, "lottery_sha256": record.lottery_hash(lottery)}
-    if panel is not None:
-        out["draw"] = {"seed": seed, "ticket": ticket, "panel": sorted(panel), "drawn_at": drawn_at,
-                       "prepared_sha256": prepared_sha256}
-    out.update(extra)
-    return out
-
-
-def otos_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("otos")
-    except PackageNotFoundError:
-        return "unknown"
+        return record.assemble(self.prepared.lottery, self.seed if self.ticket is None else None, self.ticket,
+                               [show(i) for i in self.panel], drawn_at)
 
 
 MAX_TICKETS = 1_000_000
@@ -228,6 +206,20 @@ def resolve(lottery: dict) -> tuple[float, bool]:
     again = prepare(problem).probabilities
     recorded = person_probabilities(lottery)
     return max(abs(recorded[i] - again[i]) for i in problem.ids), lottery["within_type"] == "deal"
+
+
+def resolve_note(lottery: dict) -> str:
+    """Solve the lottery's problem again (HiGHS) and say how far the recorded
+    probabilities are from the leximin optimum: a check of the optimisation, apart from
+    the record's integrity."""
+    gap, rounded = resolve(lottery)
+    if rounded:
+        return (f"re-solved: the probabilities of this lottery of {lottery['denominator']} tickets are within "
+                f"{gap:.2g} of the fair optimum (rounding to whole tickets moves them by up to a few tickets' worth)")
+    if gap <= 1e-6:
+        return f"re-solved: the recorded lottery is leximin-optimal (largest difference {gap:.1g})"
+    return (f"re-solving gives a different optimum (largest difference in a probability {gap:.3g}): the record "
+            "itself is intact; the solver version or the optimisation differs")
 
 
 def select_v1(problem: Problem, seed: str) -> Selection:

@@ -97,10 +97,10 @@ def _solve(seats: np.ndarray, size: np.ndarray, base: np.ndarray, up: np.ndarray
     small = 1.0 / (4.0 * (nl + 1))
     h.changeColCost(w, small)
     h.changeColsCost(nl, d, np.full(nl, small / max(nl, 1)))
-    h.setSolution(_start(_largest_remainder(base, up, extra), seats, size, base, target, live))
+    h.setSolution(_start(_first_up(base, up, extra), seats, size, base, target, live))
     h.run()
     best = _solution(h, m)
-    return _largest_remainder(base, up, extra) if best is None else best
+    return _first_up(base, up, extra) if best is None else best
 
 
 def _solution(h: highspy.Highs, m: int) -> np.ndarray | None:
@@ -164,7 +164,9 @@ def _swap(b: np.ndarray, seats: np.ndarray, size: np.ndarray, base: np.ndarray, 
     return b
 
 
-def _largest_remainder(base: np.ndarray, up: np.ndarray, extra: int) -> np.ndarray:
+def _first_up(base: np.ndarray, up: np.ndarray, extra: int) -> np.ndarray:
+    """The plainest rounding: the first ``extra`` panels (in the lottery's order) that can
+    take an extra ticket get one. Where the program starts from, and its fallback."""
     out = np.zeros(len(base), dtype=np.int64)
     out[np.flatnonzero(up)[:extra]] = 1
     return out

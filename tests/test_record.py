@@ -207,7 +207,7 @@ def test_a_lottery_that_is_valid_but_not_optimal_is_told_apart_from_a_changed_re
     set_probabilities(lot)
     rec = as_record(lot, {"seed": "s", "ticket": None, "panel": record.draw(lot, "s")})
     assert record.verify(rec).ok
-    from sampling.panels import resolve_note
+    from sampling.select import resolve_note
 
     assert "re-solving gives a different optimum" in resolve_note(lot) and "record itself is intact" in resolve_note(lot)
     assert "leximin-optimal" in resolve_note(select(problem, "s").prepared.lottery)
@@ -414,7 +414,7 @@ def test_the_swap_search_never_loses_and_keeps_every_quota(monkeypatch):
 
     lot = select(make_pool(150, 15, 4, households=True), "s").prepared.lottery
     monkeypatch.setattr(uniform, "_solve", lambda seats, size, base, up, extra, target, live:
-                        uniform._largest_remainder(base, up, extra))
+                        uniform._first_up(base, up, extra))
     monkeypatch.setattr(uniform, "SWAP_ROUNDS", 0)
     plain = uniform.round_uniform(lot, 100)
     monkeypatch.setattr(uniform, "SWAP_ROUNDS", 60)

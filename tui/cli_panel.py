@@ -165,7 +165,7 @@ def run(engine, args: argparse.Namespace) -> int:
         if args.json:
             print_json({"id": panel_id, **sel.as_json()})
             return 0
-        how = f"ticket {args.ticket}" if args.ticket is not None else f"seed {args.seed!r}"
+        how = _how(args)
         print(f"Drew panel {panel_id}: {len(sel.panel)} members with {how} ({sel.algorithm}); "
               f"lowest selection probability {sel.min_probability:.4f}; "
               f"{sum(s['role'] == 'reserve' for s in panels.panel_seats(engine, panel_id))} reserves.")
@@ -241,7 +241,9 @@ def _prepare(engine, args, quotas, size, fixed) -> int:
 
     sha, prep = panels.prepare_panel(engine, quotas, size, recruitment_round=args.round, fixed=fixed,
                                      uniform=args.uniform)
-    low = min((p for p in prep.probabilities.values() if p > 0), default=0.0)
+    from sampling.lottery import lowest
+
+    low = float(lowest(prep.lottery))
     if args.json:
         print_json({"lottery_sha256": sha, "panels": len(prep.lottery["panels"]), "min_probability": low,
                     "tickets": args.uniform,
@@ -250,7 +252,8 @@ def _prepare(engine, args, quotas, size, fixed) -> int:
     print(f"Prepared the lottery for a panel of {size}: {len(prep.lottery['panels'])} possible panels, "
           f"lowest selection probability {low:.4f}.")
     if prep.min_before is not None:
-        print(f"Rounded to {args.uniform} equally likely tickets: the lowest probability was {float(prep.min_before):.4f} "
+        print(f"Rounded to {args.uniform} equally likely tickets: the lowest probability was "
+              f"{float(prep.min_before):.4f} "
               f"before rounding and is {low:.4f} after (fairness lost: {float(prep.min_before) - low:.4f}).")
     print(f"Its SHA-256 (publish this before the draw):\n  {sha}")
     how = f"--ticket N (1-{args.uniform}) or --seed S" if args.uniform else "--seed S"
@@ -277,7 +280,7 @@ def verify_record(args: argparse.Namespace) -> int:
     rec = record.load(args.record)
     result = record.verify(rec)
     if args.resolve and result.ok:
-        from sampling.panels import resolve_note
+        from sampling.select import resolve_note
 
         result.notes.append(resolve_note(rec["lottery"]))
     draw = rec.get("draw")
@@ -316,7 +319,8 @@ def run_quotas(engine, args: argparse.Namespace) -> int:
 def run_select(args: argparse.Namespace) -> int:
     from sampling import record
     from sampling.interop import read_features, read_people
-    from sampling.select import public_record, select
+    from sampling.lottery import lowest
+    from sampling.select import select
 
     if args.prepared:
         return _select_prepared(args)
@@ -330,94 +334,58 @@ def run_select(args: argparse.Namespace) -> int:
         raise OtosError("--prepare writes the lottery to a file: give --record FILE.")
     problem = read_people(args.people, read_features(args.features), args.size, household=args.household)
     if args.record:
-        _publishable_ids(args.people, problem.ids)
+        record.check_publishable(problem.ids, args.people)
     if args.prepare:
         from sampling.select import prepare
 
         prep = prepare(problem, uniform=args.uniform)
-        _write_record(args.record, public_record(prep, None, None, None, prepared_at=_now()))
+        record.save(args.record, record.assemble(prep.lottery, prepared_at=record.timestamp()))
         print(f"Prepared the lottery: {len(prep.lottery['panels'])} possible panels; wrote it to {args.record}.")
         if prep.min_before is not None:
             print(f"Rounded to {args.uniform} tickets: lowest probability {float(prep.min_before):.4f} before, "
-                  f"{min(v for v in prep.probabilities.values() if v > 0):.4f} after.")
+                  f"{float(lowest(prep.lottery)):.4f} after.")
         print(f"Its SHA-256 (publish this before the draw):\n  {prep.sha256}")
         return 0
     if args.seed is None and args.ticket is None:
         raise OtosError("Give the public seed (--seed) or the ticket drawn by hand (--ticket).")
     result = select(problem, args.seed, args.method, uniform=args.uniform, ticket=args.ticket)
     if args.record:
-        _write_record(args.record, result.record(_now()))
+        record.save(args.record, result.record(record.timestamp()))
     if args.json:
         print(json.dumps(result.as_json(), ensure_ascii=False))
         return 0
-    how = f"ticket {args.ticket}" if args.ticket is not None else f"seed {args.seed!r}"
-    print(f"Panel of {len(result.panel)} drawn with {how} ({result.algorithm}):")
+    print(f"Panel of {len(result.panel)} drawn with {_how(args)} ({result.algorithm}):")
     print("  " + ", ".join(result.panel))
     probs = sorted(result.probabilities.values())
     print(f"Selection probabilities: lowest {probs[0]:.4f}, median {probs[len(probs) // 2]:.4f}, highest {probs[-1]:.4f}.")
     for note in result.notes:
         print(f"Note: {note}.")
     if args.record:
-        print(f"Wrote the lottery record to {args.record} (lottery SHA-256 {record.lottery_hash(result.prepared.lottery)}).")
+        print(f"Wrote the lottery record to {args.record} (lottery SHA-256 {result.prepared.sha256}).")
     return 0
+
+
+def _how(args: argparse.Namespace) -> str:
+    return f"ticket {args.ticket}" if args.ticket is not None else f"seed {args.seed!r}"
 
 
 def _select_prepared(args: argparse.Namespace) -> int:
     """``otos select --prepared FILE --seed S``: draw from a prepared record, no solver."""
     from sampling import record
-    from sampling.select import public_record
 
     if args.prepare or args.features or args.people or args.size or args.uniform:
         raise OtosError("--prepared draws from the lottery in the file as it is; leave out --prepare, --features, "
                         "--people, --size and --uniform.")
-    if (args.seed is None) == (args.ticket is None):
-        raise OtosError("Give either the public seed (--seed) or the ticket drawn by hand (--ticket).")
-    rec = record.load(args.prepared)
-    checked = record.verify(rec)
-    if not checked.ok:
-        raise OtosError(f"{args.prepared} does not hold together: " + "; ".join(checked.differences) + ".",
-                        hint="Nothing was drawn.")
-    if rec.get("draw"):
-        raise OtosError(f"{args.prepared} was drawn already (it has a draw).",
-                        hint="A prepared lottery is drawn once.")
-    panel = record.draw(rec["lottery"], args.seed, args.ticket)
-    out = public_record(rec["lottery"], args.seed, args.ticket, panel, _now(), rec["lottery_sha256"])
-    if rec.get("prepared_at"):
-        out["draw"]["prepared_at"] = rec["prepared_at"]
+    out = record.draw_prepared(record.load(args.prepared), args.prepared, args.seed, args.ticket)
     if args.record:
-        _write_record(args.record, out)
+        record.save(args.record, out)
+    panel = out["draw"]["panel"]
     if args.json:
-        print(json.dumps({"panel": panel, "lottery_sha256": rec["lottery_sha256"], "seed": args.seed,
+        print(json.dumps({"panel": panel, "lottery_sha256": out["lottery_sha256"], "seed": args.seed,
                           "ticket": args.ticket}, ensure_ascii=False))
         return 0
-    how = f"ticket {args.ticket}" if args.ticket is not None else f"seed {args.seed!r}"
-    print(f"Panel of {len(panel)} drawn with {how} from the prepared lottery {rec['lottery_sha256']}:")
+    print(f"Panel of {len(panel)} drawn with {_how(args)} from the prepared lottery {out['lottery_sha256']}:")
     print("  " + ", ".join(panel))
     if args.record:
         print(f"Wrote the record to {args.record}.")
     return 0
-
-
-def _now() -> str:
-    import datetime as dt
-
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
-def _write_record(path: str, rec: dict) -> None:
-    from pool.private import private_file
-
-    with private_file(path, encoding="utf-8") as fh:
-        json.dump(rec, fh, ensure_ascii=False, indent=1)
-
-
-def _publishable_ids(path: str, ids: list[str]) -> None:
-    """A record is for publishing: refuse ids that are e-mail addresses or identity codes."""
-    import re
-
-    hetu = re.compile(r"^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$", re.IGNORECASE)
-    for n, pid in enumerate(ids, start=1):
-        if "@" in pid or hetu.match(pid.strip()):
-            raise OtosError(f"{path}, person {n} (id column): the id looks like an e-mail address or an identity "
-                            "code, and a lottery record is made to be published. Nothing was written.",
-                            hint="Give everyone a neutral id (1, 2, 3 ... or random codes) and keep the key apart.")

@@ -36,19 +36,18 @@ def _sqlite_declared(width_from: int, width_to: int) -> None:
         raise RuntimeError("the database failed its integrity check after widening mother_tongue")
 
 
-def upgrade() -> None:
+def _widen(width_from: int, width_to: int) -> None:
     if op.get_bind().dialect.name == "sqlite":
-        _sqlite_declared(2, 3)
+        _sqlite_declared(width_from, width_to)
         return
     for table in TABLES:
-        op.alter_column(table, "mother_tongue", existing_type=sa.String(2), type_=sa.String(3),
+        op.alter_column(table, "mother_tongue", existing_type=sa.String(width_from), type_=sa.String(width_to),
                         existing_nullable=True)
+
+
+def upgrade() -> None:
+    _widen(2, 3)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        _sqlite_declared(3, 2)
-        return
-    for table in TABLES:
-        op.alter_column(table, "mother_tongue", existing_type=sa.String(3), type_=sa.String(2),
-                        existing_nullable=True)
+    _widen(3, 2)
