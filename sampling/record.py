@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ SAMPLER = "otos-sha256-v1"
 HOUSEHOLD_RULE = "at most one panel member per shared dwelling"
 WITHIN = ("shuffle", "deal")
 _SPACE = 1 << 256
+MAX_BYTES = 512 << 20  # a record of a 50,000-person pool is tens of MB
 
 
 class RecordError(OtosError):
@@ -445,9 +447,18 @@ def load(path: str) -> Any:
     """A record file as JSON, or RecordError naming the file, line and column."""
     try:
         with open(path, encoding="utf-8") as fh:
+            if os.fstat(fh.fileno()).st_size > MAX_BYTES:
+                raise RecordError(f"{path}: over {MAX_BYTES >> 20} MB, larger than any lottery record.",
+                                  hint="Check that this is the record file.")
             return json.load(fh)
     except FileNotFoundError:
         raise RecordError(f"{path}: no such file.") from None
+    except IsADirectoryError:
+        raise RecordError(f"{path} is a folder; give the record file.") from None
+    except PermissionError:
+        raise RecordError(f"{path}: this user may not read it.") from None
+    except RecursionError:
+        raise RecordError(f"{path}: nested too deeply to be a lottery record.") from None
     except UnicodeDecodeError:
         raise RecordError(f"{path}: not UTF-8 text; a lottery record is JSON.") from None
     except json.JSONDecodeError as e:

@@ -198,6 +198,11 @@ def test_malformed_records_get_a_message_naming_the_place(tmp_path, capsys):
     bad.write_text(json.dumps({"format": "something else"}))
     assert main(["panel", "verify", "--record", str(bad)]) == 2
     assert "not an Otos lottery record" in capsys.readouterr().err
+    bad.write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["panel", "verify", "--record", str(bad)]) == 2
+    assert "nested too deeply" in capsys.readouterr().err
+    assert main(["panel", "verify", "--record", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
 
 
 def test_a_lottery_that_is_valid_but_not_optimal_is_told_apart_from_a_changed_record():
