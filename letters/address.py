@@ -45,7 +45,7 @@ def _wrap(text: str, font: str) -> list[str]:
 
 def address_lines(name: str, street: str | None, postal_code: str | None, post_office: str | None) -> list[str]:
     """The lines of the window, wrapped to its width; AddressError says what is missing."""
-    font, _ = register()
+    font, _x = register()
     missing = [what for what, value in (("street address", street), ("postal code", postal_code),
                                         ("post office", post_office)) if not (value or "").strip()]
     if missing:

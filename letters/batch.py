@@ -235,7 +235,7 @@ PERSONAL = {"first_names", "code"}  # placeholders that differ from letter to le
 
 
 def _fields(paragraph: str) -> set[str]:
-    return {f for _, f, _, _ in string.Formatter().parse(paragraph) if f}
+    return {f for _x, f, _x, _x in string.Formatter().parse(paragraph) if f}
 
 
 def _style(t: Template, i: int) -> tuple[str, float, float]:
@@ -438,7 +438,7 @@ def preview(engine: Engine, round_name: str, settings: LetterSettings | None = N
         first = first or row
     if first is None:
         raise OtosError(f"Round {round_name!r} has no letters to print.")
-    _, code, ext, first_names, _, _, _, _, lines, langs = first
+    _x, code, ext, first_names, _x, _x, _x, _x, lines, langs = first
     values = _batch_values(settings, today, langs[0]) | _letter_values(first_names, code, ext)
     template = load_template(langs[0], settings.templates)
     check_values(template, values)

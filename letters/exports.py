@@ -51,7 +51,7 @@ def _panel_rows(engine: Engine, panel_id: int) -> tuple[list[list], list[list], 
         panel = get_panel(s, panel_id)
         seats = s.execute(select(PanelSeat, PoolMember).outerjoin(PoolMember, PoolMember.id == PanelSeat.member_id)
                           .where(PanelSeat.panel_id == panel_id)).all()
-        groups = seat_groups(panel, [seat for seat, _ in seats])
+        groups = seat_groups(panel, [seat for seat, _x in seats])
         seats.sort(key=lambda row: member_order(row[0].snapshot_id))
         reserves = sorted((row for row in seats if row[0].role == "reserve" and row[1] is not None
                            and row[1].status == "active"),
@@ -195,7 +195,7 @@ RESERVE_CALL_COLUMNS = ["paikka (jäsen)", "järjestys", "jäsen", "sukunimi", "
 def export_reserve_calls(engine: Engine, panel_id: int, out: str | Path) -> int:
     """The panel's reserves waiting, seat by seat in call order: whom to phone, and in
     which order, when a member drops out. Returns how many."""
-    _, _, spare = _panel_rows(engine, panel_id)
+    _x, _x, spare = _panel_rows(engine, panel_id)
     cols = [ROSTER_COLUMNS.index(c) for c in RESERVE_CALL_COLUMNS[2:]]
     rows = [[int(holder) if holder.isdigit() else holder, rank] + [r[i] for i in cols] for holder, rank, r in spare]
     with private_file(out, encoding="utf-8-sig", newline="",

@@ -25,7 +25,7 @@ class NumberedCanvas(Canvas):
         self._startPage()
 
     def save(self) -> None:
-        regular, _ = register()
+        regular, _x = register()
         total = len(self._pages)
         for number, state in enumerate(self._pages, start=1):
             self.__dict__.update(state)
@@ -46,6 +46,6 @@ class Document(SimpleDocTemplate):
 def document(out: str | IO[bytes], pagesize: tuple[float, float], title: str) -> Document:
     """A document template writing to ``out`` with the embedded font as its first font,
     ``title`` in its properties and page numbers."""
-    regular, _ = register()
+    regular, _x = register()
     return Document(out, pagesize=pagesize, title=title, author="Otos", creator="Otos",
                     initialFontName=regular, initialFontSize=10)

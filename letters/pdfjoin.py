@@ -69,7 +69,7 @@ def _tag(part: int, tag: bytes) -> bytes:
     """A six-capital subset tag unique to (part, original tag)."""
     n = part * 26 ** 3 + sum((c - 65) * 26 ** i for i, c in enumerate(reversed(tag[-3:])))
     letters = []
-    for _ in range(6):
+    for _x in range(6):
         n, r = divmod(n, 26)
         letters.append(65 + r)
     return bytes(reversed(letters))

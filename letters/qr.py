@@ -79,7 +79,7 @@ class _Layout:
         mask = qrencoder.QRUtil.getMask(MASK)
         self.mask = np.array([bool(mask(r, c)) for c, r in positions], dtype=bool)
         self.blocks = [(b.totalCount, b.dataCount) for b in qrencoder.QRRSBlock.getRSBlocks(self.version, LEVEL)]
-        self.data_count = sum(d for _, d in self.blocks)
+        self.data_count = sum(d for _x, d in self.blocks)
         count_bits = qrencoder.QR8bitByte(b"").getLengthBits(self.version)
         self.header = np.array([int(b) for b in f"{0b0100:04b}{length:0{count_bits}b}"], dtype=np.uint8)
         self.length = length

@@ -58,7 +58,7 @@ def load_template(language: str, folder: str | Path | None = None) -> Template:
         source, text = f"template {language}.txt", res.read_text("utf-8")
     for number, line in enumerate(text.splitlines(), start=1):
         try:
-            fields = [f for _, f, _, _ in string.Formatter().parse(line) if f is not None]
+            fields = [f for _x, f, _x, _x in string.Formatter().parse(line) if f is not None]
         except ValueError as exc:
             raise TemplateError(f"{source}, line {number}: {exc} (a lone brace?).",
                                 hint="Write placeholders as {name}.") from None
@@ -74,7 +74,7 @@ def load_template(language: str, folder: str | Path | None = None) -> Template:
 
 def check_values(template: Template, values: dict[str, str]) -> None:
     """Every placeholder the template uses must have a value (per-letter ones are filled later)."""
-    used = {f for p in template.paragraphs for _, f, _, _ in string.Formatter().parse(p) if f}
+    used = {f for p in template.paragraphs for _x, f, _x, _x in string.Formatter().parse(p) if f}
     missing = sorted(f for f in used - set(PER_LETTER) if not str(values.get(f, "")).strip())
     if missing:
         raise TemplateError(f"{template.source} uses {', '.join('{' + m + '}' for m in missing)} but no value was given.",

@@ -82,12 +82,12 @@ def components(cov: np.ndarray, start: np.ndarray | None = None, iterations: int
     loading of each is positive. Exact (eigh) without ``start``; from ``start`` by
     orthogonal iteration, which is quick when the start is close (bootstrap resamples)."""
     if start is None:
-        _, vectors = np.linalg.eigh(cov)
+        _x, vectors = np.linalg.eigh(cov)
         comps = vectors[:, ::-1][:, :2]
     else:
         comps = start
-        for _ in range(iterations):
-            comps, _ = np.linalg.qr(cov @ comps)
+        for _x in range(iterations):
+            comps, _x = np.linalg.qr(cov @ comps)
         ritz = comps.T @ cov @ comps  # order the pair by their Rayleigh quotients
         values, rot = np.linalg.eigh(ritz)
         comps = comps @ rot[:, ::-1]
@@ -123,7 +123,7 @@ def kmeans(points: np.ndarray, k: int, rng: np.random.Generator, weights: np.nda
     """Weighted k-means (k-means++ starts, Lloyd iterations); (labels, centres, inertia)."""
     w = np.ones(len(points)) if weights is None else weights.astype(float)
     best = None
-    for _ in range(n_init):
+    for _x in range(n_init):
         labels, centres = _lloyd(points, _plusplus(points, k, w, rng), w, iterations)
         inertia = float((w * ((points - centres[labels]) ** 2).sum(axis=1)).sum())
         if best is None or inertia < best[2] - 1e-12:
@@ -135,7 +135,7 @@ def _lloyd(points: np.ndarray, centres: np.ndarray, w: np.ndarray,
            iterations: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """Lloyd iterations from ``centres`` until no point changes cluster: (labels, centres)."""
     labels = None
-    for _ in range(iterations):
+    for _x in range(iterations):
         new = _nearest(points, centres)
         if labels is not None and np.array_equal(new, labels):
             break
@@ -170,7 +170,7 @@ def _plusplus(points: np.ndarray, k: int, w: np.ndarray, rng: np.random.Generato
     first = draw(w)
     centres = [points[first]]
     d2 = ((points - points[first]) ** 2).sum(axis=1)
-    for _ in range(1, k):
+    for _x in range(1, k):
         p = w * d2
         idx = draw(p) if p.sum() > 0 else int(rng.integers(len(points)))
         centres.append(points[idx])
@@ -217,8 +217,8 @@ def adjusted_rand(a: np.ndarray | list, b: np.ndarray | list) -> float:
     a, b = np.asarray(a), np.asarray(b)
     if len(a) < 2:
         return 1.0
-    _, ai = np.unique(a, return_inverse=True)
-    _, bi = np.unique(b, return_inverse=True)
+    _x, ai = np.unique(a, return_inverse=True)
+    _x, bi = np.unique(b, return_inverse=True)
     table = np.zeros((ai.max() + 1, bi.max() + 1))
     np.add.at(table, (ai, bi), 1)
     comb = lambda x: x * (x - 1) / 2  # noqa: E731
@@ -239,7 +239,7 @@ def cluster(points: np.ndarray, rng: np.random.Generator, min_group_size: int,
     base_k = min(BASE_CLUSTERS, distinct)
     if base_k < 2:
         return np.zeros(n, dtype=int), 0.0
-    base_labels, base_centres, _ = kmeans(points, base_k, rng, n_init=1, iterations=BASE_ITERATIONS)
+    base_labels, base_centres, _x = kmeans(points, base_k, rng, n_init=1, iterations=BASE_ITERATIONS)
     used = np.unique(base_labels)
     base_centres = base_centres[used]
     base_labels = np.searchsorted(used, base_labels)
@@ -252,7 +252,7 @@ def cluster(points: np.ndarray, rng: np.random.Generator, min_group_size: int,
         sample = np.arange(n)
         dist = distances(points) if dist is None else dist
     for k in range(2, min(max_groups, len(used)) + 1):
-        _, centres, _ = kmeans(base_centres, k, rng, weights=weights, n_init=GROUP_STARTS)
+        _x, centres, _x = kmeans(base_centres, k, rng, weights=weights, n_init=GROUP_STARTS)
         labels = _refine(points, centres)
         sizes = np.bincount(labels, minlength=k)
         if (sizes < min_group_size).any():
@@ -449,7 +449,7 @@ def stability(centred: np.ndarray, cov: np.ndarray, comps: np.ndarray, cast: np.
     points = scaled(centred, comps, cast, statements)[in_conv]
     dist = distances(points) if len(points) <= SILHOUETTE_SAMPLE else None
     for r in range(restarts):
-        other, _ = cluster(points, rng_for(f"{seed}/restart-{r}"), min_group_size, dist=dist)
+        other, _x = cluster(points, rng_for(f"{seed}/restart-{r}"), min_group_size, dist=dist)
         restart_ari.append(adjusted_rand(labels, other))
         rng = rng_for(f"{seed}/bootstrap-{r}")
         cols = np.sort(rng.integers(0, centred.shape[1], centred.shape[1]))
@@ -457,7 +457,7 @@ def stability(centred: np.ndarray, cov: np.ndarray, comps: np.ndarray, cast: np.
         weights = np.zeros_like(comps)  # centred[:, cols] @ boot_comps, without copying the matrix
         np.add.at(weights, cols, boot_comps)
         boot_points = scaled(centred, weights, cast, statements)[in_conv]
-        other, _ = cluster(boot_points, rng, min_group_size)
+        other, _x = cluster(boot_points, rng, min_group_size)
         boot_ari.append(adjusted_rand(labels, other))
     return {"restarts": restarts, "restart_ari_mean": float(np.mean(restart_ari)),
             "restart_ari_min": float(np.min(restart_ari)), "bootstrap_ari_mean": float(np.mean(boot_ari)),

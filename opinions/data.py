@@ -61,7 +61,7 @@ def spreadsheet_csv(path: Path, what: str):
     without BOM) or Windows-1252, delimiter , ; or tab from the header line."""
     from pool.csvfile import read_text, sniff_delimiter
 
-    text, _ = read_text(Path(path), what)
+    text, _x = read_text(Path(path), what)
     return csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text.split("\n", 1)[0]))
 
 
@@ -247,8 +247,8 @@ def read_votes_csv(path: str | Path, statements_path: str | Path | None = None) 
         order = (_time(row[cols["time"]], path, line, cols["time"] + 1) if "time" in cols else 0.0, line)
         if (pid, sid) not in latest or latest[(pid, sid)][0] < order:
             latest[(pid, sid)] = (order, vote)
-    participants = sorted({p for p, _ in latest}, key=_key)
-    statements = sorted({s for _, s in latest}, key=_key)
+    participants = sorted({p for p, _x in latest}, key=_key)
+    statements = sorted({s for _x, s in latest}, key=_key)
     if statements_path:
         texts, moderated = _read_statements(Path(statements_path))
         statements = sorted(set(statements) | set(texts), key=_key)
@@ -257,7 +257,7 @@ def read_votes_csv(path: str | Path, statements_path: str | Path | None = None) 
     pi = {p: i for i, p in enumerate(participants)}
     si = {s: j for j, s in enumerate(statements)}
     votes = np.full((len(participants), len(statements)), np.nan)
-    for (p, s), (_, v) in latest.items():
+    for (p, s), (_x, v) in latest.items():
         votes[pi[p], si[s]] = v
     conv = Conversation(participants, statements, votes, texts, moderated & set(statements), source=str(path))
     return _checked(conv)

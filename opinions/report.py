@@ -77,7 +77,7 @@ def opinion_map(a: Analysis, width: float = 460, height: float = 300):
 
     from letters.fonts import register
 
-    regular, _ = register()
+    regular, _x = register()
     d = Drawing(width, height)
     d.initialFontName, d.initialFontSize = regular, 8  # else reportlab's graphics start in Helvetica
     pts = a.points
@@ -150,7 +150,7 @@ def write_report(a: Analysis, out: str | Path, strata: Strata | None = None) -> 
             story.append(Paragraph("No statement separates this group significantly.", styles["BodyText"]))
             continue
         rows = []
-        for sid, side, _ in reps:
+        for sid, side, _x in reps:
             j = index[sid]
             share = a.stats.pa[g, j] if side == "agree" else a.stats.pd[g, j]
             z = a.stats.za[g, j] if side == "agree" else a.stats.zd[g, j]
@@ -179,7 +179,7 @@ def _strata_story(a, strata, styles, small, table, text) -> list:
 
     story = []
     comparison, weighted = strata_rows(a, strata)
-    top = [sid for sid, *_ in a.divisive_statements()][:5] or a.statements[:5]
+    top = [sid for sid, *_x in a.divisive_statements()][:5] or a.statements[:5]
     for feature in strata.features:
         story.append(Paragraph(f"By {feature}: agree share (95 % interval), n", styles["Heading2"]))
         rows = [[r[1], r[2], r[3], f"{r[5]:.0%} ({r[6]:.0%}-{r[7]:.0%})" if r[5] != "" else "-", r[4]]

@@ -32,10 +32,10 @@ def to_json(a: Analysis) -> dict:
         "silhouette": round(a.silhouette, 4),
         "stability": a.stability,
         "groups": a.groups(),
-        "consensus": [sid for sid, _, _ in a.consensus()],
+        "consensus": [sid for sid, _x, _x in a.consensus()],
         "consensus_detail": [{"statement": sid, "direction": side, "gic": round(g, 4)}
                              for sid, side, g in a.consensus()],
-        "divisive": [sid for sid, *_ in a.divisive_statements()],
+        "divisive": [sid for sid, *_x in a.divisive_statements()],
         "divisive_detail": [{"statement": sid, "divisiveness": round(d, 4), "interval90": [round(lo, 4), round(hi, 4)]}
                             for sid, d, lo, hi in a.divisive_statements()],
         "representative": {str(g): [{"statement": sid, "direction": side, "metric": round(m, 3)}
@@ -100,7 +100,7 @@ def text_summary(a: Analysis, width: int = 90) -> list[str]:
         if not reps:
             out.append("  (no statement separates this group significantly)")
         j = {s: i for i, s in enumerate(a.statements)}
-        for sid, side, _ in reps:
+        for sid, side, _x in reps:
             share = a.stats.pa[g, j[sid]] if side == "agree" else a.stats.pd[g, j[sid]]
             out.append(f"  {side:>8} {share:4.0%}  #{sid} {_text(a, sid, width - 22)}")
     out.append("")

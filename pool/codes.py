@@ -26,7 +26,7 @@ def check_character(body: str) -> str:
 
 
 def new_code() -> str:
-    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY))
+    body = "".join(secrets.choice(ALPHABET) for _x in range(BODY))
     return body + check_character(body)
 
 

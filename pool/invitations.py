@@ -33,7 +33,7 @@ def list_rounds(engine: Engine) -> list[Round]:
                                 func.count(Invitation.answered_at), func.min(Invitation.created_at),
                                 func.max(Invitation.id))
                          .group_by(Invitation.round).order_by(func.max(Invitation.id).desc())).all()
-    return [Round(name, extract, invited, answered, created.date()) for name, extract, invited, answered, created, _
+    return [Round(name, extract, invited, answered, created.date()) for name, extract, invited, answered, created, _x
             in rows]
 
 

@@ -166,7 +166,7 @@ class Outputs:
 
     def _stage(self, path: str | Path, suffixes: tuple[str, ...]) -> tuple[Path, Path, int]:
         final = output_path(path, suffixes)
-        if any(final == f for f, _, _ in self._staged):
+        if any(final == f for f, _x, _x in self._staged):
             raise OtosError(f"{final} would be written twice.")
         remove_stale(final.parent)
         while True:
@@ -198,17 +198,17 @@ class Outputs:
                 digests[final] = hashlib.file_digest(r, "sha256").hexdigest()
         if audit is not None:
             audit(digests)
-        for final, tmp, _ in self._staged:
+        for final, tmp, _x in self._staged:
             if final.is_symlink():  # planted while we wrote: never replace through it
                 raise OtosError(f"{final} became a symbolic link while Otos wrote it; nothing was written.")
             os.replace(tmp, final)
-        written = [final for final, _, _ in self._staged]
+        written = [final for final, _x, _x in self._staged]
         self._staged = []
         return written
 
     def discard(self) -> None:
         """Remove every temporary; nothing of the set appears."""
-        for _, tmp, fh in self._staged:
+        for _x, tmp, fh in self._staged:
             if fh is not None and not fh.closed:
                 fh.close()
             tmp.unlink(missing_ok=True)

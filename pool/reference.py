@@ -128,5 +128,5 @@ def language_margins() -> dict[str, dict[str, int]]:
 def age_structure() -> list[tuple[int, int, float]]:
     """(age_from, age_to, share) bands of the national population; shares sum to 1."""
     rows = [(int(r["age_from"]), int(r["age_to"]), float(r["share_pct"])) for r in _read("age_structure_fi.csv")]
-    total = sum(s for _, _, s in rows)
+    total = sum(s for _x, _x, s in rows)
     return [(a, b, s / total) for a, b, s in rows]

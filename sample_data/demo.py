@@ -148,7 +148,7 @@ def write_demo_votes(engine: Engine, folder: str | Path, seed: int = 2026) -> Pa
         if b:
             population[b] = population.get(b, 0) + 1
     # group leanings: agree probability per statement for three currents
-    leaning = [[rnd.choice((0.85, 0.8, 0.2, 0.15, 0.5)) for _ in STATEMENTS] for _ in range(3)]
+    leaning = [[rnd.choice((0.85, 0.8, 0.2, 0.15, 0.5)) for _x in STATEMENTS] for _x in range(3)]
     people = [(f"a{m}", band(age_on(year, today)), "asukas") for m, year in members]
     people += [(f"h{i}", "30-64", "henkilöstö") for i in range(1, 26)]
     lines = ["participant;statement;vote;time"]

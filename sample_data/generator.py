@@ -70,15 +70,15 @@ class _Names:
             fk = Faker(locale)
             fk.seed_instance(seed)
             self.pools[key] = (
-                [fk.first_name_male() for _ in range(NAME_POOL)],
-                [fk.first_name_female() for _ in range(NAME_POOL)],
-                [fk.last_name() for _ in range(NAME_POOL)],
+                [fk.first_name_male() for _x in range(NAME_POOL)],
+                [fk.first_name_female() for _x in range(NAME_POOL)],
+                [fk.last_name() for _x in range(NAME_POOL)],
             )
         fi, sv = Faker("fi_FI"), Faker("sv_SE")
         fi.seed_instance(seed)
         sv.seed_instance(seed)
-        self.streets_fi = sorted({fi.street_name() for _ in range(NAME_POOL)})
-        self.streets_sv = sorted({sv.street_name() for _ in range(NAME_POOL)})
+        self.streets_fi = sorted({fi.street_name() for _x in range(NAME_POOL)})
+        self.streets_sv = sorted({sv.street_name() for _x in range(NAME_POOL)})
 
     def person(self, rnd: random.Random, lang: str, sex: str) -> tuple[str, str]:
         males, females, lasts = self.pools.get(lang if lang in ("fi", "sv", "et") else ("fi" if lang == "se" else "other"))
@@ -146,9 +146,9 @@ def generate_people(county: str = "Keski-Suomi", rows: int = 5000, seed: int = 1
     margins = language_margins().get(county)
     postal = _postal_codes(all_munis)
     bands = [b for b in age_structure() if b[1] >= min_age]
-    band_cum = _cumulative([s for _, _, s in bands])
-    size_cum = _cumulative([w for _, w in HOUSEHOLD_SIZES])
-    other_cum = _cumulative([w for _, w in OTHER_LANGUAGES])
+    band_cum = _cumulative([s for _x, _x, s in bands])
+    size_cum = _cumulative([w for _x, w in HOUSEHOLD_SIZES])
+    other_cum = _cumulative([w for _x, w in OTHER_LANGUAGES])
     used_codes: set[str] = set()
     made = 0
     dwelling_seq = itertools.count(1)
@@ -182,12 +182,12 @@ def generate_people(county: str = "Keski-Suomi", rows: int = 5000, seed: int = 1
         dwelling = f"{next(dwelling_seq):09d}{rnd.choice('ABCDEFHJKLMN')}{rnd.randint(0, 999999):06d}"
         no_address = rnd.random() < P_NO_ADDRESS
         surname = None
-        for _ in range(size):
+        for _x in range(size):
             if made >= rows:
                 break
             lang = home_lang if rnd.random() < 0.9 else language(m)
             sex = "" if rnd.random() < P_SEX_UNKNOWN else rnd.choice("12")
-            a, b, _ = bands[bisect.bisect(band_cum, rnd.random())]
+            a, b, _x = bands[bisect.bisect(band_cum, rnd.random())]
             age = rnd.randint(a, b)
             birth = today.replace(year=today.year - age - 1, month=1, day=1) + dt.timedelta(days=rnd.randint(1, 364))
             while True:
@@ -229,7 +229,7 @@ def write_extract(path: str | Path, county: str = "Keski-Suomi", rows: int = 500
         else:
             spans = [prof.fields[f] for f in HEADER]
             for row in people:
-                fh.write("".join(v.ljust(n)[:n] for v, (_, n) in zip(row, spans)) + "\n")
+                fh.write("".join(v.ljust(n)[:n] for v, (_x, n) in zip(row, spans)) + "\n")
     return path
 
 

@@ -106,7 +106,7 @@ class Scheme:
             return list(self.values.get(feature, ()))
         k = kind(feature)
         if k == "age":
-            return [label for _, _, label in band_labels(self.age_bands)]
+            return [label for _x, _x, label in band_labels(self.age_bands)]
         if k == "sex":
             return list(SEX_LABEL.values())
         if k == "language":
@@ -218,7 +218,7 @@ def register_frame(rows) -> pd.DataFrame:
     municipality)."""
     rows = list(rows)
     return pd.DataFrame({
-        "birth_year": [b.year if b else None for b, *_ in rows], "sex": [r[1] for r in rows],
+        "birth_year": [b.year if b else None for b, *_x in rows], "sex": [r[1] for r in rows],
         "mother_tongue": [r[2] for r in rows], "municipality": [r[3] for r in rows],
     }, columns=list(COLUMNS[:4]))
 

@@ -15,7 +15,7 @@ from sampling.problem import Problem, Quota
 
 
 def _read_table(path: Path, what: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    text, _ = read_text(path, what)
+    text, _x = read_text(path, what)
     delimiter = sniff_delimiter(text.splitlines()[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip() for h in next(reader)]

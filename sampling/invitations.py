@@ -210,10 +210,10 @@ def draw_invitations(engine: Engine, extract_id: int, size: int, seed: str, *,
     c_dwelling = df["dwelling"].to_numpy(dtype=object)[in_scope][can]
     u = rng.random(len(c_ids))
     # One per dwelling: the one with the smallest random key represents it.
-    dwelling_code, _ = pd.factorize(pd.Series(c_dwelling, dtype=object))  # no dwelling: -1
+    dwelling_code, _x = pd.factorize(pd.Series(c_dwelling, dtype=object))  # no dwelling: -1
     by_u = np.argsort(u, kind="stable")
     housed = by_u[dwelling_code[by_u] >= 0]
-    _, first = np.unique(dwelling_code[housed], return_index=True)
+    _x, first = np.unique(dwelling_code[housed], return_index=True)
     keep = np.concatenate([housed[first], np.flatnonzero(dwelling_code < 0)])
     c_ids, c_code, u = c_ids[keep], c_code[keep], u[keep]
     present = np.unique(codes_in)  # the strata of the people in scope, in label order
@@ -269,7 +269,7 @@ def parse_oversample(items: list[str] | str) -> dict[tuple[str, str], float]:
         items = [i for i in items.split(",") if i.strip()]
     out = {}
     for item in items:
-        key, _, factor = item.strip().rpartition(":")
+        key, _x, factor = item.strip().rpartition(":")
         feature, sep, value = key.partition("=")
         try:
             number = float(factor)

@@ -22,7 +22,7 @@ def legacy_draw(problem: Problem, rng: np.random.Generator) -> list[str]:
     p = problem
     quota = {(q.feature, q.value): q for q in p.quotas}
     keys = [[(f, v[j]) for j, f in enumerate(p.features)] for v in p.values]
-    for _ in range(ATTEMPTS):
+    for _x in range(ATTEMPTS):
         seated = [i for i, pid in enumerate(p.ids) if pid in p.fixed]
         count = Counter(key for i in seated for key in keys[i])
         houses = {p.households[i] for i in seated if p.households[i]}
@@ -52,6 +52,6 @@ def legacy_draw(problem: Problem, rng: np.random.Generator) -> list[str]:
 def legacy_probabilities(problem: Problem, rng: np.random.Generator, runs: int = 1000) -> dict[str, float]:
     """Each volunteer's chance under the greedy draw, estimated from ``runs`` draws."""
     hits = Counter()
-    for _ in range(runs):
+    for _x in range(runs):
         hits.update(legacy_draw(problem, rng))
     return {pid: hits[pid] / runs for pid in problem.ids}

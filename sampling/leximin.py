@@ -132,7 +132,7 @@ class Master:
         h = new_highs()
         h.setOptionValue("dual_feasibility_tolerance", 1e-9)
         h.setOptionValue("primal_feasibility_tolerance", 1e-9)
-        for _ in range(self.t):
+        for _x in range(self.t):
             h.addRow(0.0, INF, 0, np.array([], dtype=np.int32), np.array([]))
         h.addRow(1.0, 1.0, 0, np.array([], dtype=np.int32), np.array([]))
         # column 0 is z, in every unfixed type's row with coefficient -1
@@ -301,7 +301,7 @@ class _Face:
                                        lo if (lo > -INF and total <= lo + tol) else hi)
 
     def step(self, r: np.ndarray, v: np.ndarray) -> float:
-        return _step(r, v, self.lower, self.upper, [(lo, hi, m) for lo, hi, m, _ in self.rows], self.TOL)
+        return _step(r, v, self.lower, self.upper, [(lo, hi, m) for lo, hi, m, _x in self.rows], self.TOL)
 
 
 def _peel(face: _Face, target: np.ndarray, rng: np.random.Generator) -> tuple[list[tuple[np.ndarray, np.ndarray]], bool]:
@@ -344,7 +344,7 @@ def _as_lottery(types: Types, target: np.ndarray, pricer: Pricer,
     """
     face = _Face(types, Pricer(types))
     path, exact = _peel(face, target, np.random.default_rng(0))
-    panels = [v for _, v in path]
+    panels = [v for _x, v in path]
     if not exact:
         back = 8
         while True:
@@ -416,7 +416,7 @@ def _cover(types: Types, pricer: Pricer) -> tuple[list[np.ndarray], np.ndarray]:
             found = pricer.best(uncovered.astype(float))
         if found is None:
             raise OtosError("No panel meets every quota (the quotas are infeasible for this pool).")
-        _, counts = found
+        _x, counts = found
         newly = uncovered & (counts > 0)
         if not panels or newly.any():
             panels.append(counts)
@@ -448,7 +448,7 @@ def _leximin_exact(types: Types, pricer: Pricer, panels: list[np.ndarray], impos
     levels = 0
     while not fixed.all():
         while True:
-            z, duals, conv, _ = master.solve()
+            z, duals, conv, _x = master.solve()
             y = np.abs(duals)  # magnitudes: HiGHS's sign convention for >= rows of a min problem
             found = pricer.best(y / n)
             if found is None:
@@ -459,7 +459,7 @@ def _leximin_exact(types: Types, pricer: Pricer, panels: list[np.ndarray], impos
         levels += 1
         tight = np.flatnonzero(~fixed & (y > DUAL_FIX_EPS))
         if len(tight) == 0:  # degenerate duals: fix the smallest-probability type instead
-            _, _, _, w = master.solve()
+            _x, _x, _x, w = master.solve()
             probs = (np.array(master.panels).T @ w) / n
             tight = np.array([np.flatnonzero(~fixed)[np.argmin(probs[~fixed])]])
         for t in tight:
@@ -467,7 +467,7 @@ def _leximin_exact(types: Types, pricer: Pricer, panels: list[np.ndarray], impos
             fixed[t] = True
         say(fixed.mean(), f"level {levels}: {fixed.sum()} of {types.count} types fixed, probability {z:.4f}")
 
-    _, _, _, w = master.solve()
+    _x, _x, _x, w = master.solve()
     w = np.clip(w, 0.0, None)
     keep = w > 1e-12
     panels = np.array(master.panels)[keep]

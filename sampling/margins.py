@@ -51,7 +51,7 @@ def count_margins(session: Session, features: list[str], values: dict[str, list[
                                       Person.municipality)
                                .where(Person.extract_id == extract_id, Person.deceased.is_(False))).all()
         labels = categorise(register_frame(r[1:] for r in rows), features, day, Scheme.from_values(values))
-        for (pid, *_), key in zip(rows, labels.itertuples(index=False, name=None)):
+        for (pid, *_x), key in zip(rows, labels.itertuples(index=False, name=None)):
             for stage in ("population", "invited") if pid in invited else ("population",):
                 totals[stage] += 1
                 for f, v in zip(features, key):

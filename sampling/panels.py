@@ -648,8 +648,8 @@ def _keeps_quotas(quotas: list[Quota], problem: Problem, chosen: set[str]) -> bo
     rows = [(v, h) for i, v, h in zip(problem.ids, problem.values, problem.households) if i in chosen]
     if len(rows) != len(chosen):
         return False
-    counts = Counter((f, v[j]) for v, _ in rows for j, f in enumerate(problem.features))
-    dwellings = [h for _, h in rows if h]
+    counts = Counter((f, v[j]) for v, _x in rows for j, f in enumerate(problem.features))
+    dwellings = [h for _x, h in rows if h]
     return len(dwellings) == len(set(dwellings)) and all(q.min <= counts[(q.feature, q.value)] <= q.max
                                                          for q in quotas)
 

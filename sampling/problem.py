@@ -172,5 +172,5 @@ def build_types(problem: Problem) -> Types:
         h = p.households[m[0]]
         if h and house_size[h] > 1:
             by_house[h].append(t)
-    households = [np.array(v, dtype=np.int64) for _, v in sorted(by_house.items())]
+    households = [np.array(v, dtype=np.int64) for _x, v in sorted(by_house.items())]
     return Types(members, size, forced, quota_rows, households, p.k)

@@ -308,7 +308,7 @@ def check_lottery(lot: dict) -> list[str]:
         if panel["weight"] < 1:
             diffs.append(f"panel {i} has weight {panel['weight']}; every weight is a positive whole number")
         seats = dict(map(tuple, panel["seats"]))
-        if len(seats) != len(panel["seats"]) or [t for t, _ in panel["seats"]] != sorted(seats):
+        if len(seats) != len(panel["seats"]) or [t for t, _x in panel["seats"]] != sorted(seats):
             diffs.append(f"panel {i}'s seats are not listed by type, each type once")
         for t, c in seats.items():
             if not 1 <= c <= len(types[t]["people"]):

@@ -144,7 +144,7 @@ def _swap(b: np.ndarray, seats: np.ndarray, size: np.ndarray, base: np.ndarray, 
     dealt = seats @ (base + b)
     size2, best = size[:, None], _score(dealt[:, None], size[:, None], target)
     best = (int(best[0][0]), int(best[1][0]), float(best[2][0]))
-    for _ in range(SWAP_ROUNDS):
+    for _x in range(SWAP_ROUNDS):
         moved = False
         for i in np.flatnonzero(b):
             free = np.flatnonzero(up & (b == 0))

@@ -24,6 +24,8 @@ PG_URL = os.environ.get("OTOS_TEST_POSTGRES_URL")
 # The audit key of the test run: its own file, never the user's (subprocesses inherit it).
 os.environ["OTOS_AUDIT_KEY_FILE"] = os.path.join(tempfile.mkdtemp(prefix="otos-test-key-"), "audit.key")
 os.environ.pop("OTOS_AUDIT_KEY", None)
+# Tests read English messages unless they choose a language (subprocesses inherit it).
+os.environ["OTOS_LANG"] = "en"
 HEADER = list(FIELD_LENGTHS)
 TODAY = dt.date(2026, 11, 27)
 

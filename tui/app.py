@@ -23,6 +23,7 @@ from tui.opinion_screens import OpinionsScreen
 from tui.output_screens import ExportsScreen, LettersScreen
 from tui.screens import ExtractsScreen, PoolScreen
 from tui.settings_screen import SettingsScreen
+from pool.i18n import _
 
 
 class OtosApp(App):
@@ -36,8 +37,8 @@ class OtosApp(App):
     DEFAULT_MODE = "pool"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # dialogs get compact below 36 rows
     # The F-keys are shown by each screen's navigation line (tui.nav), not in the footer.
-    BINDINGS = [Binding(key.lower(), f"switch_mode('{mode}')", name, id=f"show-{mode}", show=False)
-                for key, name, mode in SCREENS] + [Binding("ctrl+q", "quit", "Quit", id="quit")]
+    BINDINGS = [Binding(key.lower(), f"switch_mode('{mode}')", _(name), id=f"show-{mode}", show=False)
+                for key, name, mode in SCREENS] + [Binding("ctrl+q", "quit", _("Quit"), id="quit")]
 
     def __init__(self, engine: Engine, opinions_example: Path | None = None) -> None:
         super().__init__()
@@ -61,7 +62,7 @@ class OtosApp(App):
     def use_quota_set(self, name: str) -> None:
         from sampling import quota_sets
 
-        self.use_quotas(*quota_sets.load(self.engine, name), f"the quota set {name!r}", name)
+        self.use_quotas(*quota_sets.load(self.engine, name), _("the quota set {name!r}").format(name=name), name)
 
     @guarded
     def on_mount(self) -> None:
@@ -74,20 +75,19 @@ class OtosApp(App):
         if self._keymap_problem:
             self.notify(self._keymap_problem, severity="warning", timeout=15)
         for e in overdue(self.engine):
-            self.notify(f"Extract {e['id']} ({e['file']}) is past its delete-by date {e['delete_by']}: "
-                        "purge it on the Extracts screen (F2, then p).", severity="warning", timeout=15)
+            self.notify(_("Extract {id} ({file}) is past its delete-by date {delete_by}: purge it on the Extracts screen (F2, then p).").format(id=e['id'], file=e['file'], delete_by=e['delete_by']), severity="warning", timeout=15)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Extracts", "List, import and purge DVV extracts", lambda: self.switch_mode("extracts"))
-        yield SystemCommand("Pool", "Browse, add, edit and withdraw pool members", lambda: self.switch_mode("pool"))
-        yield SystemCommand("Quotas", "Quotas against the pool, feasibility", lambda: self.switch_mode("quotas"))
-        yield SystemCommand("Draw", "Draw a panel with the fair lottery", lambda: self.switch_mode("draw"))
-        yield SystemCommand("Letters", "Print a round's invitation letters", lambda: self.switch_mode("letters"))
-        yield SystemCommand("Exports", "Rosters, composition, call list, report", lambda: self.switch_mode("exports"))
-        yield SystemCommand("Opinions", "Opinion groups, consensus and divisive statements from votes",
+        yield SystemCommand(_("Extracts"), _("List, import and purge DVV extracts"), lambda: self.switch_mode("extracts"))
+        yield SystemCommand(_("Pool"), _("Browse, add, edit and withdraw pool members"), lambda: self.switch_mode("pool"))
+        yield SystemCommand(_("Quotas"), _("Quotas against the pool, feasibility"), lambda: self.switch_mode("quotas"))
+        yield SystemCommand(_("Draw"), _("Draw a panel with the fair lottery"), lambda: self.switch_mode("draw"))
+        yield SystemCommand(_("Letters"), _("Print a round's invitation letters"), lambda: self.switch_mode("letters"))
+        yield SystemCommand(_("Exports"), _("Rosters, composition, call list, report"), lambda: self.switch_mode("exports"))
+        yield SystemCommand(_("Opinions"), _("Opinion groups, consensus and divisive statements from votes"),
                             lambda: self.switch_mode("opinions"))
-        yield SystemCommand("Settings", "The county, sender, phone and letter texts of this workspace",
+        yield SystemCommand(_("Settings"), _("The county, sender, phone and letter texts of this workspace"),
                             lambda: self.switch_mode("settings"))
         for title, help_text, callback in getattr(screen, "palette_commands", lambda: ())():
             yield SystemCommand(title, help_text, callback)
@@ -124,9 +124,8 @@ def load_keymap() -> dict[str, str]:
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise OtosError(f"{path}: the key map is not valid TOML ({exc}); the default keys are in use.") from None
+        raise OtosError(_("{path}: the key map is not valid TOML ({exc}); the default keys are in use.").format(path=path, exc=exc)) from None
     bad = [k for k, v in data.items() if not isinstance(v, str)]
     if bad:
-        raise OtosError(f"{path}: give each binding id a key as text (not: {', '.join(bad)}); "
-                        "the default keys are in use.")
+        raise OtosError(_("{path}: give each binding id a key as text (not: {join}); the default keys are in use.").format(path=path, join=', '.join(bad)))
     return data

@@ -27,16 +27,16 @@ from tui import (
     cli_workspace,
 )
 from tui.cli_common import plain_streams
+from pool.i18n import _
 
 EXIT_REJECTED = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="otos", description="Fair, representative resident panels.")
-    ap.add_argument("--db", help="database: an SQLite file path or an SQLAlchemy URL "
-                                 "(default: $OTOS_DATABASE_URL, else otos.db in this folder)")
+    ap = argparse.ArgumentParser(prog="otos", description=_("Fair, representative resident panels."))
+    ap.add_argument("--db", help=_("database: an SQLite file path or an SQLAlchemy URL (default: $OTOS_DATABASE_URL, else otos.db in this folder)"))
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("tui", help="open the terminal app (the default)")
+    sub.add_parser(_("tui"), help=_("open the terminal app (the default)"))
     for group in (cli_demo, cli_workspace, cli_extract, cli_invite, cli_letters, cli_pool, cli_panel, cli_export,
                   cli_opinions, cli_audit):
         group.add_parser(sub)
@@ -47,8 +47,7 @@ def _warn_overdue(engine) -> None:
     from pool.extract import overdue
 
     for e in overdue(engine):
-        print(f"otos: warning: extract {e['id']} ({e['file']}) is past its delete-by date {e['delete_by']}; "
-              f"purge it with: otos extract purge {e['id']}", file=sys.stderr)
+        print(_("otos: warning: extract {id} ({file}) is past its delete-by date {delete_by}; purge it with: otos extract purge {id}").format(id=e['id'], file=e['file'], delete_by=e['delete_by']), file=sys.stderr)
 
 
 # Commands that need no workspace database (opinions: keep it a quick process).
@@ -122,10 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return _run(args)
         except OtosError as exc:
-            print(f"otos: {exc}", file=sys.stderr)
+            print(_("otos: {exc}").format(exc=exc), file=sys.stderr)
             return EXIT_REJECTED
         except KeyboardInterrupt:
-            print("otos: cancelled; nothing was saved.", file=sys.stderr)
+            print(_("otos: cancelled; nothing was saved."), file=sys.stderr)
             return 130
         except BrokenPipeError:  # the reader stopped early (otos ... | head): not an error of ours
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -133,8 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # never a traceback (it could carry personal data)
             if os.environ.get("OTOS_DEBUG"):
                 raise
-            print(f"otos: unexpected error ({type(exc).__name__}); nothing more was saved. "
-                  "Run again with OTOS_DEBUG=1 to see the details, and report it without personal data.",
+            print(_("otos: unexpected error ({name}); nothing more was saved. Run again with OTOS_DEBUG=1 to see the details, and report it without personal data.").format(name=type(exc).__name__),
                   file=sys.stderr)
             return 1
 

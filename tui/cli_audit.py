@@ -8,14 +8,15 @@ import sys
 
 from pool.display import printable
 from tui.cli_common import print_json
+from pool.i18n import _
 
 
 def add_parser(sub) -> None:
-    aud = sub.add_parser("audit", help="the audit log").add_subparsers(dest="action", metavar="ACTION", required=True)
-    av = aud.add_parser("verify", help="check the hash chain (and, with --anchor, that nothing up to it changed)")
-    av.add_argument("--anchor", help="an anchor printed earlier by otos audit anchor (COUNT:HASH)")
-    aud.add_parser("anchor", help="print the log's anchor, to file outside the database")
-    al = aud.add_parser("list", help="newest entries")
+    aud = sub.add_parser(_("audit"), help=_("the audit log")).add_subparsers(dest="action", metavar="ACTION", required=True)
+    av = aud.add_parser(_("verify"), help=_("check the hash chain (and, with --anchor, that nothing up to it changed)"))
+    av.add_argument("--anchor", help=_("an anchor printed earlier by otos audit anchor (COUNT:HASH)"))
+    aud.add_parser(_("anchor"), help=_("print the log's anchor, to file outside the database"))
+    al = aud.add_parser(_("list"), help=_("newest entries"))
     al.add_argument("--limit", type=int, default=30)
     al.add_argument("--json", action="store_true")
 
@@ -26,17 +27,16 @@ def run(engine, args: argparse.Namespace) -> int:
     if args.action == "verify":
         r = audit.verify(engine, anchor=args.anchor)
         if r.ok:
-            print(f"The audit log is intact: {r.entries} entries, hash chain verified"
-                  + (" up to and past the anchor" if args.anchor else "") + "."
-                  + (f" The first {r.unkeyed} entries predate keyed hashes (Otos before migration 0005)."
+            print(_("The audit log is intact: {entries} entries, hash chain verified").format(entries=r.entries)
+                  + (_(" up to and past the anchor") if args.anchor else "") + "."
+                  + (_(" The first {unkeyed} entries predate keyed hashes (Otos before migration 0005).").format(unkeyed=r.unkeyed)
                      if r.unkeyed else ""))
             return 0
-        where = f"at entry {r.broken_at}" if r.broken_at else "at its end"
-        print(f"otos: the audit log has been tampered with {where}: {r.reason}.", file=sys.stderr)
+        where = _("at entry {broken_at}").format(broken_at=r.broken_at) if r.broken_at else _("at its end")
+        print(_("otos: the audit log has been tampered with {where}: {reason}.").format(where=where, reason=r.reason), file=sys.stderr)
         return 1
     if args.action == "anchor":
-        print(f"File this anchor outside Otos (e.g. in the case file); check later with "
-              f"otos audit verify --anchor ANCHOR. Anchor: {audit.anchor(engine)}")
+        print(_("File this anchor outside Otos (e.g. in the case file); check later with otos audit verify --anchor ANCHOR. Anchor: {anchor}").format(anchor=audit.anchor(engine)))
         return 0
     rows = audit.entries(engine, args.limit)
     if args.json:

@@ -6,6 +6,7 @@ import contextlib
 import json
 import sys
 from typing import Any
+from pool.i18n import _
 
 
 def confirm(question: str, yes: bool) -> None:
@@ -14,9 +15,9 @@ def confirm(question: str, yes: bool) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        raise OtosError(f"{question} needs confirmation.", hint="Add --yes to confirm.")
-    if input(f"{question} Type yes to go on: ").strip().lower() not in ("yes", "y", "kyllä", "k"):
-        raise OtosError("Nothing was changed.")
+        raise OtosError(_("{question} needs confirmation.").format(question=question), hint=_("Add --yes to confirm."))
+    if input(_("{question} Type yes to go on: ").format(question=question)).strip().lower() not in ("yes", "y", "kyllä", "k"):
+        raise OtosError(_("Nothing was changed."))
 
 
 def pairs(items: list[str], what: str) -> dict[str, str]:
@@ -26,7 +27,7 @@ def pairs(items: list[str], what: str) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise OtosError(f"{what} {item!r} must look like NAME=VALUE.")
+            raise OtosError(_("{what} {item!r} must look like NAME=VALUE.").format(what=what, item=item))
         out[key.strip().replace("-", "_")] = value
     return out
 
@@ -39,7 +40,7 @@ def date(text: str, option: str):
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise OtosError(f"{option} {text!r} is not a date.", hint="Write it as YYYY-MM-DD.") from None
+        raise OtosError(_("{option} {text!r} is not a date.").format(option=option, text=text), hint=_("Write it as YYYY-MM-DD.")) from None
 
 
 def print_json(obj: Any) -> None:
@@ -52,7 +53,7 @@ def ints(text: str, option: str) -> tuple[int, ...]:
     try:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
-        raise OtosError(f"{option} {text!r} must be whole numbers separated by commas.") from None
+        raise OtosError(_("{option} {text!r} must be whole numbers separated by commas.").format(option=option, text=text)) from None
 
 
 def strata_settings(engine, args: argparse.Namespace) -> tuple[tuple[int, ...], dict[str, str], int]:

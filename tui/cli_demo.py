@@ -7,16 +7,17 @@ import os
 import sys
 
 from tui.cli_common import plain_streams
+from pool.i18n import _, number
 
 DEMO_DB = "otos-demo.db"
 
 
 def add_parser(sub) -> None:
-    demo = sub.add_parser("demo", help="build a demo workspace from generated people and open it")
-    demo.add_argument("--county", default="Keski-Suomi", help="county or region name (default Keski-Suomi)")
-    demo.add_argument("--rows", type=int, default=8000, help="people in the generated extract")
-    demo.add_argument("--fresh", action="store_true", help="rebuild the demo database from scratch")
-    demo.add_argument("--no-open", action="store_true", help="build only, do not open the app")
+    demo = sub.add_parser(_("demo"), help=_("build a demo workspace from generated people and open it"))
+    demo.add_argument("--county", default="Keski-Suomi", help=_("county or region name (default Keski-Suomi)"))
+    demo.add_argument("--rows", type=int, default=8000, help=_("people in the generated extract"))
+    demo.add_argument("--fresh", action="store_true", help=_("rebuild the demo database from scratch"))
+    demo.add_argument("--no-open", action="store_true", help=_("build only, do not open the app"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,12 +33,11 @@ def run(args: argparse.Namespace) -> int:
                 os.remove(path + suffix)
     engine = open_database(given)
     if workspace_has_data(engine):
-        print(f"Opening the existing demo workspace ({given}); use --fresh to rebuild it.", file=sys.stderr)
+        print(_("Opening the existing demo workspace ({given}); use --fresh to rebuild it.").format(given=given), file=sys.stderr)
     else:
-        print(f"Building a demo workspace in {given} (generated people only) ...", file=sys.stderr)
+        print(_("Building a demo workspace in {given} (generated people only) ...").format(given=given), file=sys.stderr)
         made = build_demo(engine, county=args.county, rows=args.rows)
-        print(f"Imported {made['people']:,} people, sent {made['invitations']:,} invitations, "
-              f"{made['volunteers']} volunteers joined the pool.", file=sys.stderr)
+        print(_("Imported {people} people, sent {invitations} invitations, {volunteers} volunteers joined the pool.").format(people=number(made['people']), invitations=number(made['invitations']), volunteers=made['volunteers']), file=sys.stderr)
     example = None
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         from pathlib import Path

@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import argparse
+from pool.i18n import _
 
 
 def add_parser(sub) -> None:
-    exp = sub.add_parser("export", help="rosters, composition table, call list").add_subparsers(
+    exp = sub.add_parser(_("export"), help=_("rosters, composition table, call list")).add_subparsers(
         dest="action", metavar="ACTION", required=True)
-    er = exp.add_parser("roster", help="a panel's roster for facilitators (contact details)")
+    er = exp.add_parser(_("roster"), help=_("a panel's roster for facilitators (contact details)"))
     er.add_argument("--panel", type=int, required=True)
     er.add_argument("--format", choices=["csv", "xlsx", "pdf"], default="csv")
     er.add_argument("--out", required=True)
-    ec = exp.add_parser("composition", help="anonymised composition of a panel, for publication")
+    ec = exp.add_parser(_("composition"), help=_("anonymised composition of a panel, for publication"))
     ec.add_argument("--panel", type=int, required=True)
     ec.add_argument("--out", required=True)
-    el = exp.add_parser("calls", help="call list: active members with a phone but no e-mail")
+    el = exp.add_parser(_("calls"), help=_("call list: active members with a phone but no e-mail"))
     el.add_argument("--out", required=True)
-    ev = exp.add_parser("reserves", help="a panel's reserves to call when a member drops out, in call order")
+    ev = exp.add_parser(_("reserves"), help=_("a panel's reserves to call when a member drops out, in call order"))
     ev.add_argument("--panel", type=int, required=True)
     ev.add_argument("--out", required=True)
 
-    rep = sub.add_parser("report", help="how representative a panel is: population, invited, volunteers, panel")
+    rep = sub.add_parser(_("report"), help=_("how representative a panel is: population, invited, volunteers, panel"))
     rep.add_argument("--panel", type=int, required=True)
-    rep.add_argument("--out", help="FILE.pdf with bar charts (without it, a table in the terminal)")
+    rep.add_argument("--out", help=_("FILE.pdf with bar charts (without it, a table in the terminal)"))
 
 
 def run_export(engine, args: argparse.Namespace) -> int:
@@ -31,17 +32,16 @@ def run_export(engine, args: argparse.Namespace) -> int:
 
     if args.action == "roster":
         n = exports.export_roster(engine, args.panel, args.out, args.format)
-        print(f"Wrote the roster of panel {args.panel} ({n} seats) to {args.out} (owner-only: contact details).")
+        print(_("Wrote the roster of panel {panel} ({n} seats) to {out} (owner-only: contact details).").format(panel=args.panel, n=n, out=args.out))
     elif args.action == "composition":
         n = exports.export_composition(engine, args.panel, args.out)
-        print(f"Wrote the composition of panel {args.panel} ({n} categories, no personal data) to {args.out}.")
+        print(_("Wrote the composition of panel {panel} ({n} categories, no personal data) to {out}.").format(panel=args.panel, n=n, out=args.out))
     elif args.action == "reserves":
         n = exports.export_reserve_calls(engine, args.panel, args.out)
-        print(f"Wrote the {n} reserves of panel {args.panel}, seat by seat in call order, to {args.out} "
-              "(owner-only: contact details).")
+        print(_("Wrote the {n} reserves of panel {panel}, seat by seat in call order, to {out} (owner-only: contact details).").format(n=n, panel=args.panel, out=args.out))
     else:
         n = exports.export_call_list(engine, args.out)
-        print(f"Wrote {n} members to call to {args.out} (owner-only).")
+        print(_("Wrote {n} members to call to {out} (owner-only).").format(n=n, out=args.out))
     return 0
 
 def run_report(engine, args: argparse.Namespace) -> int:
@@ -50,7 +50,7 @@ def run_report(engine, args: argparse.Namespace) -> int:
     report = build_report(engine, args.panel)
     if args.out:
         write_pdf(engine, report, args.out)
-        print(f"Wrote the representativeness report of panel {args.panel} to {args.out}.")
+        print(_("Wrote the representativeness report of panel {panel} to {out}.").format(panel=args.panel, out=args.out))
     else:
         print(format_table(report))
     return 0

@@ -7,29 +7,29 @@ import shlex
 
 from pool.display import printable
 from tui.cli_common import print_json, strata_settings
+from pool.i18n import _, number
 
 
 def add_parser(sub) -> None:
-    inv = sub.add_parser("invite", help="stage 1: the invitation sample").add_subparsers(
+    inv = sub.add_parser(_("invite"), help=_("stage 1: the invitation sample")).add_subparsers(
         dest="action", metavar="ACTION", required=True)
-    idr = inv.add_parser("draw", help="draw a stratified invitation sample from an extract")
+    idr = inv.add_parser(_("draw"), help=_("draw a stratified invitation sample from an extract"))
     idr.add_argument("--extract", type=int, required=True)
-    idr.add_argument("--size", type=int, required=True, help="number of invitations")
+    idr.add_argument("--size", type=int, required=True, help=_("number of invitations"))
     idr.add_argument("--seed", required=True)
     idr.add_argument("--strata", default="age,sex,language,municipality",
-                     help="comma-separated strata (default age,sex,language,municipality)")
+                     help=_("comma-separated strata (default age,sex,language,municipality)"))
     idr.add_argument("--oversample", action="append", default=[], metavar="FEATURE=VALUE:FACTOR",
-                     help="e.g. age=18-29:1.5 (repeat)")
-    idr.add_argument("--min-age", type=int, help="default: the workspace's min_age")
-    idr.add_argument("--age-bands", help="age cut points (default: the workspace's age_bands)")
+                     help=_("e.g. age=18-29:1.5 (repeat)"))
+    idr.add_argument("--min-age", type=int, help=_("default: the workspace's min_age"))
+    idr.add_argument("--age-bands", help=_("age cut points (default: the workspace's age_bands)"))
     idr.add_argument("--min-population", type=int,
-                     help="municipalities smaller than this form the group 'muut' "
-                          "(default: the workspace's municipalities_alone)")
-    idr.add_argument("--round", help="name of the recruitment round (default: month and county, e.g. '2026-12 Lappi')")
-    idr.add_argument("--table", metavar="FILE.csv", help="also write the allocation of every stratum to this CSV")
-    idr.add_argument("--json", action="store_true", help="print one JSON object, every stratum included")
-    ils = inv.add_parser("list", help="the recruitment rounds: name, extract, invited, registered so far")
-    ils.add_argument("--json", action="store_true", help="print one JSON array")
+                     help=_("municipalities smaller than this form the group 'muut' (default: the workspace's municipalities_alone)"))
+    idr.add_argument("--round", help=_("name of the recruitment round (default: month and county, e.g. '2026-12 Lappi')"))
+    idr.add_argument("--table", metavar="FILE.csv", help=_("also write the allocation of every stratum to this CSV"))
+    idr.add_argument("--json", action="store_true", help=_("print one JSON object, every stratum included"))
+    ils = inv.add_parser(_("list"), help=_("the recruitment rounds: name, extract, invited, registered so far"))
+    ils.add_argument("--json", action="store_true", help=_("print one JSON array"))
 
 
 def run(engine, args: argparse.Namespace) -> int:
@@ -47,7 +47,7 @@ def _list(engine, args: argparse.Namespace) -> int:
                      "drawn_on": r.drawn_on.isoformat()} for r in rounds])
         return 0
     if not rounds:
-        print("No rounds yet. Draw one with: otos invite draw --extract ID --size N --seed TEXT")
+        print(_("No rounds yet. Draw one with: otos invite draw --extract ID --size N --seed TEXT"))
         return 0
     width = max(24, *(len(r.name) for r in rounds))
     print(f"{'round':<{width}}  {'extract':>7}  {'invited':>8}  {'registered':>10}  drawn on")
@@ -71,15 +71,13 @@ def _draw(engine, args: argparse.Namespace) -> int:
                                      "candidates": a.candidates, "allocated": a.allocated, "drawn": a.drawn}
                                     for a in result.allocations]})
         return 0
-    print(f"Round {printable(result.round)!r}: {result.drawn:,} invitations with response codes, "
-          f"from extract {args.extract}.")
-    print(f"  {result.population:,} people aged {min_age}+ in {len(result.allocations):,} strata; "
-          f"{result.candidates:,} could be invited (mailable, one per dwelling, not invited before).")
+    print(_("Round {printable!r}: {drawn} invitations with response codes, from extract {extract}.").format(printable=printable(result.round), drawn=number(result.drawn), extract=args.extract))
+    print(_("  {population} people aged {min_age}+ in {count} strata; {candidates} could be invited (mailable, one per dwelling, not invited before).").format(population=number(result.population), min_age=min_age, count=number(len(result.allocations)), candidates=number(result.candidates)))
     for feature, counts in result.drawn_by_feature().items():
         print(f"  {feature}: " + ", ".join(f"{printable(v) or '(unknown)'} {n:,}" for v, n in counts if v or n))
     if table:
-        print(f"The allocation of every stratum: {table}")
+        print(_("The allocation of every stratum: {table}").format(table=table))
     else:
-        print("For the allocation of every stratum add --table FILE.csv (or --json).")
-    print(f"Print the letters with: otos letters print --round {shlex.quote(result.round)} --out kirjeet.pdf")
+        print(_("For the allocation of every stratum add --table FILE.csv (or --json)."))
+    print(_("Print the letters with: otos letters print --round {quote} --out kirjeet.pdf").format(quote=shlex.quote(result.round)))
     return 0

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from pool.i18n import _, number
 
 
 def add_parser(sub) -> None:
-    let = sub.add_parser("letters", help="invitation letters").add_subparsers(dest="action", metavar="ACTION",
+    let = sub.add_parser(_("letters"), help=_("invitation letters")).add_subparsers(dest="action", metavar="ACTION",
                                                                              required=True)
-    lp = let.add_parser("print", help="write a round's letters as one print-ready PDF, and its mailing list")
-    lp.add_argument("--round", required=True, help="the recruitment round of the invitations")
-    lp.add_argument("--out", required=True, help="FILE.pdf (the mailing list goes beside it as FILE.csv)")
-    lp.add_argument("--reminder", action="store_true", help="only those who have not answered")
-    lp.add_argument("--topic", help="the panel topic in Finnish letters (default: the workspace's topic.fi)")
-    lp.add_argument("--topic-sv", help="the topic in Swedish letters (default: the workspace's topic.sv)")
-    lp.add_argument("--topic-en", help="the topic in English letters (default: the workspace's topic.en)")
-    lp.add_argument("--reply-by", help="last day to answer (default: three weeks from today)")
-    lp.add_argument("--templates", help="folder of letter templates (fi.txt ...) to use instead of the shipped ones")
+    lp = let.add_parser(_("print"), help=_("write a round's letters as one print-ready PDF, and its mailing list"))
+    lp.add_argument("--round", required=True, help=_("the recruitment round of the invitations"))
+    lp.add_argument("--out", required=True, help=_("FILE.pdf (the mailing list goes beside it as FILE.csv)"))
+    lp.add_argument("--reminder", action="store_true", help=_("only those who have not answered"))
+    lp.add_argument("--topic", help=_("the panel topic in Finnish letters (default: the workspace's topic.fi)"))
+    lp.add_argument("--topic-sv", help=_("the topic in Swedish letters (default: the workspace's topic.sv)"))
+    lp.add_argument("--topic-en", help=_("the topic in English letters (default: the workspace's topic.en)"))
+    lp.add_argument("--reply-by", help=_("last day to answer (default: three weeks from today)"))
+    lp.add_argument("--templates", help=_("folder of letter templates (fi.txt ...) to use instead of the shipped ones"))
 
 
 def run(engine, args: argparse.Namespace) -> int:
@@ -26,10 +27,9 @@ def run(engine, args: argparse.Namespace) -> int:
     settings = LetterSettings.from_workspace(engine, topic=topic, templates=args.templates,
                                              reply_by=args.reply_by or "")
     report = print_round(engine, args.round, args.out, settings, reminder=args.reminder)
-    print(f"Wrote {report.letters:,} letters to {report.pdf} and the mailing list to {report.mailing_list} "
-          "(owner-only files: they hold personal data).")
+    print(_("Wrote {letters} letters to {pdf} and the mailing list to {mailing_list} (owner-only files: they hold personal data).").format(letters=number(report.letters), pdf=report.pdf, mailing_list=report.mailing_list))
     for reason, n in report.left_out.items():
-        print(f"  left out: {n} ({reason})")
+        print(_("  left out: {n} ({reason})").format(n=n, reason=reason))
     for problem in report.problems:
         print(f"  {problem}")
     return 0

@@ -5,34 +5,32 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pool.i18n import _
 
 
 def add_parser(sub) -> None:
-    opi = sub.add_parser("opinions", help="opinion groups, consensus and divisive statements from votes "
-                                          "(Polis export or Otos votes CSV)").add_subparsers(
+    opi = sub.add_parser(_("opinions"), help=_("opinion groups, consensus and divisive statements from votes (Polis export or Otos votes CSV)")).add_subparsers(
         dest="action", metavar="ACTION", required=True)
-    for name, help_ in (("analyze", "find the opinion groups and print them"),
-                        ("report", "write the opinion summary as a PDF, with CSV tables beside it")):
+    for name, help_ in (("analyze", _("find the opinion groups and print them")),
+                        ("report", _("write the opinion summary as a PDF, with CSV tables beside it"))):
         op = opi.add_parser(name, help=help_)
         src = op.add_mutually_exclusive_group(required=True)
-        src.add_argument("--polis", metavar="DIR", help="a Polis export folder (participants-votes.csv, comments.csv)")
-        src.add_argument("--votes", metavar="FILE", help="Otos votes CSV: participant, statement, vote[, time]")
-        op.add_argument("--statements", metavar="FILE", help="with --votes: statement, text[, moderated]")
+        src.add_argument("--polis", metavar="DIR", help=_("a Polis export folder (participants-votes.csv, comments.csv)"))
+        src.add_argument("--votes", metavar="FILE", help=_("Otos votes CSV: participant, statement, vote[, time]"))
+        op.add_argument("--statements", metavar="FILE", help=_("with --votes: statement, text[, moderated]"))
         op.add_argument("--participants", metavar="FILE",
-                        help="participant, and member (pool member id) and/or strata columns such as role")
-        op.add_argument("--population", metavar="FILE", help="population margins: feature, value, share (or count)")
+                        help=_("participant, and member (pool member id) and/or strata columns such as role"))
+        op.add_argument("--population", metavar="FILE", help=_("population margins: feature, value, share (or count)"))
         op.add_argument("--panel", type=int, metavar="ID",
-                        help="strata of linked pool members by this panel's quota categories and its population "
-                             "shares (default: age band, sex, language, municipality, weighted by the newest "
-                             "extract; both use the workspace database)")
-        op.add_argument("--seed", default="otos", help="fixes the groups (default otos)")
-        op.add_argument("--min-group-size", type=int, default=3, help="smallest allowed group (default 3)")
+                        help=_("strata of linked pool members by this panel's quota categories and its population shares (default: age band, sex, language, municipality, weighted by the newest extract; both use the workspace database)"))
+        op.add_argument("--seed", default="otos", help=_("fixes the groups (default otos)"))
+        op.add_argument("--min-group-size", type=int, default=3, help=_("smallest allowed group (default 3)"))
         op.add_argument("--stability", type=int, default=5, metavar="N",
-                        help="reruns with other seeds and bootstrap resamples to report stability (default 5; 0 = off)")
+                        help=_("reruns with other seeds and bootstrap resamples to report stability (default 5; 0 = off)"))
         if name == "analyze":
-            op.add_argument("--json", action="store_true", help="print one JSON object")
+            op.add_argument("--json", action="store_true", help=_("print one JSON object"))
         else:
-            op.add_argument("--out", required=True, help="the PDF to write")
+            op.add_argument("--out", required=True, help=_("the PDF to write"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,13 +39,12 @@ def run(args: argparse.Namespace) -> int:
     from pool.errors import OtosError
 
     if args.min_group_size < 1 or args.stability < 0:
-        raise OtosError("--min-group-size must be at least 1 and --stability at least 0.")
+        raise OtosError(_("--min-group-size must be at least 1 and --stability at least 0."))
     if args.statements and not args.votes:
-        raise OtosError("--statements goes with --votes.")
+        raise OtosError(_("--statements goes with --votes."))
     conv = read_polis_export(args.polis) if args.polis else read_votes_csv(args.votes, args.statements)
     if not any(conv.texts.values()):
-        print("No statement texts: statements are named by number. Give them with --statements FILE "
-              "(statement, text) or put statements.csv beside the votes.", file=sys.stderr)
+        print(_("No statement texts: statements are named by number. Give them with --statements FILE (statement, text) or put statements.csv beside the votes."), file=sys.stderr)
     strata = _opinion_strata(args)
     result = analyze(conv, args.seed, min_group_size=args.min_group_size, restarts=args.stability)
     if args.action == "analyze":
@@ -67,12 +64,12 @@ def run(args: argparse.Namespace) -> int:
 
             print("\n".join(text_summary(result)))
             if strata is not None:
-                print("\nStrata: " + ", ".join(strata.features) + " (tables: otos opinions report, or --json)")
+                print(_("\nStrata: ") + ", ".join(strata.features) + _(" (tables: otos opinions report, or --json)"))
         return 0
     from opinions.report import write_report
 
     written = write_report(result, args.out, strata)
-    print(f"Wrote {', '.join(str(p) for p in written)}.")
+    print(_("Wrote {join}.").format(join=', '.join(str(p) for p in written)))
     return 0
 
 def _opinion_strata(args: argparse.Namespace):
@@ -81,7 +78,7 @@ def _opinion_strata(args: argparse.Namespace):
 
     if not args.participants:
         if args.population or args.panel:
-            raise OtosError("--population and --panel need --participants (who is who).")
+            raise OtosError(_("--population and --panel need --participants (who is who)."))
         return None
     from opinions.strata import Strata, from_panel, read_participants, read_population
 

@@ -9,19 +9,19 @@ import argparse
 import json
 
 from pool.display import printable
+from pool.i18n import _
 
 
 def add_parser(sub) -> None:
-    ws = sub.add_parser("workspace", help="the county and letter settings of this workspace").add_subparsers(
+    ws = sub.add_parser(_("workspace"), help=_("the county and letter settings of this workspace")).add_subparsers(
         dest="action", metavar="ACTION", required=True)
-    init = ws.add_parser("init", help="start the workspace for a county, with defaults for every setting")
-    init.add_argument("--county", required=True, help="e.g. Lappi, Lapin hyvinvointialue or Lapplands välfärdsområde")
-    show = ws.add_parser("show", help="every setting, and what letters still need")
-    show.add_argument("--json", action="store_true", help="print one JSON object")
-    st = ws.add_parser("set", help="change one setting (otos workspace show lists them)")
-    st.add_argument("key", help="e.g. phone, register_url, sender, topic.fi, compensation.sv, age_bands")
-    st.add_argument("value", help="the new value; sender and signature lines are separated by |; logo: a PNG or "
-                    "SVG file")
+    init = ws.add_parser(_("init"), help=_("start the workspace for a county, with defaults for every setting"))
+    init.add_argument("--county", required=True, help=_("e.g. Lappi, Lapin hyvinvointialue or Lapplands välfärdsområde"))
+    show = ws.add_parser(_("show"), help=_("every setting, and what letters still need"))
+    show.add_argument("--json", action="store_true", help=_("print one JSON object"))
+    st = ws.add_parser(_("set"), help=_("change one setting (otos workspace show lists them)"))
+    st.add_argument("key", help=_("e.g. phone, register_url, sender, topic.fi, compensation.sv, age_bands"))
+    st.add_argument("value", help=_("the new value; sender and signature lines are separated by |; logo: a PNG or SVG file"))
 
 
 def run(engine, args: argparse.Namespace) -> int:
@@ -29,12 +29,12 @@ def run(engine, args: argparse.Namespace) -> int:
 
     if args.action == "init":
         ws = workspace.init(engine, args.county)
-        print(f"The workspace serves {ws.county_name('fi')} ({ws.county_name('sv')}).")
+        print(_("The workspace serves {county_name} ({county_name2}).").format(county_name=ws.county_name('fi'), county_name2=ws.county_name('sv')))
         _missing(ws)
         return 0
     if args.action == "set":
         workspace.set_value(engine, args.key, args.value)
-        print(f"Saved {args.key}.")
+        print(_("Saved {key}.").format(key=args.key))
         _missing(workspace.load(engine))
         return 0
     ws = workspace.load(engine)
@@ -42,7 +42,7 @@ def run(engine, args: argparse.Namespace) -> int:
         print(json.dumps(ws.public() | {"missing": ws.missing()}, ensure_ascii=False, indent=2))
         return 0
     rows = workspace.describe(ws)
-    width = max(len(k) for k, _, _ in rows)
+    width = max(len(k) for k, _x, _x in rows)
     for key, text, meaning in rows:
         print(f"{key:<{width}}  {printable(text) or '-'}")
         print(f"{'':<{width}}  ({meaning})")
@@ -53,8 +53,7 @@ def run(engine, args: argparse.Namespace) -> int:
 def _missing(ws) -> None:
     missing = ws.missing()
     if missing:
-        print("Before letters can be printed, set: " + ", ".join(missing)
-              + " (e.g. otos workspace set phone '040 123 4567'; "
-              "otos workspace set register_url https://...).")
+        print(_("Before letters can be printed, set: ") + ", ".join(missing)
+              + _(" (e.g. otos workspace set phone '040 123 4567'; otos workspace set register_url https://...)."))
     else:
-        print("Letters have every setting they need.")
+        print(_("Letters have every setting they need."))

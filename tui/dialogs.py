@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 from pool.errors import OtosError
 from tui.guard import Guarded, guarded
 from tui.plain import plain_row
+from pool.i18n import N_, _
 
 
 def _titled(widget, title: str):
@@ -35,7 +36,7 @@ class FormDialog(Guarded, ModalScreen):
     None. ``form_end`` yields the error line and the buttons every form ends with."""
 
     AUTO_FOCUS = "Input"
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"), id="dialog-cancel")]
 
     @on(Input.Submitted)
     @guarded
@@ -47,7 +48,7 @@ class FormDialog(Guarded, ModalScreen):
         yield Static("", id="error", classes="error", markup=False)
         with Horizontal(classes="buttons"):
             yield Button(ok_label, variant="primary", id=ok_id)
-            yield Button("Cancel", id="cancel")
+            yield Button(_("Cancel"), id="cancel")
 
     def show_error(self, message: str) -> None:
         self.query_one("#error", Static).update(message)
@@ -57,7 +58,7 @@ class FormDialog(Guarded, ModalScreen):
         which and focuses it."""
         for wid, what in fields:
             if not self.query_one(f"#{wid}", Input).value.strip():
-                self.show_error(f"Give {what}.")
+                self.show_error(_("Give {what}.").format(what=what))
                 self.query_one(f"#{wid}", Input).focus()
                 return True
         return False
@@ -74,7 +75,7 @@ class ConfirmDialog(Guarded, ModalScreen[bool]):
     twice) never erases, purges or draws."""
 
     AUTO_FOCUS = "#cancel"
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"), id="dialog-cancel")]
 
     def __init__(self, question: str, confirm_label: str = "Yes") -> None:
         super().__init__()
@@ -86,7 +87,7 @@ class ConfirmDialog(Guarded, ModalScreen[bool]):
             yield Static(self.question, id="question", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(self.confirm_label, variant="error", id="confirm")
-                yield Button("Cancel", id="cancel")
+                yield Button(_("Cancel"), id="cancel")
 
     @on(Button.Pressed, "#confirm")
     @guarded
@@ -116,28 +117,28 @@ class ImportDialog(FormDialog):
         from pool.profile import shipped_profiles
 
         with Vertical(classes="dialog"):
-            yield Label("Import a DVV extract", classes="title")
+            yield Label(_("Import a DVV extract"), classes="title")
             with VerticalScroll(classes="fields"):
-                yield _titled(Input(placeholder="path of the extract file", id="path"), "File")
-                yield _titled(Input(placeholder="DVV permit number", id="permit"), "Permit")
-                yield _titled(Input(placeholder="purpose, e.g. Asukaspaneeli 2026 kutsut", id="purpose"), "Purpose")
-                yield _titled(Input(placeholder="delete by (YYYY-MM-DD)", id="delete-by"), "Delete by")
+                yield _titled(Input(placeholder=_("path of the extract file"), id="path"), "File")
+                yield _titled(Input(placeholder=_("DVV permit number"), id="permit"), "Permit")
+                yield _titled(Input(placeholder=_("purpose, e.g. Asukaspaneeli 2026 kutsut"), id="purpose"), "Purpose")
+                yield _titled(Input(placeholder=_("delete by (YYYY-MM-DD)"), id="delete-by"), _("Delete by"))
                 yield _titled(Select([(p, p) for p in shipped_profiles()], value="dvv", allow_blank=False,
-                                     id="profile"), "File layout")
-                yield Checkbox("Reject the whole file on any faulty row (strict)", id="strict")
+                                     id="profile"), _("File layout"))
+                yield Checkbox(_("Reject the whole file on any faulty row (strict)"), id="strict")
             yield from self.form_end("Import", "ok")
 
     @on(Button.Pressed, "#ok")
     @guarded
     def _ok(self) -> None:
         value = lambda wid: self.query_one(f"#{wid}", Input).value.strip()  # noqa: E731
-        if self.missing(("path", "the file"), ("permit", "the permit number"), ("purpose", "the purpose"),
-                        ("delete-by", "the delete-by date")):
+        if self.missing(("path", _("the file")), ("permit", _("the permit number")), ("purpose", _("the purpose")),
+                        ("delete-by", _("the delete-by date"))):
             return
         try:
             delete_by = dt.date.fromisoformat(value("delete-by"))
         except ValueError:
-            self.show_error("The delete-by date must be written YYYY-MM-DD.")
+            self.show_error(_("The delete-by date must be written YYYY-MM-DD."))
             return
         self.dismiss(ImportRequest(str(Path(value("path")).expanduser()), value("permit"), value("purpose"), delete_by,
                                    str(self.query_one("#profile", Select).value),
@@ -158,14 +159,14 @@ class SurveyDialog(FormDialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Import volunteers from a survey export", classes="title")
+            yield Label(_("Import volunteers from a survey export"), classes="title")
             with VerticalScroll(classes="fields"):
-                yield _titled(Input(placeholder="path of the CSV file", id="path"), "File")
-                yield _titled(Input(placeholder="e.g. code=Vastauskoodi, email=Sähköposti, phone=Puhelin",
-                                    id="columns"), "Columns (field=column in the file)")
-                yield _titled(Input(placeholder="the consent text's version, e.g. 2026-1", id="consent"),
-                              "Consent version")
-                yield _titled(Input(placeholder="optional", id="round-name"), "Recruitment round")
+                yield _titled(Input(placeholder=_("path of the CSV file"), id="path"), "File")
+                yield _titled(Input(placeholder=_("e.g. code=Vastauskoodi, email=Sähköposti, phone=Puhelin"),
+                                    id="columns"), _("Columns (field=column in the file)"))
+                yield _titled(Input(placeholder=_("the consent text's version, e.g. 2026-1"), id="consent"),
+                              _("Consent version"))
+                yield _titled(Input(placeholder=_("optional"), id="round-name"), _("Recruitment round"))
             yield from self.form_end("Import", "ok")
 
     @on(Button.Pressed, "#ok")
@@ -174,13 +175,13 @@ class SurveyDialog(FormDialog):
         from tui.cli_common import pairs
 
         value = lambda wid: self.query_one(f"#{wid}", Input).value.strip()  # noqa: E731
-        if self.missing(("path", "the file"), ("columns", "which columns hold what"),
-                        ("consent", "the consent version")):
+        if self.missing(("path", _("the file")), ("columns", _("which columns hold what")),
+                        ("consent", _("the consent version"))):
             return
         try:
             mapping = pairs([c for c in value("columns").split(",") if c.strip()], "Column")
         except OtosError as exc:
-            self.show_error(f"{exc} For example: code=Vastauskoodi, email=Sähköposti.")
+            self.show_error(_("{exc} For example: code=Vastauskoodi, email=Sähköposti.").format(exc=exc))
             self.query_one("#columns", Input).focus()
             return
         self.dismiss(SurveyImport(str(Path(value("path")).expanduser()), {k: v.strip() for k, v in mapping.items()},
@@ -206,16 +207,16 @@ class InviteDialog(FormDialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Invite residents from extract {self.extract_id}", classes="title")
+            yield Label(_("Invite residents from extract {extract_id}").format(extract_id=self.extract_id), classes="title")
             with VerticalScroll(classes="fields"):
-                yield _titled(Input(placeholder="how many letters, e.g. 3000", id="size"), "Invitations")
-                yield _titled(Input(placeholder="a public seed, e.g. the lottery numbers of the week", id="seed"),
+                yield _titled(Input(placeholder=_("how many letters, e.g. 3000"), id="size"), "Invitations")
+                yield _titled(Input(placeholder=_("a public seed, e.g. the lottery numbers of the week"), id="seed"),
                               "Seed")
-                yield _titled(Input(placeholder="leave empty for month and county, e.g. 2027-01 Lappi",
-                                    id="round-name"), "Round name")
-                yield _titled(Input(placeholder="optional, e.g. age=15-29:1.5, language=sv:2", id="oversample"),
+                yield _titled(Input(placeholder=_("leave empty for month and county, e.g. 2027-01 Lappi"),
+                                    id="round-name"), _("Round name"))
+                yield _titled(Input(placeholder=_("optional, e.g. age=15-29:1.5, language=sv:2"), id="oversample"),
                               "Oversampling")
-            yield from self.form_end("Draw invitations", "ok")
+            yield from self.form_end(_("Draw invitations"), "ok")
 
     @on(Button.Pressed, "#ok")
     @guarded
@@ -226,11 +227,11 @@ class InviteDialog(FormDialog):
         try:
             size = int(value("size"))
         except ValueError:
-            self.show_error("The number of invitations must be a whole number.")
+            self.show_error(_("The number of invitations must be a whole number."))
             self.query_one("#size", Input).focus()
             return
         if not value("seed"):
-            self.show_error("Give the seed: with it anyone can repeat the draw.")
+            self.show_error(_("Give the seed: with it anyone can repeat the draw."))
             self.query_one("#seed", Input).focus()
             return
         try:
@@ -249,7 +250,7 @@ class ImportProgress(Guarded, ModalScreen[Any]):
     message then stays on screen until closed).
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel import", id="import-cancel")]
+    BINDINGS = [Binding("escape", "cancel", _("Cancel import"), id="import-cancel")]
 
     def __init__(self, request: ImportRequest) -> None:
         super().__init__()
@@ -258,11 +259,11 @@ class ImportProgress(Guarded, ModalScreen[Any]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Importing {self.request.path}", classes="title")
+            yield Label(_("Importing {path}").format(path=self.request.path), classes="title")
             yield ProgressBar(total=1.0, id="bar", show_eta=False)
-            yield Static("Checking the file ...", id="status", markup=False)
+            yield Static(_("Checking the file ..."), id="status", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", variant="error", id="cancel")
+                yield Button(_("Cancel"), variant="error", id="cancel")
 
     @guarded
     def on_mount(self) -> None:
@@ -286,7 +287,7 @@ class ImportProgress(Guarded, ModalScreen[Any]):
             self.app.call_from_thread(self._failed, str(exc))
             return
         except Exception as exc:  # shown as a message, never a traceback
-            self.app.call_from_thread(self._failed, f"Unexpected error ({type(exc).__name__}); nothing was saved.")
+            self.app.call_from_thread(self._failed, _("Unexpected error ({name}); nothing was saved.").format(name=type(exc).__name__))
             return
         self.app.call_from_thread(self._done, report)
 
@@ -311,14 +312,14 @@ class ImportProgress(Guarded, ModalScreen[Any]):
         if self._finished:
             self.dismiss(None)
             return
-        self.query_one("#status", Static).update("Cancelling ... nothing will be saved.")
+        self.query_one("#status", Static).update(_("Cancelling ... nothing will be saved."))
         self.workers.cancel_all()
 
 
 class ReportDialog(Guarded, ModalScreen[None]):
     """The validation report of an import: counts and the faulty rows (line, field)."""
 
-    BINDINGS = [Binding("escape", "close", "Close", id="dialog-close")]
+    BINDINGS = [Binding("escape", "close", _("Close"), id="dialog-close")]
 
     def __init__(self, summary: str, faults: list) -> None:
         super().__init__()
@@ -327,15 +328,15 @@ class ReportDialog(Guarded, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label("Validation report", classes="title")
+            yield Label(_("Validation report"), classes="title")
             yield Static(self.summary, id="summary", markup=False)
             table = DataTable(id="faults", cursor_type="row")
-            table.add_columns("Line", "Column", "Field", "Problem")
+            table.add_columns(_("Line"), _("Column"), _("Field"), _("Problem"))
             for f in self.faults[:2000]:
                 table.add_row(*plain_row(f.line, f.column or "", f.field, f.message))
             yield table
             with Horizontal(classes="buttons"):
-                yield Button("Close", variant="primary", id="close")
+                yield Button(_("Close"), variant="primary", id="close")
 
     @on(Button.Pressed, "#close")
     @guarded
@@ -344,11 +345,11 @@ class ReportDialog(Guarded, ModalScreen[None]):
 
 
 MEMBER_FIELDS = [
-    ("first_names", "First names"), ("surname", "Surname"), ("email", "E-mail"), ("phone", "Phone"),
-    ("street", "Street address"), ("postal_code", "Postal code"), ("post_office", "Post office"),
-    ("birth_year", "Birth year"), ("sex", "Sex (1 male, 2 female)"), ("municipality", "Municipality code"),
-    ("preferred_language", "Language (fi, sv, en, se)"), ("education", "Education"),
-    ("needs", "Needs (accessibility, diet ...)"), ("status", "Status (active, paused)"),
+    ("first_names", N_("First names")), ("surname", N_("Surname")), ("email", N_("E-mail")), ("phone", N_("Phone")),
+    ("street", N_("Street address")), ("postal_code", N_("Postal code")), ("post_office", N_("Post office")),
+    ("birth_year", N_("Birth year")), ("sex", N_("Sex (1 male, 2 female)")), ("municipality", N_("Municipality code")),
+    ("preferred_language", N_("Language (fi, sv, en, se)")), ("education", N_("Education")),
+    ("needs", N_("Needs (accessibility, diet ...)")), ("status", N_("Status (active, paused)")),
 ]
 
 
@@ -361,21 +362,21 @@ class MemberForm(FormDialog):
         self.member = member
 
     def compose(self) -> ComposeResult:
-        title = f"Edit member {self.member.id}" if self.member else "Add a pool member"
+        title = _("Edit member {id}").format(id=self.member.id) if self.member else _("Add a pool member")
         with Vertical(classes="dialog wide"):
             yield Label(title, classes="title")
             with VerticalScroll(classes="fields"):
                 if not self.member:
-                    yield _titled(Input(placeholder="Response code from the letter (ABCD-EFGH), if invited",
-                                        id="code"), "Response code: name, address and strata come from the register")
+                    yield _titled(Input(placeholder=_("Response code from the letter (ABCD-EFGH), if invited"),
+                                        id="code"), _("Response code: name, address and strata come from the register"))
                 with Grid(classes="form-grid"):
                     for key, label in MEMBER_FIELDS:
                         value = getattr(self.member, key, None) if self.member else None
-                        yield _titled(Input(value="" if value is None else str(value), placeholder=label,
-                                            id=f"f-{key}"), label)
+                        yield _titled(Input(value="" if value is None else str(value), placeholder=_(label),
+                                            id=f"f-{key}"), _(label))
                     if not self.member:
-                        yield _titled(Input(placeholder="Consent text version agreed to", id="consent"),
-                                      "Consent version")
+                        yield _titled(Input(placeholder=_("Consent text version agreed to"), id="consent"),
+                                      _("Consent version"))
             yield from self.form_end("Save", "save")
 
     @on(Button.Pressed, "#save")
@@ -383,7 +384,7 @@ class MemberForm(FormDialog):
     def _save(self) -> None:
         from pool import members
 
-        data = {key: self.query_one(f"#f-{key}", Input).value for key, _ in MEMBER_FIELDS}
+        data = {key: self.query_one(f"#f-{key}", Input).value for key, _x in MEMBER_FIELDS}
         try:
             if self.member:
                 members.update_member(self.app.engine, self.member.id, data)

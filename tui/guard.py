@@ -15,6 +15,7 @@ import os
 from typing import Any, Callable, TypeVar
 
 from pool.errors import OtosError
+from pool.i18n import _
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,8 +25,7 @@ def error_message(error: BaseException) -> str:
     any other (its text could carry a name or an address)."""
     if isinstance(error, OtosError):
         return str(error)
-    return (f"Unexpected error ({type(error).__name__}); nothing more was saved. "
-            "Run with OTOS_DEBUG=1 to see the details.")
+    return (_("Unexpected error ({name}); nothing more was saved. Run with OTOS_DEBUG=1 to see the details.").format(name=type(error).__name__))
 
 
 def show_error(app, error: BaseException) -> None:

@@ -18,6 +18,7 @@ from tui.dialogs import ConfirmDialog, FormDialog, _titled
 from tui.guard import Guarded, guarded, stop_work
 from tui.nav import NavBar
 from tui.plain import plain, plain_row
+from pool.i18n import _
 
 
 class QuotaEditor(FormDialog):
@@ -29,9 +30,9 @@ class QuotaEditor(FormDialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Quota {self.quota.feature} = {self.quota.value}", classes="title")
-            yield _titled(Input(str(self.quota.min), id="min"), "Minimum seats")
-            yield _titled(Input(str(self.quota.max), id="max"), "Maximum seats")
+            yield Label(_("Quota {feature} = {value}").format(feature=self.quota.feature, value=self.quota.value), classes="title")
+            yield _titled(Input(str(self.quota.min), id="min"), _("Minimum seats"))
+            yield _titled(Input(str(self.quota.max), id="max"), _("Maximum seats"))
             yield from self.form_end("Save", "save")
 
     @on(Button.Pressed, "#save")
@@ -41,10 +42,10 @@ class QuotaEditor(FormDialog):
             lo = int(self.query_one("#min", Input).value)
             hi = int(self.query_one("#max", Input).value)
         except ValueError:
-            self.show_error("Minimum and maximum must be whole numbers.")
+            self.show_error(_("Minimum and maximum must be whole numbers."))
             return
         if lo < 0 or hi < lo:
-            self.show_error("The minimum must be at least 0 and at most the maximum.")
+            self.show_error(_("The minimum must be at least 0 and at most the maximum."))
             return
         self.dismiss(Quota(self.quota.feature, self.quota.value, lo, hi))
 
@@ -67,7 +68,7 @@ class NameDialog(FormDialog):
     def _save(self) -> None:
         name = self.query_one("#name", Input).value.strip()
         if not name:
-            self.show_error("Give a name, e.g. the county and the year: Lappi 2027.")
+            self.show_error(_("Give a name, e.g. the county and the year: Lappi 2027."))
             return
         self.dismiss(name)
 
@@ -78,33 +79,33 @@ class QuotasScreen(Guarded, Screen):
 
     AUTO_FOCUS = "#quotas"
     BINDINGS = [
-        Binding("e", "edit_quota", "Edit", id="quota-edit"),
-        Binding("l", "load_quotas", "Load file", id="quota-load"),
-        Binding("g", "from_extract", "From extract", id="quota-from-extract"),
-        Binding("s", "save_quotas", "Save file", id="quota-save"),
-        Binding("n", "name_quotas", "Keep as set", id="quota-keep"),
-        Binding("escape", "focus_quotas", "Quotas", id="quota-table", show=False),
+        Binding("e", "edit_quota", _("Edit"), id="quota-edit"),
+        Binding("l", "load_quotas", _("Load file"), id="quota-load"),
+        Binding("g", "from_extract", _("From extract"), id="quota-from-extract"),
+        Binding("s", "save_quotas", _("Save file"), id="quota-save"),
+        Binding("n", "name_quotas", _("Keep as set"), id="quota-keep"),
+        Binding("escape", "focus_quotas", _("Quotas"), id="quota-table", show=False),
     ]
 
     def palette_commands(self):
-        yield "Keep quotas as a set", "Keep the quotas in the workspace under a name (n)", self.action_name_quotas
-        yield "Quotas from extract", "Make quotas from the chosen extract's population (g)", self.action_from_extract
-        yield "Load quotas file", "Read quotas from the file named (l)", self.action_load_quotas
-        yield "Save quotas file", "Write the quotas to the file named (s)", self.action_save_quotas
+        yield _("Keep quotas as a set"), _("Keep the quotas in the workspace under a name (n)"), self.action_name_quotas
+        yield _("Quotas from extract"), _("Make quotas from the chosen extract's population (g)"), self.action_from_extract
+        yield _("Load quotas file"), _("Read quotas from the file named (l)"), self.action_load_quotas
+        yield _("Save quotas file"), _("Write the quotas to the file named (s)"), self.action_save_quotas
 
     def compose(self) -> ComposeResult:
         yield NavBar("quotas")
         with Horizontal(id="quota-inputs"):
-            yield _titled(Input(placeholder="path, e.g. kiintiot.csv", id="quota-file"), "Quotas file")
-            yield _titled(Input("30", id="panel-size"), "Panel size")
-            yield _titled(Input("1", id="tolerance"), "Tolerance (seats)")
-            yield _titled(Select([], prompt="newest extract", id="quota-extract"), "Population from")
+            yield _titled(Input(placeholder=_("path, e.g. kiintiot.csv"), id="quota-file"), _("Quotas file"))
+            yield _titled(Input("30", id="panel-size"), _("Panel size"))
+            yield _titled(Input("1", id="tolerance"), _("Tolerance (seats)"))
+            yield _titled(Select([], prompt=_("newest extract"), id="quota-extract"), _("Population from"))
         with Horizontal(id="quota-set-row"):
-            yield _titled(Select([], prompt="no quota set saved yet", id="quota-sets"), "Saved quota set")
-        yield Static("Load a quotas file (l) or make quotas from an extract's population (g).", id="feasibility",
+            yield _titled(Select([], prompt=_("no quota set saved yet"), id="quota-sets"), _("Saved quota set"))
+        yield Static(_("Load a quotas file (l) or make quotas from an extract's population (g)."), id="feasibility",
                      markup=False)
         table = DataTable(id="quotas", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Feature", "Value", "Min", "Max", "Pool", "Pool share", "Seats if proportional to pool")
+        table.add_columns(_("Feature"), _("Value"), _("Min"), _("Max"), _("Pool"), _("Pool share"), _("Seats if proportional to pool"))
         yield table
         yield Footer()
 
@@ -112,10 +113,10 @@ class QuotasScreen(Guarded, Screen):
     def on_mount(self) -> None:
         from pool.extract import list_extracts
 
-        self.title = "Otos — Quotas"
+        self.title = _("Otos — Quotas")
         extracts = [e for e in list_extracts(self.app.engine) if not e["purged"] and e["rows"]]
         self.query_one("#quota-extract", Select).set_options(
-            (plain(f"extract {e['id']}: {e['file']}"), e["id"]) for e in reversed(extracts))
+            (plain(_("extract {id}: {file}").format(id=e['id'], file=e['file'])), e["id"]) for e in reversed(extracts))
         self.list_sets()
         if self.app.quotas:
             self.show_size()
@@ -127,8 +128,7 @@ class QuotasScreen(Guarded, Screen):
         sets = quota_sets.listing(self.app.engine)
         select = self.query_one("#quota-sets", Select)
         with select.prevent(Select.Changed):  # showing the set in use is not choosing it again
-            select.set_options((plain(f"{q['name']} · {q['size']} seats · {q['quotas']} quotas · "
-                                      f"{q['saved_at'][:10]}"), q["name"]) for q in sets)
+            select.set_options((plain(_("{name} · {size} seats · {quotas} quotas · {value}").format(name=q['name'], size=q['size'], quotas=q['quotas'], value=q['saved_at'][:10])), q["name"]) for q in sets)
             if self.app.quota_set in {q["name"] for q in sets}:
                 select.value = self.app.quota_set
 
@@ -151,25 +151,25 @@ class QuotasScreen(Guarded, Screen):
         from sampling import quota_sets
 
         if not self.app.quotas:
-            raise OtosError("There are no quotas to keep yet: make them (g) or load a file (l) first.")
+            raise OtosError(_("There are no quotas to keep yet: make them (g) or load a file (l) first."))
         size = self.wanted_size()
         quotas = list(self.app.quotas)
 
         def save(name: str, replace: bool) -> None:
             quota_sets.save(self.app.engine, name, quotas, size, replace=replace)
-            self.app.use_quotas(quotas, size, f"the quota set {name!r}", name)
+            self.app.use_quotas(quotas, size, _("the quota set {name!r}").format(name=name), name)
             self.list_sets()
-            self.notify(f"Quotas kept as {name!r} (a panel of {size}); they are here after a restart.")
+            self.notify(_("Quotas kept as {name!r} (a panel of {size}); they are here after a restart.").format(name=name, size=size))
 
         def named(name: str | None) -> None:
             if name is None:
                 return
             if any(q["name"] == name for q in quota_sets.listing(self.app.engine)):
-                self.app.push_screen(ConfirmDialog(f"Replace the quota set {name!r} with these quotas?", "Replace"),
+                self.app.push_screen(ConfirmDialog(_("Replace the quota set {name!r} with these quotas?").format(name=name), _("Replace")),
                                      self.guard(lambda yes: yes and save(name, True)))
             else:
                 save(name, False)
-        self.app.push_screen(NameDialog("Keep these quotas as a set", "Name", self.app.quota_set or ""),
+        self.app.push_screen(NameDialog(_("Keep these quotas as a set"), "Name", self.app.quota_set or ""),
                              self.guard(named))
 
     @guarded
@@ -182,9 +182,9 @@ class QuotasScreen(Guarded, Screen):
         try:
             size = int(self.query_one("#panel-size", Input).value)
         except ValueError:
-            raise OtosError("The panel size must be a whole number.") from None
+            raise OtosError(_("The panel size must be a whole number.")) from None
         if size < 1:
-            raise OtosError("The panel size must be at least 1.")
+            raise OtosError(_("The panel size must be at least 1."))
         return size
 
     @guarded
@@ -198,9 +198,9 @@ class QuotasScreen(Guarded, Screen):
 
         path = self.query_one("#quota-file", Input).value.strip()
         if not path:
-            self.notify("Type the path of a features.csv first.", severity="warning")
+            self.notify(_("Type the path of a features.csv first."), severity="warning")
             return
-        self.app.use_quotas(read_features(Path(path).expanduser()), self.wanted_size(), f"the quotas file {path}")
+        self.app.use_quotas(read_features(Path(path).expanduser()), self.wanted_size(), _("the quotas file {path}").format(path=path))
         self.refresh_quotas()
 
     @guarded
@@ -210,12 +210,12 @@ class QuotasScreen(Guarded, Screen):
         try:
             tolerance = int(self.query_one("#tolerance", Input).value)
         except ValueError:
-            raise OtosError("The tolerance must be a whole number of seats.") from None
+            raise OtosError(_("The tolerance must be a whole number of seats.")) from None
         chosen = self.query_one("#quota-extract", Select).value
         made = make_quotas(self.app.engine, self.wanted_size(), tolerance=tolerance,
                            extract_id=None if chosen is Select.NULL else int(chosen))
-        self.app.use_quotas(made.quotas, self.wanted_size(), f"the quotas made from {made.source}")
-        self.notify(f"Quotas made from the population of {made.source}.")
+        self.app.use_quotas(made.quotas, self.wanted_size(), _("the quotas made from {source}").format(source=made.source))
+        self.notify(_("Quotas made from the population of {source}.").format(source=made.source))
         self.refresh_quotas()
 
     @guarded
@@ -224,10 +224,10 @@ class QuotasScreen(Guarded, Screen):
 
         path = self.query_one("#quota-file", Input).value.strip()
         if not path or not self.app.quotas:
-            self.notify("Give a file name and make or load quotas first.", severity="warning")
+            self.notify(_("Give a file name and make or load quotas first."), severity="warning")
             return
         write_features(Path(path).expanduser(), self.app.quotas)
-        self.notify(f"Quotas saved to {path}.")
+        self.notify(_("Quotas saved to {path}.").format(path=path))
 
     @on(DataTable.RowSelected, "#quotas")
     @guarded
@@ -255,7 +255,7 @@ class QuotasScreen(Guarded, Screen):
         self.refresh_quotas()
 
     def refresh_quotas(self) -> None:
-        self.query_one("#feasibility", Static).update("Checking the quotas against the pool ...")
+        self.query_one("#feasibility", Static).update(_("Checking the quotas against the pool ..."))
         self.app.quota_size = self.wanted_size()
         self.check_quotas(list(self.app.quotas), self.app.quota_size)
 
@@ -273,7 +273,7 @@ class QuotasScreen(Guarded, Screen):
         try:
             check(problem)
             clash = check_feasible(problem)
-            status = "Feasible: panels meeting every quota exist." if clash is None else clash.message(size)
+            status = _("Feasible: panels meeting every quota exist.") if clash is None else clash.message(size)
         except OtosError as exc:
             status = str(exc)
         self.app.call_from_thread(self._show, quotas, counts, len(problem.ids), size, status)
@@ -289,7 +289,7 @@ class QuotasScreen(Guarded, Screen):
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
         feasibility = self.query_one("#feasibility", Static)
-        feasibility.update(f"Pool: {pool} active members. {status}")
+        feasibility.update(_("Pool: {pool} active members. {status}").format(pool=pool, status=status))
         feasibility.set_class(not status.startswith("Feasible"), "error")
 
 
@@ -299,11 +299,11 @@ class DrawScreen(Guarded, Screen):
 
     AUTO_FOCUS = "#seed"
     BINDINGS = [
-        Binding("ctrl+d", "draw", "Draw panel", id="draw-panel", priority=True),
-        Binding("r", "replace", "Replace member", id="draw-replace"),
-        Binding("v", "verify", "Verify", id="draw-verify"),
-        Binding("u", "use_quotas", "Use its quotas", id="draw-use-quotas"),
-        Binding("escape", "focus_seats", "Stop / seats", id="draw-seats", show=False),
+        Binding("ctrl+d", "draw", _("Draw panel"), id="draw-panel", priority=True),
+        Binding("r", "replace", _("Replace member"), id="draw-replace"),
+        Binding("v", "verify", _("Verify"), id="draw-verify"),
+        Binding("u", "use_quotas", _("Use its quotas"), id="draw-use-quotas"),
+        Binding("escape", "focus_seats", _("Stop / seats"), id="draw-seats", show=False),
     ]
 
     def __init__(self) -> None:
@@ -313,35 +313,35 @@ class DrawScreen(Guarded, Screen):
         self.size_shown: int | None = None  # the quotas' panel size last put in the Seats field
 
     def palette_commands(self):
-        yield "Draw panel", "Run the lottery with the seed given (Ctrl+D)", self.action_draw
-        yield "Replace member", "Draw a replacement for the selected member (r)", self.action_replace
-        yield "Verify panel", "Recompute the chosen panel's lottery (v)", self.action_verify
-        yield ("Use the panel's quotas", "Make the chosen panel's quotas the ones to draw with (u)",
+        yield _("Draw panel"), _("Run the lottery with the seed given (Ctrl+D)"), self.action_draw
+        yield _("Replace member"), _("Draw a replacement for the selected member (r)"), self.action_replace
+        yield _("Verify panel"), _("Recompute the chosen panel's lottery (v)"), self.action_verify
+        yield (_("Use the panel's quotas"), _("Make the chosen panel's quotas the ones to draw with (u)"),
                self.action_use_quotas)
 
     def compose(self) -> ComposeResult:
         yield NavBar("draw")
         with Horizontal(id="draw-choose"):
-            yield _titled(Select([], prompt="no panel drawn yet", id="draw-panels"), "Panel")
+            yield _titled(Select([], prompt=_("no panel drawn yet"), id="draw-panels"), "Panel")
         with Horizontal(id="draw-inputs"):
-            yield _titled(Input(placeholder="e.g. the lottery numbers of the week", id="seed"), "Public seed")
+            yield _titled(Input(placeholder=_("e.g. the lottery numbers of the week"), id="seed"), _("Public seed"))
             yield _titled(Input("30", id="draw-size"), "Seats")
             yield _titled(Input("1", id="draw-reserves"), "Reserves")
-            yield _titled(Select([("fair (leximin)", "leximin"), ("greedy (less fair)", "legacy")],
+            yield _titled(Select([(_("fair (leximin)"), "leximin"), (_("greedy (less fair)"), "legacy")],
                                  value="leximin", allow_blank=False, id="method"), "Method")
-            yield Button("Draw", variant="primary", id="draw")
+            yield Button(_("Draw"), variant="primary", id="draw")
         yield ProgressBar(total=1.0, show_eta=False, id="draw-progress")
-        yield Static("Set the quotas on the Quotas screen (F4), give a seed, then Draw (Ctrl+D).", id="draw-status",
+        yield Static(_("Set the quotas on the Quotas screen (F4), give a seed, then Draw (Ctrl+D)."), id="draw-status",
                      markup=False)
         yield Static("", id="draw-panel-info", markup=False)
         table = DataTable(id="panel", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Member", "Name", "Role", "Probability", "Quota group")
+        table.add_columns(_("Member"), _("Name"), _("Role"), _("Probability"), _("Quota group"))
         yield table
         yield Footer()
 
     @guarded
     def on_mount(self) -> None:
-        self.title = "Otos — Draw"
+        self.title = _("Otos — Draw")
         self.list_panels()
         self.on_screen_resume()
 
@@ -359,7 +359,7 @@ class DrawScreen(Guarded, Screen):
         panels = list(reversed(list_panels(self.app.engine)))
         self.panels = {p["id"]: p for p in panels}
         select = self.query_one("#draw-panels", Select)
-        select.set_options((plain(f"panel {p['id']} · {p['created_at'][:10]} · {p['size']} seats"
+        select.set_options((plain(_("panel {id} · {value} · {size} seats").format(id=p['id'], value=p['created_at'][:10], size=p['size'])
                                   + (f" · {p['round']}" if p["round"] else "")), p["id"]) for p in panels)
         if panels:
             select.value = chosen if chosen is not None else panels[0]["id"]
@@ -373,11 +373,9 @@ class DrawScreen(Guarded, Screen):
         self.panel_id = int(event.value)
         p = self.panels[self.panel_id]
         self.query_one("#draw-panel-info", Static).update(
-            f"Panel {p['id']}, drawn {p['created_at'][:16]} with "
-            + (f"ticket {p['ticket']}" if p.get("ticket") is not None else f"the seed {p['seed']!r}")
-            + f" ({p['algorithm']}); "
-            f"lowest selection probability {p['min_probability']:.4f}. "
-            "r replaces the selected member, v verifies the draw, u takes its quotas for the next draw.")
+            _("Panel {id}, drawn {value} with ").format(id=p['id'], value=p['created_at'][:16])
+            + (_("ticket {ticket}").format(ticket=p['ticket']) if p.get("ticket") is not None else _("the seed {seed!r}").format(seed=p['seed']))
+            + _(" ({algorithm}); lowest selection probability {min_probability:.4f}. r replaces the selected member, v verifies the draw, u takes its quotas for the next draw.").format(algorithm=p['algorithm'], min_probability=p['min_probability']))
         self.show_seats()
 
     @guarded
@@ -385,7 +383,7 @@ class DrawScreen(Guarded, Screen):
         """Escape: stop a draw or verification under way (a replacement is quick and goes
         on); else go to the seats."""
         if stop_work(self, "draw"):
-            self._progress(0.0, "Stopping ...")
+            self._progress(0.0, _("Stopping ..."))
             return
         self.query_one("#panel", DataTable).focus()
 
@@ -394,26 +392,24 @@ class DrawScreen(Guarded, Screen):
     def action_draw(self) -> None:
         seed = self.query_one("#seed", Input).value.strip()
         if not seed:
-            raise OtosError("Give the public seed first.")
+            raise OtosError(_("Give the public seed first."))
         if not self.app.quotas:
-            raise OtosError("There are no quotas yet: set them on the Quotas screen (F4).")
-        size = self._whole("#draw-size", "The number of seats")
-        reserves = self._whole("#draw-reserves", "The number of reserves per seat")
+            raise OtosError(_("There are no quotas yet: set them on the Quotas screen (F4)."))
+        size = self._whole("#draw-size", _("The number of seats"))
+        reserves = self._whole("#draw-reserves", _("The number of reserves per seat"))
         method = str(self.query_one("#method", Select).value)
 
         def go(yes: bool | None) -> None:
             if yes:
-                self._progress(0.0, "Drawing ... (Escape stops it; nothing is recorded until it ends)")
+                self._progress(0.0, _("Drawing ... (Escape stops it; nothing is recorded until it ends)"))
                 self.run_draw(list(self.app.quotas), size, seed, method, reserves)
-        self.app.push_screen(ConfirmDialog(f"Draw a panel of {size} with {self.app.quota_source or 'the quotas'}, "
-                                           f"the seed {seed!r} and {reserves} reserve(s) per seat? The draw is "
-                                           "recorded and cannot be undone.", "Draw"), self.guard(go))
+        self.app.push_screen(ConfirmDialog(_("Draw a panel of {size} with {quotas}, the seed {seed!r} and {reserves} reserve(s) per seat? The draw is recorded and cannot be undone.").format(size=size, quotas=self.app.quota_source or _('the quotas'), seed=seed, reserves=reserves), _("Draw")), self.guard(go))
 
     def _whole(self, field: str, label: str) -> int:
         try:
             return int(self.query_one(field, Input).value)
         except ValueError:
-            raise OtosError(f"{label} must be a whole number.") from None
+            raise OtosError(_("{label} must be a whole number.").format(label=label)) from None
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
     def run_draw(self, quotas: list[Quota], size: int, seed: str, method: str, reserves: int) -> None:
@@ -448,9 +444,8 @@ class DrawScreen(Guarded, Screen):
         self.query_one("#draw-progress", ProgressBar).update(progress=1.0)
         probs = sorted(sel.probabilities.values())
         self.query_one("#draw-status", Static).update(
-            f"Panel {panel_id} drawn ({sel.algorithm}). Selection probabilities over the pool: lowest "
-            f"{probs[0]:.4f}, median {probs[len(probs) // 2]:.4f}, highest {probs[-1]:.4f}. "
-            + (f"Lottery SHA-256 {sel.prepared.sha256[:16]}… (publish its record on F7, j). " if sel.prepared else "")
+            _("Panel {panel_id} drawn ({algorithm}). Selection probabilities over the pool: lowest {value:.4f}, median {value2:.4f}, highest {value3:.4f}. ").format(panel_id=panel_id, algorithm=sel.algorithm, value=probs[0], value2=probs[len(probs) // 2], value3=probs[-1])
+            + (_("Lottery SHA-256 {value}… (publish its record on F7, j). ").format(value=sel.prepared.sha256[:16]) if sel.prepared else "")
             + " ".join(f"Note: {n}." for n in sel.notes))
 
     def show_seats(self) -> None:
@@ -464,7 +459,7 @@ class DrawScreen(Guarded, Screen):
 
     def _chosen_panel(self) -> int:
         if self.panel_id is None:
-            raise OtosError("Draw a panel first, or choose one from the list.")
+            raise OtosError(_("Draw a panel first, or choose one from the list."))
         return self.panel_id
 
     @guarded
@@ -472,16 +467,14 @@ class DrawScreen(Guarded, Screen):
         panel = self._chosen_panel()
         table = self.query_one("#panel", DataTable)
         if table.row_count == 0:
-            raise OtosError(f"Panel {panel} has no seats to replace.")
+            raise OtosError(_("Panel {panel} has no seats to replace.").format(panel=panel))
         member = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
         def go(yes: bool | None) -> None:
             if yes:
-                self._progress(0.0, f"Finding a replacement for member {member} ...")
+                self._progress(0.0, _("Finding a replacement for member {member} ...").format(member=member))
                 self.run_replace(panel, member)
-        self.app.push_screen(ConfirmDialog(f"Member {member} has dropped out of panel {panel}? The next reserve who "
-                                           "keeps every quota takes the seat, else a replacement is drawn that "
-                                           "keeps every quota.", "Replace"), self.guard(go))
+        self.app.push_screen(ConfirmDialog(_("Member {member} has dropped out of panel {panel}? The next reserve who keeps every quota takes the seat, else a replacement is drawn that keeps every quota.").format(member=member, panel=panel), _("Replace")), self.guard(go))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="replace")
     def run_replace(self, panel: int, member: int) -> None:
@@ -495,9 +488,9 @@ class DrawScreen(Guarded, Screen):
         self.app.call_from_thread(self._replaced, panel, member, new)
 
     def _replaced(self, panel: int, member: int, new) -> None:
-        how = (f"reserve number {new.reserve_rank} for member {new.reserve_for}" if new.reserve_rank is not None
-               else "drawn by the replacement lottery")
-        text = f"Member {new.member} ({how}) takes the seat of member {member} on panel {panel}."
+        how = (_("reserve number {reserve_rank} for member {reserve_for}").format(reserve_rank=new.reserve_rank, reserve_for=new.reserve_for) if new.reserve_rank is not None
+               else _("drawn by the replacement lottery"))
+        text = _("Member {member} ({how}) takes the seat of member {member2} on panel {panel}.").format(member=new.member, how=how, member2=member, panel=panel)
         self._progress(1.0, text)
         self.notify(text)
         if self.panel_id == panel:
@@ -509,14 +502,14 @@ class DrawScreen(Guarded, Screen):
         from sampling.panels import panel_quotas
 
         panel = self._chosen_panel()
-        self.app.use_quotas(*panel_quotas(self.app.engine, panel), f"the quotas of panel {panel}")
+        self.app.use_quotas(*panel_quotas(self.app.engine, panel), _("the quotas of panel {panel}").format(panel=panel))
         self.on_screen_resume()
-        self.notify(f"The quotas of panel {panel} ({len(self.app.quotas)}) are in use; see or edit them on F4.")
+        self.notify(_("The quotas of panel {panel} ({count}) are in use; see or edit them on F4.").format(panel=panel, count=len(self.app.quotas)))
 
     @guarded
     def action_verify(self) -> None:
         panel = self._chosen_panel()
-        self._progress(0.0, f"Checking the lottery of panel {panel} ... (Escape stops it)")
+        self._progress(0.0, _("Checking the lottery of panel {panel} ... (Escape stops it)").format(panel=panel))
         self.run_verify(panel)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
@@ -529,10 +522,10 @@ class DrawScreen(Guarded, Screen):
             self.app.call_from_thread(self._failed, str(exc))
             return
         if get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._failed, "Verification stopped.")
+            self.app.call_from_thread(self._failed, _("Verification stopped."))
             return
-        text = (f"Panel {panel} verified: its stored lottery and the draw from it give exactly this panel." if result.ok
-                else f"Panel {panel} NOT verified: " + "; ".join(result.differences))
+        text = (_("Panel {panel} verified: its stored lottery and the draw from it give exactly this panel.").format(panel=panel) if result.ok
+                else _("Panel {panel} NOT verified: ").format(panel=panel) + "; ".join(result.differences))
         text += "".join(f" Note: {n}." for n in result.notes)
         self.app.call_from_thread(self._verified, text, result.ok)
 

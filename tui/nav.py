@@ -5,9 +5,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-SCREENS = [("F2", "Extracts", "extracts"), ("F3", "Pool", "pool"), ("F4", "Quotas", "quotas"),
-           ("F5", "Draw", "draw"), ("F6", "Letters", "letters"), ("F7", "Exports", "exports"),
-           ("F8", "Opinions", "opinions"), ("F9", "Settings", "settings")]
+from pool.i18n import N_, _
+
+SCREENS = [("F2", N_("Extracts"), "extracts"), ("F3", N_("Pool"), "pool"), ("F4", N_("Quotas"), "quotas"),
+           ("F5", N_("Draw"), "draw"), ("F6", N_("Letters"), "letters"), ("F7", N_("Exports"), "exports"),
+           ("F8", N_("Opinions"), "opinions"), ("F9", N_("Settings"), "settings")]
 
 
 class NavBar(Static):
@@ -23,5 +25,5 @@ class NavBar(Static):
                 line.append(" ")
             here = screen_mode == mode
             line.append(key, style="bold reverse")
-            line.append(name, style="bold reverse" if here else "")
+            line.append(_(name), style="bold reverse" if here else "")
         super().__init__(line, id="nav")

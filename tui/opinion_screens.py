@@ -17,11 +17,12 @@ from tui.dialogs import _titled
 from tui.guard import Guarded, error_message, guarded, show_error, stop_work
 from tui.nav import NavBar
 from tui.plain import plain_row
+from pool.i18n import N_, _
 
-STATEMENT_TABLE = ["statement", "group", "n", "agree %", "disagree %", "pass %", "z agree", "z disagree",
-                   "agree ratio", "z vs rest", "gic", "divisive D", "text"]
-STRATA_TABLE = ["feature", "stratum", "people", "statement", "n", "agree %", "95 % interval", "disagree %",
-                "pass %", "weighted agree %", "text"]
+STATEMENT_TABLE = [N_("statement"), N_("group"), N_("n"), N_("agree %"), N_("disagree %"), N_("pass %"), N_("z agree"), N_("z disagree"),
+                   N_("agree ratio"), N_("z vs rest"), N_("gic"), N_("divisive D"), N_("text")]
+STRATA_TABLE = [N_("feature"), N_("stratum"), N_("people"), N_("statement"), N_("n"), N_("agree %"), N_("95 % interval"), N_("disagree %"),
+                N_("pass %"), N_("weighted agree %"), N_("text")]
 
 
 def _number(value):
@@ -40,41 +41,41 @@ class OpinionsScreen(Guarded, Screen):
 
     AUTO_FOCUS = "#op-source"
     BINDINGS = [
-        Binding("ctrl+r", "analyze", "Analyze", id="opinions-analyze", priority=True),
-        Binding("ctrl+o", "report", "Report", id="opinions-report", priority=True),
-        Binding("s", "sort", "Sort by column", id="opinions-sort"),
-        Binding("escape", "focus_tabs", "Stop / tables", id="opinions-tables"),
+        Binding("ctrl+r", "analyze", _("Analyze"), id="opinions-analyze", priority=True),
+        Binding("ctrl+o", "report", _("Report"), id="opinions-report", priority=True),
+        Binding("s", "sort", _("Sort by column"), id="opinions-sort"),
+        Binding("escape", "focus_tabs", _("Stop / tables"), id="opinions-tables"),
     ]
 
     def palette_commands(self):
-        yield "Analyse votes", "Find the opinion groups (Ctrl+R)", self.action_analyze
-        yield "Opinions report", "Write the PDF and CSV tables (Ctrl+O)", self.action_report
-        yield "Sort statements", "Sort the table by the column under the cursor (s)", self.action_sort
+        yield _("Analyse votes"), _("Find the opinion groups (Ctrl+R)"), self.action_analyze
+        yield _("Opinions report"), _("Write the PDF and CSV tables (Ctrl+O)"), self.action_report
+        yield _("Sort statements"), _("Sort the table by the column under the cursor (s)"), self.action_sort
 
     def compose(self) -> ComposeResult:
         yield NavBar("opinions")
         with Horizontal(classes="inputs"):
-            yield _titled(Input("", placeholder="Polis export folder, or votes.csv (statements.csv beside it)",
+            yield _titled(Input("", placeholder=_("Polis export folder, or votes.csv (statements.csv beside it)"),
                                 id="op-source"), "Votes")
-            yield _titled(Input("otos", id="op-seed"), "Seed")
-            yield Button("Analyze (Ctrl+R)", variant="primary", id="op-analyze")
+            yield _titled(Input(_("otos"), id="op-seed"), "Seed")
+            yield Button(_("Analyze (Ctrl+R)"), variant="primary", id="op-analyze")
         with Horizontal(classes="inputs"):
-            yield _titled(Input("", placeholder="(optional) participants.csv", id="op-participants"),
-                          "Participants' strata")
-            yield _titled(Input("", placeholder="(optional) population.csv", id="op-population"),
-                          "Population margins")
-            yield _titled(Select([], prompt="none", id="op-panel"), "Panel of linked members")
+            yield _titled(Input("", placeholder=_("(optional) participants.csv"), id="op-participants"),
+                          _("Participants' strata"))
+            yield _titled(Input("", placeholder=_("(optional) population.csv"), id="op-population"),
+                          _("Population margins"))
+            yield _titled(Select([], prompt="none", id="op-panel"), _("Panel of linked members"))
         with Horizontal(classes="inputs"):
-            yield _titled(Input("mielipiteet.pdf", id="op-out"), "Report file")
-            yield Button("Report PDF + CSV (Ctrl+O)", id="op-report")
-        yield Static("Give the votes and press Analyze.", id="op-status", markup=False)
+            yield _titled(Input(_("mielipiteet.pdf"), id="op-out"), _("Report file"))
+            yield Button(_("Report PDF + CSV (Ctrl+O)"), id="op-report")
+        yield Static(_("Give the votes and press Analyze."), id="op-status", markup=False)
         with TabbedContent(id="op-tabs"):
-            with TabPane("Groups", id="op-groups-tab"):
+            with TabPane(_("Groups"), id="op-groups-tab"):
                 with VerticalScroll():
                     yield Static("", id="op-groups", markup=False)
-            with TabPane("Statements", id="op-statements-tab"):
+            with TabPane(_("Statements"), id="op-statements-tab"):
                 yield DataTable(id="op-statements", zebra_stripes=True, cursor_type="cell")
-            with TabPane("Strata", id="op-strata-tab"):
+            with TabPane(_("Strata"), id="op-strata-tab"):
                 yield DataTable(id="op-strata", zebra_stripes=True, cursor_type="cell")
         yield Footer()
 
@@ -82,14 +83,14 @@ class OpinionsScreen(Guarded, Screen):
     def on_mount(self) -> None:
         from sampling.panels import list_panels
 
-        self.title = "Otos — Opinions"
+        self.title = _("Otos — Opinions")
         example = getattr(self.app, "opinions_example", None)
         if example is not None:  # the demo: its generated conversation, ready to analyse
             for widget_id, name in (("#op-source", "votes.csv"), ("#op-participants", "participants.csv"),
                                     ("#op-population", "population.csv")):
                 self.query_one(widget_id, Input).value = str(example / name)
         self.query_one("#op-panel", Select).set_options(
-            [(f"panel {p['id']} ({p['created_at'][:10]}, {p['size']})", p["id"])
+            [(_("panel {id} ({value}, {size})").format(id=p['id'], value=p['created_at'][:10], size=p['size']), p["id"])
              for p in reversed(list_panels(self.app.engine))])
         self.analysis = None
         self.strata = None
@@ -97,7 +98,7 @@ class OpinionsScreen(Guarded, Screen):
         for table_id, columns in (("#op-statements", STATEMENT_TABLE), ("#op-strata", STRATA_TABLE)):
             table = self.query_one(table_id, DataTable)
             for label in columns:
-                table.add_column(label, key=label)
+                table.add_column(_(label), key=label)
 
     def _value(self, widget_id: str) -> str:
         return self.query_one(widget_id, Input).value.strip()
@@ -108,8 +109,8 @@ class OpinionsScreen(Guarded, Screen):
     def action_analyze(self) -> None:
         source = self._value("#op-source")
         if not source:
-            raise OtosError("Give a Polis export folder or a votes CSV file first.")
-        self.query_one("#op-status", Static).update("Analysing… (Escape stops it)")
+            raise OtosError(_("Give a Polis export folder or a votes CSV file first."))
+        self.query_one("#op-status", Static).update(_("Analysing… (Escape stops it)"))
         panel = self.query_one("#op-panel", Select).value
         self.run_analysis(Path(source).expanduser(), self._value("#op-participants"), self._value("#op-population"),
                           self._value("#op-seed") or "otos", None if panel is Select.NULL else int(panel))
@@ -122,7 +123,7 @@ class OpinionsScreen(Guarded, Screen):
             self.app.call_from_thread(self._failed, exc)
             return
         if get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.query_one("#op-status", Static).update, "Analysis stopped.")
+            self.app.call_from_thread(self.query_one("#op-status", Static).update, _("Analysis stopped."))
         else:
             self.app.call_from_thread(self._show, *shown)
 
@@ -185,7 +186,7 @@ class OpinionsScreen(Guarded, Screen):
             table.clear()
             table.add_rows(rows)
         self._sorted.clear()
-        self.notify(f"{a.k} opinion groups among {len(a.clustered)} participants.")
+        self.notify(_("{k} opinion groups among {count} participants.").format(k=a.k, count=len(a.clustered)))
 
     def _sort_by(self, table: DataTable, column) -> None:
         """Sort ``table`` by ``column``; the same column again reverses the order."""
@@ -205,7 +206,7 @@ class OpinionsScreen(Guarded, Screen):
         """Escape: stop an analysis or report under way; else to the tabs (left and right
         switch them, Tab goes into the table)."""
         if stop_work(self, "opinions", "opinions-report"):
-            self.query_one("#op-status", Static).update("Stopping ...")
+            self.query_one("#op-status", Static).update(_("Stopping ..."))
             return
         self.query_one("#op-tabs Tabs", Tabs).focus()
 
@@ -215,18 +216,18 @@ class OpinionsScreen(Guarded, Screen):
         tab = self.query_one("#op-tabs", TabbedContent).active
         table = self.query_one("#op-strata" if tab == "op-strata-tab" else "#op-statements", DataTable)
         if table.row_count == 0:
-            raise OtosError("Analyse the votes first.")
+            raise OtosError(_("Analyse the votes first."))
         column = list(table.columns)[table.cursor_coordinate.column]
         self._sort_by(table, column)
-        self.notify(f"Sorted by {column.value}" + (", reversed." if self._sorted[table.id or ""][1] else "."))
+        self.notify(_("Sorted by {value}").format(value=column.value) + (_(", reversed.") if self._sorted[table.id or ""][1] else "."))
 
     @on(Button.Pressed, "#op-report")
     @guarded
     def action_report(self) -> None:
         if self.analysis is None:
-            raise OtosError("Analyse the votes first.")
+            raise OtosError(_("Analyse the votes first."))
         out = Path(self._value("#op-out") or "mielipiteet.pdf").expanduser()
-        self.query_one("#op-status", Static).update(f"Writing {out} ...")
+        self.query_one("#op-status", Static).update(_("Writing {out} ...").format(out=out))
         self.run_report(out)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="opinions-report")
@@ -238,7 +239,7 @@ class OpinionsScreen(Guarded, Screen):
         except Exception as exc:  # noqa: BLE001
             self.app.call_from_thread(self._failed, exc)
             return
-        text = f"Written: {', '.join(str(p) for p in written)}."
+        text = _("Written: {join}.").format(join=', '.join(str(p) for p in written))
         self.app.call_from_thread(self._written, text)
 
     def _written(self, text: str) -> None:

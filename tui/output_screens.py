@@ -16,6 +16,7 @@ from tui.dialogs import _titled
 from tui.guard import Guarded, guarded, stop_work
 from tui.nav import NavBar
 from tui.plain import plain
+from pool.i18n import N_, _, number
 
 
 class LettersScreen(Guarded, Screen):
@@ -23,29 +24,29 @@ class LettersScreen(Guarded, Screen):
 
     AUTO_FOCUS = "#round"
     BINDINGS = [
-        Binding("ctrl+r", "preview", "Preview", id="letters-preview", priority=True),
-        Binding("ctrl+o", "print", "Print batch", id="letters-print", priority=True),
-        Binding("escape", "cancel_print", "Cancel printing", id="letters-cancel"),
+        Binding("ctrl+r", "preview", _("Preview"), id="letters-preview", priority=True),
+        Binding("ctrl+o", "print", _("Print batch"), id="letters-print", priority=True),
+        Binding("escape", "cancel_print", _("Cancel printing"), id="letters-cancel"),
     ]
 
     def palette_commands(self):
-        yield "Preview letter", "Show the language versions and one letter (Ctrl+R)", self.action_preview
-        yield "Print letters", "Print the round's batch (Ctrl+O)", self.action_print
-        yield "Cancel printing", "Stop the batch being printed (Escape)", self.action_cancel_print
+        yield _("Preview letter"), _("Show the language versions and one letter (Ctrl+R)"), self.action_preview
+        yield _("Print letters"), _("Print the round's batch (Ctrl+O)"), self.action_print
+        yield _("Cancel printing"), _("Stop the batch being printed (Escape)"), self.action_cancel_print
 
     def compose(self) -> ComposeResult:
         yield NavBar("letters")
         with Horizontal(classes="inputs", id="letters-choose"):
-            yield _titled(Select([], prompt="no round yet", id="round"), "Recruitment round")
-            yield Checkbox("Reminder (not answered)", id="reminder")
+            yield _titled(Select([], prompt=_("no round yet"), id="round"), _("Recruitment round"))
+            yield Checkbox(_("Reminder (not answered)"), id="reminder")
         with Horizontal(classes="inputs"):
-            yield _titled(Input(placeholder="the workspace's topic (Settings, F9)", id="topic"), "Panel topic (Finnish)")
-            yield _titled(Input("kirjeet.pdf", id="out"), "Batch file")
+            yield _titled(Input(placeholder=_("the workspace's topic (Settings, F9)"), id="topic"), _("Panel topic (Finnish)"))
+            yield _titled(Input(_("kirjeet.pdf"), id="out"), _("Batch file"))
         with Horizontal(classes="inputs"):
-            yield Button("Preview (Ctrl+R)", id="preview")
-            yield Button("Print batch (Ctrl+O)", variant="primary", id="print")
+            yield Button(_("Preview (Ctrl+R)"), id="preview")
+            yield Button(_("Print batch (Ctrl+O)"), variant="primary", id="print")
         yield ProgressBar(total=1.0, show_eta=False, id="letters-progress")
-        yield Static("Choose a round, then preview (Ctrl+R) or print (Ctrl+O).", id="letters-status", markup=False)
+        yield Static(_("Choose a round, then preview (Ctrl+R) or print (Ctrl+O)."), id="letters-status", markup=False)
         with VerticalScroll():
             yield Static("", id="letter-preview", markup=False)
         yield Footer()
@@ -54,10 +55,10 @@ class LettersScreen(Guarded, Screen):
     def on_mount(self) -> None:
         from pool.invitations import list_rounds
 
-        self.title = "Otos — Letters"
+        self.title = _("Otos — Letters")
         rounds = list_rounds(self.app.engine)  # newest first
         select = self.query_one("#round", Select)
-        select.set_options((plain(f"{r.name} · {r.drawn_on} · {r.invited:,} invited"), r.name) for r in rounds)
+        select.set_options((plain(_("{name} · {drawn_on} · {invited} invited").format(name=r.name, drawn_on=r.drawn_on, invited=number(r.invited))), r.name) for r in rounds)
         if rounds:
             select.value = rounds[0].name
 
@@ -70,7 +71,7 @@ class LettersScreen(Guarded, Screen):
     def _round(self) -> str:
         value = self.query_one("#round", Select).value
         if value is Select.NULL:
-            raise OtosError("Choose the recruitment round first.")
+            raise OtosError(_("Choose the recruitment round first."))
         return str(value)
 
     @on(Button.Pressed, "#preview")
@@ -80,7 +81,7 @@ class LettersScreen(Guarded, Screen):
 
         groups, text = preview(self.app.engine, self._round(), self._settings())
         langs = ", ".join(f"{k}: {v}" for k, v in groups.most_common())
-        self.query_one("#letters-status", Static).update(f"Language versions: {langs}.")
+        self.query_one("#letters-status", Static).update(_("Language versions: {langs}.").format(langs=langs))
         self.query_one("#letter-preview", Static).update(text)
 
     @on(Button.Pressed, "#print")
@@ -102,8 +103,7 @@ class LettersScreen(Guarded, Screen):
             self.app.call_from_thread(self._progress, 0.0, str(exc))
             return
         left = "; ".join(f"{n} left out ({why})" for why, n in report.left_out.items())
-        self.app.call_from_thread(self._progress, 1.0, f"{report.letters:,} letters written to {report.pdf}, "
-                                  f"mailing list {report.mailing_list}. {left}")
+        self.app.call_from_thread(self._progress, 1.0, _("{letters} letters written to {pdf}, mailing list {mailing_list}. {left}").format(letters=number(report.letters), pdf=report.pdf, mailing_list=report.mailing_list, left=left))
 
     def _progress(self, fraction: float, message: str) -> None:
         self.query_one("#letters-progress", ProgressBar).update(progress=fraction)
@@ -115,14 +115,14 @@ class LettersScreen(Guarded, Screen):
 
 
 EXPORTS = {  # button id -> (key, label, what it writes)
-    "roster-csv": ("c", "Roster CSV", "the panel's contact list as CSV"),
-    "roster-xlsx": ("x", "Roster XLSX", "the panel's contact list for Excel"),
-    "roster-pdf": ("p", "Roster PDF", "the panel's contact list to print"),
-    "composition": ("k", "Composition", "the anonymised composition table"),
-    "reserves": ("v", "Reserves to call", "the panel's reserves in call order"),
-    "calls": ("l", "Call list", "members to phone (no e-mail)"),
-    "report": ("r", "Report PDF", "how representative the panel is"),
-    "record": ("j", "Lottery record", "the lottery record to publish (no names)"),
+    "roster-csv": ("c", N_("Roster CSV"), N_("the panel's contact list as CSV")),
+    "roster-xlsx": ("x", N_("Roster XLSX"), N_("the panel's contact list for Excel")),
+    "roster-pdf": ("p", N_("Roster PDF"), N_("the panel's contact list to print")),
+    "composition": ("k", N_("Composition"), N_("the anonymised composition table")),
+    "reserves": ("v", N_("Reserves to call"), N_("the panel's reserves in call order")),
+    "calls": ("l", N_("Call list"), N_("members to phone (no e-mail)")),
+    "report": ("r", N_("Report PDF"), N_("how representative the panel is")),
+    "record": ("j", N_("Lottery record"), N_("the lottery record to publish (no names)")),
 }
 
 
@@ -131,19 +131,19 @@ class ExportsScreen(Guarded, Screen):
     Each file is written by a worker, so a long report never stops the app."""
 
     AUTO_FOCUS = "#panel"
-    BINDINGS = [Binding(key, f"export('{kind}')", label, id=f"exports-{kind}")
-                for kind, (key, label, _) in EXPORTS.items()] + [
-        Binding("escape", "stop", "Stop writing", id="exports-stop", show=False)]
+    BINDINGS = [Binding(key, f"export('{kind}')", _(label), id=f"exports-{kind}")
+                for kind, (key, label, _unused) in EXPORTS.items()] + [
+        Binding("escape", "stop", _("Stop writing"), id="exports-stop", show=False)]
 
     def compose(self) -> ComposeResult:
         yield NavBar("exports")
         with Horizontal(classes="inputs"):
-            yield _titled(Select([], prompt="no panel drawn yet", id="panel"), "Panel")
-            yield _titled(Input(".", id="folder"), "Folder for the files")
+            yield _titled(Select([], prompt=_("no panel drawn yet"), id="panel"), "Panel")
+            yield _titled(Input(".", id="folder"), _("Folder for the files"))
         with Grid(id="export-buttons"):
-            for kind, (key, label, _) in EXPORTS.items():
-                yield Button(f"{label} ({key})", id=kind, variant="primary" if kind == "report" else "default")
-        yield Static("Choose a panel to see how representative it is.", id="exports-status", markup=False)
+            for kind, (key, label, _unused) in EXPORTS.items():
+                yield Button(f"{_(label)} ({key})", id=kind, variant="primary" if kind == "report" else "default")
+        yield Static(_("Choose a panel to see how representative it is."), id="exports-status", markup=False)
         with VerticalScroll(id="report-scroll"):
             yield Static("", id="report-table", markup=False)
         yield Footer()
@@ -152,35 +152,35 @@ class ExportsScreen(Guarded, Screen):
     def on_mount(self) -> None:
         from sampling.panels import list_panels
 
-        self.title = "Otos — Exports"
+        self.title = _("Otos — Exports")
         panels = list(reversed(list_panels(self.app.engine)))
         select = self.query_one("#panel", Select)
-        select.set_options([(f"panel {p['id']} · {p['created_at'][:10]} · {p['size']} seats", p["id"])
+        select.set_options([(_("panel {id} · {value} · {size} seats").format(id=p['id'], value=p['created_at'][:10], size=p['size']), p["id"])
                             for p in panels])
         if panels:
             select.value = panels[0]["id"]
 
     def palette_commands(self):
         for kind, (key, label, help_text) in EXPORTS.items():
-            yield label, f"Write {help_text} ({key})", lambda kind=kind: self.action_export(kind)
+            yield _(label), _("Write {help_text} ({key})").format(help_text=_(help_text), key=key), lambda kind=kind: self.action_export(kind)
 
     def _panel(self) -> int:
         value = self.query_one("#panel", Select).value
         if value is Select.NULL:
-            raise OtosError("Choose a panel first (draw one on the Draw screen, F5).")
+            raise OtosError(_("Choose a panel first (draw one on the Draw screen, F5)."))
         return int(value)
 
     def _folder(self) -> Path:
         folder = Path(self.query_one("#folder", Input).value.strip() or ".").expanduser()
         if not folder.is_dir():
-            raise OtosError(f"{folder} is not a folder: give one that exists.")
+            raise OtosError(_("{folder} is not a folder: give one that exists.").format(folder=folder))
         return folder
 
     @guarded
     @on(Select.Changed, "#panel")
     def _show_report(self) -> None:
         if self.query_one("#panel", Select).value is not Select.NULL:
-            self.query_one("#report-table", Static).update("Counting ...")
+            self.query_one("#report-table", Static).update(_("Counting ..."))
             self.run_table(self._panel())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="exports-table")
@@ -193,7 +193,7 @@ class ExportsScreen(Guarded, Screen):
     def _table(self, panel: int, text: str) -> None:
         self.query_one("#report-table", Static).update(text)
         self.query_one("#exports-status", Static).update(
-            f"Panel {panel}: choose what to write (the keys in brackets), into the folder given.")
+            _("Panel {panel}: choose what to write (the keys in brackets), into the folder given.").format(panel=panel))
 
     @guarded
     @on(Button.Pressed)
@@ -205,14 +205,14 @@ class ExportsScreen(Guarded, Screen):
     def action_export(self, kind: str) -> None:
         folder = self._folder()
         panel = None if kind == "calls" else self._panel()
-        self.query_one("#exports-status", Static).update(f"Writing {EXPORTS[kind][2]} ... (Escape stops it)")
+        self.query_one("#exports-status", Static).update(_("Writing {value} ... (Escape stops it)").format(value=_(EXPORTS[kind][2])))
         self.run_export(kind, panel, folder)
 
     @guarded
     def action_stop(self) -> None:
         """Escape: stop the files being written (the report can take a while); none is left half-written."""
         if stop_work(self, "exports"):
-            self.query_one("#exports-status", Static).update("Stopping ...")
+            self.query_one("#exports-status", Static).update(_("Stopping ..."))
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="exports")
     def run_export(self, kind: str, panel: int | None, folder: Path) -> None:
@@ -222,7 +222,7 @@ class ExportsScreen(Guarded, Screen):
         if kind == "calls":
             out = folder / "soitettavat.csv"
             n = exports.export_call_list(self.app.engine, out)
-            text = f"{n} members to call written to {out} (owner-only)."
+            text = _("{n} members to call written to {out} (owner-only).").format(n=n, out=out)
         else:
             if kind.startswith("roster-"):
                 fmt = kind.split("-", 1)[1]
@@ -243,10 +243,10 @@ class ExportsScreen(Guarded, Screen):
                 out = folder / f"paneeli-{panel}-edustavuus.pdf"
                 report = build_report(self.app.engine, panel)
                 if get_current_worker().is_cancelled:
-                    self.app.call_from_thread(self._written, "Stopped: the report was not written.")
+                    self.app.call_from_thread(self._written, _("Stopped: the report was not written."))
                     return
                 write_pdf(self.app.engine, report, out)
-            text = f"Written: {out}."
+            text = _("Written: {out}.").format(out=out)
         self.app.call_from_thread(self._written, text)
 
     def _written(self, text: str) -> None:

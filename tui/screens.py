@@ -14,6 +14,7 @@ from tui.dialogs import (ConfirmDialog, ImportDialog, ImportProgress, InviteDial
 from tui.guard import Guarded, guarded
 from tui.nav import NavBar
 from tui.plain import plain_row
+from pool.i18n import _, number
 
 PAGE_SIZE = 100
 
@@ -24,30 +25,30 @@ class ExtractsScreen(Guarded, Screen):
     AUTO_FOCUS = "#extracts"
 
     BINDINGS = [
-        Binding("i", "import_extract", "Import", id="extract-import"),
-        Binding("d", "invite", "Draw invitations", id="extract-invite"),
-        Binding("f", "show_faults", "Faults", id="extract-faults"),
-        Binding("p", "purge", "Purge", id="extract-purge"),
-        Binding("r", "refresh", "Refresh", id="extract-refresh"),
+        Binding("i", "import_extract", _("Import"), id="extract-import"),
+        Binding("d", "invite", _("Draw invitations"), id="extract-invite"),
+        Binding("f", "show_faults", _("Faults"), id="extract-faults"),
+        Binding("p", "purge", _("Purge"), id="extract-purge"),
+        Binding("r", "refresh", _("Refresh"), id="extract-refresh"),
     ]
 
     def palette_commands(self):
-        yield "Import extract", "Import a DVV extract file (i)", self.action_import_extract
-        yield "Draw invitations", "Draw a recruitment round from the selected extract (d)", self.action_invite
-        yield "Purge extract", "Delete non-members' register data (p)", self.action_purge
-        yield "Show faults", "Rows left out of the selected extract (f)", self.action_show_faults
+        yield _("Import extract"), _("Import a DVV extract file (i)"), self.action_import_extract
+        yield _("Draw invitations"), _("Draw a recruitment round from the selected extract (d)"), self.action_invite
+        yield _("Purge extract"), _("Delete non-members' register data (p)"), self.action_purge
+        yield _("Show faults"), _("Rows left out of the selected extract (f)"), self.action_show_faults
 
     def compose(self) -> ComposeResult:
         yield NavBar("extracts")
         yield Static("", id="extracts-note", markup=False)
         table = DataTable(id="extracts", cursor_type="row", zebra_stripes=True)
-        table.add_columns("ID", "File", "People", "Rejected", "Mailable", "Delete by", "State", "Permit", "Purpose")
+        table.add_columns(_("ID"), _("File"), _("People"), _("Rejected"), _("Mailable"), _("Delete by"), _("State"), _("Permit"), _("Purpose"))
         yield table
         yield Footer()
 
     @guarded
     def on_mount(self) -> None:
-        self.title = "Otos — Extracts"
+        self.title = _("Otos — Extracts")
         self.action_refresh()
 
     @guarded
@@ -58,16 +59,16 @@ class ExtractsScreen(Guarded, Screen):
         table.clear()
         rows = list_extracts(self.app.engine)
         for e in rows:
-            state = "purged" if e["purged"] else ("OVERDUE — purge" if e["overdue"] else "in use")
+            state = "purged" if e["purged"] else (_("OVERDUE — purge") if e["overdue"] else _("in use"))
             table.add_row(*plain_row(e["id"], e["file"], f"{e['rows']:,}", f"{e['rejected']:,}", f"{e['mailable']:,}",
                                      e["delete_by"], state, e["permit"], e["purpose"]), key=str(e["id"]))
-        note = "No extracts yet: press i to import one." if not rows else f"{len(rows)} extract(s)."
+        note = _("No extracts yet: press i to import one.") if not rows else _("{count} extract(s).").format(count=len(rows))
         self.query_one("#extracts-note", Static).update(note)
 
     def _selected(self) -> int | None:
         table = self.query_one("#extracts", DataTable)
         if table.row_count == 0:
-            self.notify("There is no extract to act on.", severity="warning")
+            self.notify(_("There is no extract to act on."), severity="warning")
             return None
         return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
@@ -94,7 +95,7 @@ class ExtractsScreen(Guarded, Screen):
         def start(request: InviteRequest | None) -> None:
             if request is not None:
                 self.query_one("#extracts-note", Static).update(
-                    f"Drawing {request.size:,} invitations from extract {ext} ...")
+                    _("Drawing {size} invitations from extract {ext} ...").format(size=number(request.size), ext=ext))
                 self.run_invite(request)
         self.app.push_screen(InviteDialog(ext), self.guard(start))
 
@@ -115,8 +116,7 @@ class ExtractsScreen(Guarded, Screen):
         self.notify(message, severity="error", timeout=12)
 
     def _invited(self, extract_id: int, result) -> None:
-        text = (f"Round {result.round!r}: {result.drawn:,} invitations with response codes from extract "
-                f"{extract_id} ({result.candidates:,} could be invited). Print the letters on F6.")
+        text = (_("Round {round!r}: {drawn} invitations with response codes from extract {extract_id} ({candidates} could be invited). Print the letters on F6.").format(round=result.round, drawn=number(result.drawn), extract_id=extract_id, candidates=number(result.candidates)))
         self.query_one("#extracts-note", Static).update(text)
         self.notify(text, timeout=12)
 
@@ -128,7 +128,7 @@ class ExtractsScreen(Guarded, Screen):
         if ext is None:
             return
         faults = faults_of(self.app.engine, ext)
-        summary = f"Extract {ext}: {len(faults)} row fault(s) listed." if faults else f"Extract {ext}: no faulty rows."
+        summary = _("Extract {ext}: {count} row fault(s) listed.").format(ext=ext, count=len(faults)) if faults else _("Extract {ext}: no faulty rows.").format(ext=ext)
         self.app.push_screen(ReportDialog(summary, faults))
 
     @guarded
@@ -146,11 +146,10 @@ class ExtractsScreen(Guarded, Screen):
                 except OtosError as exc:
                     self.notify(str(exc), severity="error")
                     return
-                self.notify(f"Extract {ext} purged: {n:,} register rows deleted.")
+                self.notify(_("Extract {ext} purged: {n} register rows deleted.").format(ext=ext, n=number(n)))
                 self.action_refresh()
         self.app.push_screen(ConfirmDialog(
-            f"Purge extract {ext}? The register data of everyone who did not join the pool is deleted "
-            "for good.", "Purge"), self.guard(confirmed))
+            _("Purge extract {ext}? The register data of everyone who did not join the pool is deleted for good.").format(ext=ext), _("Purge")), self.guard(confirmed))
 
 
 class PoolScreen(Guarded, Screen):
@@ -159,16 +158,16 @@ class PoolScreen(Guarded, Screen):
     AUTO_FOCUS = "#members"  # keys act on the table; / moves to the search box
 
     BINDINGS = [
-        Binding("a", "add_member", "Add", id="pool-add"),
-        Binding("i", "import_survey", "Import survey", id="pool-import"),
-        Binding("e", "edit_member", "Edit", id="pool-edit"),
-        Binding("w", "withdraw_member", "Withdraw", id="pool-withdraw"),
-        Binding("pagedown,n", "next_page", "Next page", id="pool-next-page"),
-        Binding("pageup,b", "previous_page", "Previous page", id="pool-previous-page"),
-        Binding("home", "first_page", "First page", id="pool-first-page", show=False),
-        Binding("end", "last_page", "Last page", id="pool-last-page", show=False),
-        Binding("slash", "focus_search", "Search", id="pool-search"),
-        Binding("escape", "focus_members", "Members", id="pool-members", show=False),
+        Binding("a", "add_member", _("Add"), id="pool-add"),
+        Binding("i", "import_survey", _("Import survey"), id="pool-import"),
+        Binding("e", "edit_member", _("Edit"), id="pool-edit"),
+        Binding("w", "withdraw_member", _("Withdraw"), id="pool-withdraw"),
+        Binding("pagedown,n", "next_page", _("Next page"), id="pool-next-page"),
+        Binding("pageup,b", "previous_page", _("Previous page"), id="pool-previous-page"),
+        Binding("home", "first_page", _("First page"), id="pool-first-page", show=False),
+        Binding("end", "last_page", _("Last page"), id="pool-last-page", show=False),
+        Binding("slash", "focus_search", _("Search"), id="pool-search"),
+        Binding("escape", "focus_members", _("Members"), id="pool-members", show=False),
     ]
 
     SEARCH_DELAY = 0.25  # seconds after the last keystroke before the pool is searched
@@ -181,28 +180,28 @@ class PoolScreen(Guarded, Screen):
         self._search_timer = None
 
     def palette_commands(self):
-        yield "Add member", "Register a volunteer by hand (a)", self.action_add_member
-        yield "Import survey", "Register the volunteers of a survey export (i)", self.action_import_survey
-        yield "Edit member", "Change the selected member (e)", self.action_edit_member
-        yield "Withdraw member", "Erase the selected member's data (w)", self.action_withdraw_member
-        yield "Search pool", "Search by name, e-mail or phone (/)", self.action_focus_search
+        yield _("Add member"), _("Register a volunteer by hand (a)"), self.action_add_member
+        yield _("Import survey"), _("Register the volunteers of a survey export (i)"), self.action_import_survey
+        yield _("Edit member"), _("Change the selected member (e)"), self.action_edit_member
+        yield _("Withdraw member"), _("Erase the selected member's data (w)"), self.action_withdraw_member
+        yield _("Search pool"), _("Search by name, e-mail or phone (/)"), self.action_focus_search
 
     def compose(self) -> ComposeResult:
         yield NavBar("pool")
         with Horizontal(id="pool-filters"):
-            yield Input(placeholder="search name, e-mail or phone", id="search")
-            yield Select([("active", "active"), ("paused", "paused")], prompt="any status", id="status")
-            yield Select([(x, x) for x in ("fi", "sv", "en", "se")], prompt="any language", id="language")
+            yield Input(placeholder=_("search name, e-mail or phone"), id="search")
+            yield Select([("active", "active"), ("paused", "paused")], prompt=_("any status"), id="status")
+            yield Select([(x, x) for x in ("fi", "sv", "en", "se")], prompt=_("any language"), id="language")
         yield Static("", id="page-info", markup=False)
         table = DataTable(id="members", cursor_type="row", zebra_stripes=True)
-        table.add_columns("ID", "Surname", "First names", "Born", "Sex", "Municipality", "Lang", "Education",
-                          "Status", "Round")
+        table.add_columns(_("ID"), _("Surname"), _("First names"), _("Born"), _("Sex"), _("Municipality"), _("Lang"), _("Education"),
+                          _("Status"), _("Round"))
         yield table
         yield Footer()
 
     @guarded
     def on_mount(self) -> None:
-        self.title = "Otos — Pool"
+        self.title = _("Otos — Pool")
         self.load_page()
 
     def query_filter(self):
@@ -258,9 +257,9 @@ class PoolScreen(Guarded, Screen):
                                      {1: "m", 2: "f"}.get(m.sex, ""), muni, m.preferred_language, m.education or "",
                                      m.status, m.recruitment_round or ""), key=str(m.id))
         if total:
-            info = f"Members {self.page_start + 1:,}–{self.page_start + len(page):,} of {total:,}  (n / b: next / previous page)"
+            info = _("Members {value}–{value2} of {total}  (n / b: next / previous page)").format(value=number(self.page_start + 1), value2=number(self.page_start + len(page)), total=number(total))
         else:
-            info = "No members match." if self.page_start == 0 else ""
+            info = _("No members match.") if self.page_start == 0 else ""
         self.query_one("#page-info", Static).update(info)
 
     @guarded
@@ -290,7 +289,7 @@ class PoolScreen(Guarded, Screen):
         """i: register every volunteer of a survey export, all or nothing (by response code when mapped)."""
         def start(request: SurveyImport | None) -> None:
             if request is not None:
-                self.query_one("#page-info", Static).update(f"Importing {request.path} ...")
+                self.query_one("#page-info", Static).update(_("Importing {path} ...").format(path=request.path))
                 self.run_survey(request)
         self.app.push_screen(SurveyDialog(), self.guard(start))
 
@@ -304,7 +303,7 @@ class PoolScreen(Guarded, Screen):
         except OtosError as exc:
             self.app.call_from_thread(self._survey_done, str(exc), True)
             return
-        self.app.call_from_thread(self._survey_done, f"Imported {n:,} pool member(s) from {request.path}.", False)
+        self.app.call_from_thread(self._survey_done, _("Imported {n} pool member(s) from {path}.").format(n=number(n), path=request.path), False)
 
     def _survey_done(self, text: str, failed: bool) -> None:
         self.load_page()
@@ -322,13 +321,13 @@ class PoolScreen(Guarded, Screen):
     def _selected(self) -> int | None:
         table = self.query_one("#members", DataTable)
         if table.row_count == 0:
-            self.notify("No member is selected.", severity="warning")
+            self.notify(_("No member is selected."), severity="warning")
             return None
         return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
     def _saved(self, member_id: int | None) -> None:
         if member_id is not None:
-            self.notify(f"Saved member {member_id}.")
+            self.notify(_("Saved member {member_id}.").format(member_id=member_id))
             self.refresh_pool()
 
     @guarded
@@ -354,7 +353,7 @@ class PoolScreen(Guarded, Screen):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 withdraw(self.app.engine, member_id)
-                self.notify(f"Member {member_id} withdrawn; their personal data is erased.")
+                self.notify(_("Member {member_id} withdrawn; their personal data is erased.").format(member_id=member_id))
                 self.refresh_pool()
         self.app.push_screen(ConfirmDialog(
-            f"Withdraw member {member_id}? Their personal data is erased for good.", "Withdraw"), self.guard(confirmed))
+            _("Withdraw member {member_id}? Their personal data is erased for good.").format(member_id=member_id), _("Withdraw")), self.guard(confirmed))

@@ -17,6 +17,7 @@ from tui.dialogs import FormDialog, _titled
 from tui.guard import Guarded, guarded
 from tui.nav import NavBar
 from tui.plain import plain_row
+from pool.i18n import _
 
 
 class SettingEditor(FormDialog):
@@ -43,14 +44,14 @@ class SettingsScreen(Guarded, Screen):
     """Every workspace setting in a table; Enter edits the one under the cursor."""
 
     AUTO_FOCUS = "#settings"
-    BINDINGS = [Binding("e", "edit_setting", "Edit", id="settings-edit")]
+    BINDINGS = [Binding("e", "edit_setting", _("Edit"), id="settings-edit")]
 
     def compose(self) -> ComposeResult:
         yield NavBar("settings")
         yield Static("", id="settings-status", markup=False)
         with Horizontal(id="settings-start"):
-            yield Select([], prompt="the county this workspace serves", id="county")
-            yield Button("Start", variant="primary", id="start")
+            yield Select([], prompt=_("the county this workspace serves"), id="county")
+            yield Button(_("Start"), variant="primary", id="start")
         yield DataTable(id="settings", cursor_type="row")
         yield Footer()
 
@@ -58,8 +59,8 @@ class SettingsScreen(Guarded, Screen):
     def on_mount(self) -> None:
         from pool.reference import counties
 
-        self.title = "Otos — Settings"
-        self.query_one("#settings", DataTable).add_columns("Setting", "Value")
+        self.title = _("Otos — Settings")
+        self.query_one("#settings", DataTable).add_columns(_("Setting"), _("Value"))
         self.query_one("#county", Select).set_options([(c, c) for c in counties()])
         self.refresh_settings()
 
@@ -73,17 +74,16 @@ class SettingsScreen(Guarded, Screen):
         status = self.query_one("#settings-status", Static)
         if not started:
             self.query_one("#county", Select).focus()
-            status.update("Choose the county this workspace serves, then Start. Its names, municipalities and "
-                          "default texts come with it.")
+            status.update(_("Choose the county this workspace serves, then Start. Its names, municipalities and default texts come with it."))
             return
         ws = workspace.load(self.app.engine)
         self._rows = workspace.describe(ws)
-        for key, text, _ in self._rows:
+        for key, text, _meaning in self._rows:
             table.add_row(*plain_row(key, text or "-"), key=key)
         missing = ws.missing()
         status.update(f"{ws.county_name('fi')}. " + (
-            "Letters still need: " + ", ".join(missing) + " (Enter on a row to edit)." if missing
-            else "Letters have every setting they need. Enter on a row edits it."))
+            _("Letters still need: ") + ", ".join(missing) + _(" (Enter on a row to edit).") if missing
+            else _("Letters have every setting they need. Enter on a row edits it.")))
 
     @on(Button.Pressed, "#start")
     @guarded
@@ -92,7 +92,7 @@ class SettingsScreen(Guarded, Screen):
 
         county = self.query_one("#county", Select).value
         if county is Select.NULL:
-            raise OtosError("Choose the county first.")
+            raise OtosError(_("Choose the county first."))
         workspace.init(self.app.engine, str(county))
         self.refresh_settings()
         self.query_one("#settings", DataTable).focus()
@@ -116,5 +116,5 @@ class SettingsScreen(Guarded, Screen):
                 self.app.notify(str(exc), severity="error", timeout=10)
                 return
             self.refresh_settings()
-            self.app.notify(f"Saved {key}.")
+            self.app.notify(_("Saved {key}.").format(key=key))
         self.app.push_screen(SettingEditor(key, "" if text == "-" else text, meaning), self.guard(save))
