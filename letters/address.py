@@ -12,6 +12,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from letters.fonts import register
 from pool.errors import OtosError
+from pool.i18n import _
 
 LEFT = 20 * mm
 FIRST_LINE_FROM_TOP = 46 * mm
@@ -35,8 +36,8 @@ def _wrap(text: str, font: str) -> list[str]:
         if line:
             lines.append(line)
         if stringWidth(word, font, SIZE) > WIDTH:
-            raise AddressError("A word of the address is wider than the envelope window.",
-                               hint="Shorten it by hand in the mailing list; it is never cut silently.")
+            raise AddressError(_("A word of the address is wider than the envelope window."),
+                               hint=_("Shorten it by hand in the mailing list; it is never cut silently."))
         line = word
     if line:
         lines.append(line)
@@ -46,11 +47,11 @@ def _wrap(text: str, font: str) -> list[str]:
 def address_lines(name: str, street: str | None, postal_code: str | None, post_office: str | None) -> list[str]:
     """The lines of the window, wrapped to its width; AddressError says what is missing."""
     font, _x = register()
-    missing = [what for what, value in (("street address", street), ("postal code", postal_code),
-                                        ("post office", post_office)) if not (value or "").strip()]
+    missing = [what for what, value in ((_("street address"), street), (_("postal code"), postal_code),
+                                        (_("post office"), post_office)) if not (value or "").strip()]
     if missing:
-        raise AddressError(f"The address lacks: {', '.join(missing)}.", hint="The letter cannot be mailed as it is.")
+        raise AddressError(_("The address lacks: {join}.").format(join=', '.join(missing)), hint=_("The letter cannot be mailed as it is."))
     lines = _wrap(name, font) + _wrap(street, font) + [f"{postal_code} {post_office.upper()}"]
     if len(lines) > MAX_LINES:
-        raise AddressError(f"The address needs {len(lines)} lines; an envelope window holds {MAX_LINES}.")
+        raise AddressError(_("The address needs {count} lines; an envelope window holds {max_lines}.").format(count=len(lines), max_lines=MAX_LINES))
     return lines

@@ -36,6 +36,7 @@ from pool import audit, codes
 from pool.errors import ImportCancelled, OtosError
 from pool.models import Extract, Invitation, Person
 from pool.private import csv_writer, output_path, private_dir, private_outputs
+from pool.i18n import _, number as fmt_number
 
 PAGE_W, PAGE_H = A4
 TEXT_WIDTH = PAGE_W - 2 * LEFT
@@ -73,9 +74,8 @@ class LetterSettings:
         ws = workspace.load(engine)
         missing = ws.missing()
         if missing:
-            raise OtosError(f"Letters cannot be printed yet: the workspace has no {', '.join(missing)}.",
-                            hint="Give them with otos workspace set KEY VALUE (e.g. otos workspace set phone "
-                                 "'040 123 4567'), or on the Settings screen (F9).")
+            raise OtosError(_("Letters cannot be printed yet: the workspace has no {join}.").format(join=', '.join(missing)),
+                            hint=_("Give them with otos workspace set KEY VALUE (e.g. otos workspace set phone '040 123 4567'), or on the Settings screen (F9)."))
         langs = workspace.LANGUAGES
         return cls(county={lang: ws.county_name(lang) for lang in langs}, sender=tuple(ws["sender"] or ()),
                    contact_phone=ws["phone"], register_url=ws["register_url"],
@@ -101,13 +101,13 @@ class BatchReport:
 def _reason(registered: bool, protected: bool, deceased: bool, mailable: bool) -> str | None:
     """Why a letter cannot be printed for this person, or None."""
     if not registered:
-        return "register data already purged"
+        return _("register data already purged")
     if protected:
-        return "turvakielto (no contact address)"
+        return _("turvakielto (no contact address)")
     if deceased:
         return "deceased"
     if not mailable:
-        return "no domestic address"
+        return _("no domestic address")
     return None
 
 
@@ -198,9 +198,8 @@ class _Renderer:
         if notice is None and self.settings.signature:
             y -= self._at(y, ("closing", t.language), lambda: self._closing(t.language))
         if y < BOTTOM_MARGIN:  # text, or worse the response code, would fall off the page
-            raise OtosError(f"The {t.language} letter does not fit on one page: its text runs "
-                            f"{(BOTTOM_MARGIN - y) / mm:.0f} mm past the bottom margin. Nothing was printed.",
-                            hint="Shorten the topic (--topic) or the template's paragraphs.")
+            raise OtosError(_("The {language} letter does not fit on one page: its text runs {value:.0f} mm past the bottom margin. Nothing was printed.").format(language=t.language, value=(BOTTOM_MARGIN - y) / mm),
+                            hint=_("Shorten the topic (--topic) or the template's paragraphs."))
 
     def _head(self, language: str) -> float:
         c = self.c
@@ -325,8 +324,8 @@ def _letters(engine: Engine, where: list, settings: LetterSettings, left_out: di
                 try:
                     lines = address_lines(name, street, postal, office)
                 except AddressError as exc:
-                    reason = "address does not fit the window"
-                    problems.append(f"invitation {inv_id}: {exc}")
+                    reason = _("address does not fit the window")
+                    problems.append(_("invitation {inv_id}: {exc}").format(inv_id=inv_id, exc=exc))
             if reason:
                 left_out[reason] = left_out.get(reason, 0) + 1
                 continue
@@ -357,8 +356,8 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
     with Session(engine) as s:
         total = s.execute(select(func.count()).select_from(I).where(*where)).scalar_one()
     if not total:
-        raise OtosError(f"Round {round_name!r} has no invitations{' left unanswered' if reminder else ''}.",
-                        hint="Draw invitations first (otos invite draw), or check the round's name.")
+        raise OtosError(_("Round {round_name!r} has no invitations{value}.").format(round_name=round_name, value=' left unanswered' if reminder else ''),
+                        hint=_("Draw invitations first (otos invite draw), or check the round's name."))
     left_out: dict[str, int] = {}
     problems: list[str] = []
 
@@ -410,18 +409,18 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
                         page += 1
                     w.writerow([number, first_page, "+".join(langs), name, street, postal, office.upper(), code])
                 if cancelled and cancelled():
-                    raise ImportCancelled("Printing was cancelled; no batch was written.")
+                    raise ImportCancelled(_("Printing was cancelled; no batch was written."))
                 if progress:
-                    progress(number / total, f"{number:,} letters")
+                    progress(number / total, _("{number} letters").format(number=fmt_number(number)))
             if c is None:
-                raise OtosError(f"None of the {total} invitations of round {round_name!r} can be mailed.",
-                                hint="See the reasons: " + ", ".join(f"{k}: {v}" for k, v in left_out.items()) + ".")
+                raise OtosError(_("None of the {total} invitations of round {round_name!r} can be mailed.").format(total=total, round_name=round_name),
+                                hint=_("See the reasons: ") + ", ".join(f"{k}: {v}" for k, v in left_out.items()) + ".")
             c.save()
             pdfjoin.join(parts, files.open(out, "wb", (".pdf",)), title=f"Kutsukirjeet {round_name}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if progress:
-        progress(1.0, f"{number:,} letters")
+        progress(1.0, _("{number} letters").format(number=fmt_number(number)))
     return BatchReport(out, listing, number, left_out, problems)
 
 
@@ -437,7 +436,7 @@ def preview(engine: Engine, round_name: str, settings: LetterSettings | None = N
         groups["+".join(row[-1])] += 1
         first = first or row
     if first is None:
-        raise OtosError(f"Round {round_name!r} has no letters to print.")
+        raise OtosError(_("Round {round_name!r} has no letters to print.").format(round_name=round_name))
     _x, code, ext, first_names, _x, _x, _x, _x, lines, langs = first
     values = _batch_values(settings, today, langs[0]) | _letter_values(first_names, code, ext)
     template = load_template(langs[0], settings.templates)

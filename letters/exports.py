@@ -14,14 +14,37 @@ from pool import audit
 from pool.private import csv_writer, private_file, xlsx_table
 from pool.errors import OtosError
 from pool.models import PanelSeat, PoolMember
+from pool.i18n import N_, _, csv_dialect, language, percent
 from pool.reference import municipalities
 
-ROSTER_COLUMNS = ["jäsen", "rooli", "sukunimi", "etunimet", "sähköposti", "puhelin", "lähiosoite", "postinumero",
-                  "postitoimipaikka", "kieli", "kunta", "tarpeet", "kiintiöryhmä"]
-ROLE_FI = {"seated": "valittu", "replacement": "korvaava jäsen", "dropped": "poistunut"}
+# Column headers and roles in the reader's language (translated where written).
+ROSTER_COLUMNS = [N_("member"), N_("role"), N_("surname"), N_("first names"), N_("e-mail"), N_("phone"),
+                  N_("street address"), N_("postal code"), N_("post office"), N_("language"), N_("municipality"),
+                  N_("needs"), N_("quota group")]
+ROLES = {"seated": N_("selected"), "replacement": N_("replacement member"), "dropped": N_("left the panel"),
+         "reserve": N_("reserve")}
 PDF_COLUMNS = [0, 1, 2, 3, 4, 5, 9, 10, 11, 12]  # the facilitator's page: no postal address
 PDF_WIDTHS = [38, 72, 70, 78, 130, 90, 32, 64, 52, 124]  # points; landscape A4 between its margins
-RESERVES_TITLE = "Varalla (varalla 1 / 37: ensimmäinen, jolle soitetaan, jos jäsen 37 jää pois)"
+RESERVES_TITLE = N_("Reserves (reserve 1 / 37: the first to call if member 37 drops out)")
+LEFT_TITLE = N_("Left the panel")
+
+
+def roster_header() -> list[str]:
+    """The roster's column headers in the language in use."""
+    return [_(c) for c in ROSTER_COLUMNS]
+
+
+def municipality_name(code: str | None, munis: dict) -> str:
+    """A municipality's name in the language in use (Swedish name in Swedish)."""
+    m = munis.get(code or "")
+    if m is None:
+        return code or ""
+    return m.name_sv if language() == "sv" else m.name_fi
+
+
+def _csv(out, audit):
+    delimiter, encoding = csv_dialect()
+    return private_file(out, encoding=encoding, newline="", audit=audit), delimiter
 
 
 def _member_row(m: PoolMember, role: str, munis: dict, group: tuple) -> list:
@@ -29,7 +52,7 @@ def _member_row(m: PoolMember, role: str, munis: dict, group: tuple) -> list:
     rest as text (a postal code keeps its leading zero)."""
     return [m.id, role, m.surname, m.first_names, m.email or "", m.phone or "", m.street or "",
             m.postal_code or "", (m.post_office or "").upper(), m.preferred_language,
-            munis[m.municipality].name_fi if m.municipality in munis else (m.municipality or ""), m.needs or "",
+            municipality_name(m.municipality, munis), m.needs or "",
             " · ".join(group)]
 
 
@@ -37,7 +60,8 @@ def roster_rows(engine: Engine, panel_id: int) -> tuple[list[list], list[list], 
     """The roster's rows as printed (see ``_panel_rows``): a reserve's role names its
     place in line and the seat holder, "varalla 1 / 118"."""
     seated, left, reserves = _panel_rows(engine, panel_id)
-    return seated, left, [row[:1] + [f"varalla {rank} / {holder}"] + row[2:] for holder, rank, row in reserves]
+    return seated, left, [row[:1] + [_("reserve {rank} / {holder}").format(rank=rank, holder=holder)] + row[2:]
+                           for holder, rank, row in reserves]
 
 
 def _panel_rows(engine: Engine, panel_id: int) -> tuple[list[list], list[list], list[tuple[str, int, list]]]:
@@ -62,33 +86,34 @@ def _panel_rows(engine: Engine, panel_id: int) -> tuple[list[list], list[list], 
             group = groups.get(seat.snapshot_id, ())
             if m is None:
                 ident = int(seat.snapshot_id) if seat.snapshot_id.isdigit() else seat.snapshot_id
-                return [ident, role, "(poistunut poolista)"] + [""] * (len(ROSTER_COLUMNS) - 4) + [" · ".join(group)]
+                return [ident, role, _("(left the pool)")] + [""] * (len(ROSTER_COLUMNS) - 4) + [" · ".join(group)]
             return _member_row(m, role, munis, group)
-        seated = [row(seat, m, ROLE_FI[seat.role]) for seat, m in seats if seat.role in ("seated", "replacement")]
-        left = [row(seat, m, ROLE_FI[seat.role]) for seat, m in seats if seat.role == "dropped"]
+        seated = [row(seat, m, _(ROLES[seat.role])) for seat, m in seats if seat.role in ("seated", "replacement")]
+        left = [row(seat, m, _(ROLES[seat.role])) for seat, m in seats if seat.role == "dropped"]
         # a reserve no longer active in the pool cannot be called; one drawn by a replacement
         # lottery ("called") is listed by the seat it took
-        spare = [(seat.reserve_for, seat.rank, row(seat, m, "varalla")) for seat, m in reserves]
+        spare = [(seat.reserve_for, seat.rank, row(seat, m, _(ROLES["reserve"]))) for seat, m in reserves]
     return seated, left, spare
 
 
 def _sections(seated, left, spare):
     """(title, rows) of the roster's parts after the seated members, non-empty only."""
-    return [(t, rows) for t, rows in (("Paneelista poistuneet", left), (RESERVES_TITLE, spare)) if rows]
+    return [(t, rows) for t, rows in ((_(LEFT_TITLE), left), (_(RESERVES_TITLE), spare)) if rows]
 
 
 def export_roster(engine: Engine, panel_id: int, out: str | Path, fmt: str) -> int:
     """Write the roster (csv, xlsx or pdf): seated members, then those who left and the
     reserves, each listed apart. Returns the number of seats listed."""
     if fmt not in ("csv", "xlsx", "pdf"):
-        raise OtosError(f"Unknown roster format {fmt!r}.", hint="Use csv, xlsx or pdf.")
+        raise OtosError(_("Unknown roster format {fmt!r}.").format(fmt=fmt), hint=_("Use csv, xlsx or pdf."))
     seated, left, spare = roster_rows(engine, panel_id)
     done = _audit_export(engine, "export.roster", panel=panel_id, format=fmt,
                          rows=len(seated) + len(left) + len(spare))
     if fmt == "csv":
-        with private_file(out, encoding="utf-8-sig", newline="", audit=done) as fh:
-            w = csv_writer(fh)
-            w.writerow(ROSTER_COLUMNS)
+        target, delimiter = _csv(out, done)
+        with target as fh:
+            w = csv_writer(fh, delimiter=delimiter)
+            w.writerow(roster_header())
             w.writerows(seated)
             for title, rows in _sections(seated, left, spare):
                 w.writerow([])
@@ -98,10 +123,10 @@ def export_roster(engine: Engine, panel_id: int, out: str | Path, fmt: str) -> i
         from openpyxl import Workbook
 
         wb = Workbook()
-        xlsx_table(wb.active, "Paneeli", ROSTER_COLUMNS, seated)
+        xlsx_table(wb.active, _("Panel"), roster_header(), seated)
         for title, rows in _sections(seated, left, spare):
-            xlsx_table(wb.create_sheet(), "Poistuneet" if title.startswith("Paneelista") else "Varalla",
-                       ROSTER_COLUMNS, rows)
+            xlsx_table(wb.create_sheet(), _("Left") if title == _(LEFT_TITLE) else _("Reserves"),
+                       roster_header(), rows)
         with private_file(out, "wb", audit=done) as fh:
             wb.save(fh)
     else:
@@ -130,18 +155,19 @@ def _roster_pdf(panel_id: int, seated: list[list], sections: list[tuple[str, lis
 
     def table(rows):
         # Cells are paragraphs, so a long name or e-mail address wraps inside its column.
-        data = [[Paragraph(escape(ROSTER_COLUMNS[i]), head) for i in PDF_COLUMNS]]
+        data = [[Paragraph(escape(roster_header()[i]), head) for i in PDF_COLUMNS]]
         data += [[Paragraph(escape(str(r[i])), cell) for i in PDF_COLUMNS] for r in rows]
         t = Table(data, colWidths=PDF_WIDTHS, repeatRows=1)
         t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), regular, 8),  # else the table sets Helvetica
                                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8ecf0"))]))
         return t
-    story = [Paragraph(f"Paneeli {panel_id}: jäsenet", styles["Heading2"]), table(seated)]
+    title = _("Panel {panel}: members").format(panel=panel_id)
+    story = [Paragraph(escape(title), styles["Heading2"]), table(seated)]
     for title, rows in sections:
-        story += [Spacer(1, 12), Paragraph(title, styles["Heading2"]), table(rows)]
+        story += [Spacer(1, 12), Paragraph(escape(title), styles["Heading2"]), table(rows)]
     buffer = io.BytesIO()
-    document(buffer, landscape(A4), f"Paneeli {panel_id}: jäsenet").build(story)
+    document(buffer, landscape(A4), title).build(story)
     return buffer.getvalue()
 
 
@@ -154,19 +180,21 @@ def composition_rows(engine: Engine, panel_id: int) -> list[list[str]]:
 
     def pct(row, stage: str) -> str:
         share = report.share(row, stage)
-        return f"{share:.1%}" if share is not None else ""
+        return percent(share) if share is not None else ""
 
-    return [[r.feature, r.value, pct(r, "population"), str(r.counts["volunteers"]), pct(r, "volunteers"),
+    from sampling.categories import feature_name, value_name
+
+    return [[feature_name(r.feature), value_name(r.feature, r.value), pct(r, "population"), str(r.counts["volunteers"]), pct(r, "volunteers"),
              f"{r.quota[0]}-{r.quota[1]}", str(r.counts["panel"]), pct(r, "panel")] for r in report.rows]
 
 
 def export_composition(engine: Engine, panel_id: int, out: str | Path) -> int:
     rows = composition_rows(engine, panel_id)
-    with private_file(out, encoding="utf-8-sig", newline="",
-                      audit=_audit_export(engine, "export.composition", panel=panel_id, rows=len(rows))) as fh:
-        w = csv_writer(fh)
-        w.writerow(["ominaisuus", "arvo", "väestön osuus", "pooli", "poolin osuus", "kiintiö", "paneeli",
-                    "paneelin osuus"])
+    target, delimiter = _csv(out, _audit_export(engine, "export.composition", panel=panel_id, rows=len(rows)))
+    with target as fh:
+        w = csv_writer(fh, delimiter=delimiter)
+        w.writerow([_("feature"), _("value"), _("population share"), _("pool"), _("pool share"), _("quota"),
+                    _("panel"), _("panel share")])
         w.writerows(rows)
     return len(rows)
 
@@ -178,18 +206,19 @@ def export_call_list(engine: Engine, out: str | Path) -> int:
                                                      PoolMember.phone.is_not(None))
                             .order_by(PoolMember.birth_year, PoolMember.id)).scalars().all()
     munis = municipalities()
-    with private_file(out, encoding="utf-8-sig", newline="",
-                      audit=_audit_export(engine, "export.calls", rows=len(members))) as fh:
-        w = csv_writer(fh)
-        w.writerow(["jäsen", "nimi", "puhelin", "syntymävuosi", "kunta", "kieli"])
+    target, delimiter = _csv(out, _audit_export(engine, "export.calls", rows=len(members)))
+    with target as fh:
+        w = csv_writer(fh, delimiter=delimiter)
+        w.writerow([_("member"), _("name"), _("phone"), _("birth year"), _("municipality"), _("language")])
         for m in members:
             w.writerow([m.id, f"{m.first_names} {m.surname}", m.phone, m.birth_year or "",
-                        munis[m.municipality].name_fi if m.municipality in munis else "", m.preferred_language])
+                        municipality_name(m.municipality, munis) if m.municipality in munis else "",
+                        m.preferred_language])
     return len(members)
 
 
-RESERVE_CALL_COLUMNS = ["paikka (jäsen)", "järjestys", "jäsen", "sukunimi", "etunimet", "puhelin", "sähköposti",
-                        "kieli", "kunta", "tarpeet", "kiintiöryhmä"]
+RESERVE_CALL_COLUMNS = [N_("seat (member)"), N_("order"), N_("member"), N_("surname"), N_("first names"), N_("phone"),
+                        N_("e-mail"), N_("language"), N_("municipality"), N_("needs"), N_("quota group")]
 
 
 def export_reserve_calls(engine: Engine, panel_id: int, out: str | Path) -> int:
@@ -198,10 +227,10 @@ def export_reserve_calls(engine: Engine, panel_id: int, out: str | Path) -> int:
     _x, _x, spare = _panel_rows(engine, panel_id)
     cols = [ROSTER_COLUMNS.index(c) for c in RESERVE_CALL_COLUMNS[2:]]
     rows = [[int(holder) if holder.isdigit() else holder, rank] + [r[i] for i in cols] for holder, rank, r in spare]
-    with private_file(out, encoding="utf-8-sig", newline="",
-                      audit=_audit_export(engine, "export.reserves", panel=panel_id, rows=len(rows))) as fh:
-        w = csv_writer(fh)
-        w.writerow(RESERVE_CALL_COLUMNS)
+    target, delimiter = _csv(out, _audit_export(engine, "export.reserves", panel=panel_id, rows=len(rows)))
+    with target as fh:
+        w = csv_writer(fh, delimiter=delimiter)
+        w.writerow([_(c) for c in RESERVE_CALL_COLUMNS])
         w.writerows(rows)
     return len(rows)
 

@@ -9,6 +9,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import SimpleDocTemplate
 
 from letters.fonts import register
+from pool.i18n import _
 
 FOOT_SIZE = 8
 
@@ -32,7 +33,7 @@ class NumberedCanvas(Canvas):
             width = self._pagesize[0]
             self.setFont(regular, FOOT_SIZE)
             self.setFillGray(0.35)
-            self.drawRightString(width - 36, 20, f"sivu {number} / {total}")
+            self.drawRightString(width - 36, 20, _("page {number} / {total}").format(number=number, total=total))
             super().showPage()
         super().save()
 

@@ -17,6 +17,8 @@ from sqlmodel import Session
 
 from pool import audit
 from pool.models import PanelSeat
+from pool.i18n import N_, _, date, number, percent
+from sampling.categories import feature_name, value_name
 
 STAGES = ("population", "invited", "volunteers", "panel")
 
@@ -87,26 +89,43 @@ def build_report(engine: Engine, panel_id: int, day: dt.date | None = None) -> R
 
 
 def format_table(report: Report) -> str:
-    """The report as a terminal table."""
-    head = f"{'feature':<13} {'value':<14}" + "".join(f"{s:>12}" for s in STAGES) + f"{'quota':>9}  met"
-    source = (f"population = extract {report.extract_id}, counted when the panel was drawn ({report.counted_on})"
-              if report.pinned else f"population = extract {report.extract_id}, counted today: this panel was drawn "
-              "before Otos recorded its population")
-    lines = [f"Panel {report.panel_id}: shares by stage ({source})", head]
+    """The report as a terminal table, in the language in use."""
+    stages = [_(STAGE_NAMES[s]) for s in STAGES]
+    head = f"{_('feature'):<13} {_('value'):<14}" + "".join(f"{s:>14}" for s in stages) + f"{_('quota'):>9}  {_('met')}"
+    source = (_("population = extract {extract}, counted when the panel was drawn ({day})")
+              if report.pinned else _("population = extract {extract}, counted today: this panel was drawn before "
+                                      "Otos recorded its population")).format(
+        extract=report.extract_id, day=date(_day(report.counted_on)))
+    lines = [_("Panel {panel}: shares by stage ({source})").format(panel=report.panel_id, source=source), head]
     for r in report.rows:
-        cells = "".join(f"{report.share(r, s):>12.1%}" if report.share(r, s) is not None else f"{'-':>12}"
+        cells = "".join(f"{percent(report.share(r, s)):>14}" if report.share(r, s) is not None else f"{'-':>14}"
                         for s in STAGES)
-        lines.append(f"{r.feature:<13} {r.value:<14}{cells}{r.quota[0]:>5}-{r.quota[1]:<3}  {'yes' if r.met else 'NO'}")
-    if report.probabilities:
-        p = report.probabilities
-        lines.append(f"Selection probabilities of the {len(p)} volunteers: lowest {p[0]:.4f}, median "
-                     f"{statistics.median(p):.4f}, highest {p[-1]:.4f}.")
-    lines.append("Every quota is met." if all(r.met for r in report.rows) else "Some quota is NOT met.")
-    return "\n".join(lines)
+        lines.append(f"{feature_name(r.feature)[:13]:<13} {value_name(r.feature, r.value)[:14]:<14}{cells}"
+                     f"{r.quota[0]:>5}-{r.quota[1]:<3}  {_('yes') if r.met else _('NO')}")
+    lines += [_probabilities(report), _("Every quota is met.") if all(r.met for r in report.rows)
+              else _("Some quota is NOT met.")]
+    return "\n".join(line for line in lines if line)
+
+
+def _day(text):
+    try:
+        return dt.date.fromisoformat(str(text)[:10])
+    except ValueError:
+        return None
+
+
+def _probabilities(report: Report) -> str:
+    if not report.probabilities:
+        return ""
+    p = report.probabilities
+    return _("Selection probabilities of the {count} volunteers: lowest {lowest}, median {median}, highest "
+             "{highest}.").format(count=len(p), lowest=number(p[0], 4), median=number(statistics.median(p), 4),
+                                  highest=number(p[-1], 4))
 
 
 CHART_ROWS = 12  # categories per chart: a feature with more continues in the next chart
-STAGE_FI = ("väestö", "kutsutut", "vapaaehtoiset", "paneeli")
+STAGE_NAMES = {"population": N_("population"), "invited": N_("invited"), "volunteers": N_("volunteers"),
+               "panel": N_("panel")}
 PALETTE = ("#9aa5b1", "#5b8def", "#f0a830", "#2e7d32")
 
 
@@ -129,7 +148,7 @@ def _chart(report: Report, rows: list[Row], regular: str, top: float):
     # both read from the top like the table and the legend.
     order = list(reversed(STAGES))
     chart.data = [[100 * (report.share(r, s) or 0.0) for r in reversed(rows)] for s in order]
-    chart.categoryAxis.categoryNames = [r.value[:24] for r in reversed(rows)]
+    chart.categoryAxis.categoryNames = [value_name(r.feature, r.value)[:24] for r in reversed(rows)]
     chart.categoryAxis.labels.fontName = regular
     chart.categoryAxis.labels.fontSize = 8
     chart.valueAxis.labels.fontName = regular
@@ -147,7 +166,7 @@ def _chart(report: Report, rows: list[Row], regular: str, top: float):
     legend.columnMaximum = 1  # one row, in the stages' order
     legend.deltax, legend.dxTextSpace = 85, 4
     legend.alignment = "right"
-    legend.colorNamePairs = [(colors.HexColor(c), name) for c, name in zip(PALETTE, STAGE_FI)]
+    legend.colorNamePairs = [(colors.HexColor(c), _(STAGE_NAMES[s])) for c, s in zip(PALETTE, STAGES)]
     d.add(chart)
     d.add(legend)
     return d
@@ -164,6 +183,7 @@ def write_pdf(engine: Engine, report: Report, out: str | Path) -> None:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, Table, TableStyle
+    from xml.sax.saxutils import escape
 
     from letters.fonts import register
     from letters.pdf import document
@@ -172,39 +192,38 @@ def write_pdf(engine: Engine, report: Report, out: str | Path) -> None:
     styles = getSampleStyleSheet()
     for name in ("Title", "Heading2", "BodyText"):
         styles[name].fontName = bold if name != "BodyText" else regular
-    title = f"Paneelin {report.panel_id} edustavuus"
-    story = [Paragraph(title, styles["Title"])]
-    source = (f"Väestö: poiminta {report.extract_id}, laskettu arvonnan hetkellä ({report.counted_on})."
-              if report.pinned else f"Väestö: poiminta {report.extract_id}, laskettu tänään ({report.counted_on}); "
-              "paneeli arvottiin ennen kuin Otos tallensi väestön luvut.")
-    story.append(Paragraph(source, styles["BodyText"]))
-    header = ["ominaisuus", "arvo", *STAGE_FI, "kiintiö", "täyttyy"]
+    title = _("How representative panel {panel} is").format(panel=report.panel_id)
+    story = [Paragraph(escape(title), styles["Title"])]
+    source = (_("Population: extract {extract}, counted when the panel was drawn ({day}).") if report.pinned
+              else _("Population: extract {extract}, counted today ({day}); the panel was drawn before Otos "
+                     "recorded the population figures.")).format(extract=report.extract_id,
+                                                                 day=date(_day(report.counted_on)))
+    story.append(Paragraph(escape(source), styles["BodyText"]))
+    header = [_("feature"), _("value"), *(_(STAGE_NAMES[s]) for s in STAGES), _("quota"), _("met")]
     data = [header]
     for r in report.rows:
-        data.append([r.feature, r.value[:30]] + [f"{report.share(r, s):.1%}" if report.share(r, s) is not None
-                                                 else "-" for s in STAGES]
-                    + [f"{r.quota[0]}-{r.quota[1]}", "kyllä" if r.met else "EI"])
+        data.append([feature_name(r.feature), value_name(r.feature, r.value)[:30]]
+                    + [percent(report.share(r, s)) if report.share(r, s) is not None else "-" for s in STAGES]
+                    + [f"{r.quota[0]}–{r.quota[1]}", _("yes") if r.met else _("NO")])
     table = Table(data, repeatRows=1)
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), regular, 8), ("FONT", (0, 0), (-1, 0), bold, 8),
                                ("ALIGN", (2, 1), (-1, -1), "RIGHT"),
                                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
     story += [Spacer(1, 6), table, Spacer(1, 10)]
     if report.probabilities:
-        p = report.probabilities
-        story.append(Paragraph(
-            f"Valintatodennäköisyydet ({len(p)} vapaaehtoista): pienin {p[0]:.4f}, mediaani {statistics.median(p):.4f}, "
-            f"suurin {p[-1]:.4f}.", styles["BodyText"]))
-    story.append(Paragraph("Jokainen kiintiö täyttyy." if all(r.met for r in report.rows)
-                           else "Kaikki kiintiöt EIVÄT täyty.", styles["BodyText"]))
+        story.append(Paragraph(escape(_probabilities(report)), styles["BodyText"]))
+    story.append(Paragraph(_("Every quota is met.") if all(r.met for r in report.rows)
+                           else _("Some quota is NOT met."), styles["BodyText"]))
     for feature in dict.fromkeys(r.feature for r in report.rows):
         rows = [r for r in report.rows if r.feature == feature]
         parts = [rows[i:i + CHART_ROWS] for i in range(0, len(rows), CHART_ROWS)]
         top = max([100 * (report.share(r, s) or 0.0) for r in rows for s in STAGES] + [1.0])
         for n, part in enumerate(parts, start=1):
-            heading = f"{feature} (%)" + (f", osa {n}/{len(parts)}" if len(parts) > 1 else "")
+            heading = f"{feature_name(feature)} (%)" + (
+                _(", part {n}/{count}").format(n=n, count=len(parts)) if len(parts) > 1 else "")
             chart = _chart(report, part, regular, top)
             story += [CondPageBreak(chart.height + 40), Spacer(1, 8),
-                      KeepTogether([Paragraph(heading, styles["Heading2"]), chart])]
+                      KeepTogether([Paragraph(escape(heading), styles["Heading2"]), chart])]
 
     def record(digest: str) -> None:
         with Session(engine) as s:

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from pool.errors import OtosError
+from pool.i18n import _
 
 PLACEHOLDERS = {
     "county": "the wellbeing services county, in the letter's language",
@@ -48,27 +49,27 @@ def load_template(language: str, folder: str | Path | None = None) -> Template:
     if folder:
         path = Path(folder) / f"{language}.txt"
         if not path.is_file():
-            raise TemplateError(f"There is no letter template {path}.", hint="Write one per language: fi.txt, sv.txt ...")
+            raise TemplateError(_("There is no letter template {path}.").format(path=path), hint=_("Write one per language: fi.txt, sv.txt ..."))
         source, text = str(path), path.read_text("utf-8")
     else:
         res = resources.files("letters") / "templates" / f"{language}.txt"
         if not res.is_file():
-            raise TemplateError(f"Otos ships no letter template for language {language!r}.",
-                                hint="Give a folder of templates with --templates.")
-        source, text = f"template {language}.txt", res.read_text("utf-8")
+            raise TemplateError(_("Otos ships no letter template for language {language!r}.").format(language=language),
+                                hint=_("Give a folder of templates with --templates."))
+        source, text = _("template {language}.txt").format(language=language), res.read_text("utf-8")
     for number, line in enumerate(text.splitlines(), start=1):
         try:
             fields = [f for _x, f, _x, _x in string.Formatter().parse(line) if f is not None]
         except ValueError as exc:
-            raise TemplateError(f"{source}, line {number}: {exc} (a lone brace?).",
-                                hint="Write placeholders as {name}.") from None
+            raise TemplateError(_("{source}, line {number}: {exc} (a lone brace?).").format(source=source, number=number, exc=exc),
+                                hint=_("Write placeholders as {name}.")) from None
         unknown = [f for f in fields if f not in PLACEHOLDERS]
         if unknown:
-            raise TemplateError(f"{source}, line {number}: unknown placeholder {{{unknown[0]}}}.",
-                                hint="Known placeholders: " + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS) + ".")
+            raise TemplateError(_("{source}, line {number}: unknown placeholder {{{value}}}.").format(source=source, number=number, value=unknown[0]),
+                                hint=_("Known placeholders: ") + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS) + ".")
     paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
     if not paragraphs:
-        raise TemplateError(f"{source} is empty.")
+        raise TemplateError(_("{source} is empty.").format(source=source))
     return Template(language, source, paragraphs)
 
 
@@ -77,5 +78,5 @@ def check_values(template: Template, values: dict[str, str]) -> None:
     used = {f for p in template.paragraphs for _x, f, _x, _x in string.Formatter().parse(p) if f}
     missing = sorted(f for f in used - set(PER_LETTER) if not str(values.get(f, "")).strip())
     if missing:
-        raise TemplateError(f"{template.source} uses {', '.join('{' + m + '}' for m in missing)} but no value was given.",
-                            hint="Give it: " + "; ".join(f"{m} = {PLACEHOLDERS[m]}" for m in missing) + ".")
+        raise TemplateError(_("{source} uses {join} but no value was given.").format(source=template.source, join=', '.join('{' + m + '}' for m in missing)),
+                            hint=_("Give it: ") + "; ".join(f"{m} = {PLACEHOLDERS[m]}" for m in missing) + ".")

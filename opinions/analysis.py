@@ -53,6 +53,7 @@ import numpy as np
 
 from opinions.data import Conversation
 from pool.errors import OtosError
+from pool.i18n import _
 
 Z90 = 1.2816  # one-sided 90 %
 Z90_TWO = 1.6449  # two-sided 90 %
@@ -420,8 +421,7 @@ def analyze(conv: Conversation, seed: str = "otos", *, min_group_size: int = 3, 
     cast = (~np.isnan(conv.votes)).sum(axis=1)  # every vote counts towards taking part
     in_conv = cast >= min(min_votes, m)
     if in_conv.sum() < 2:
-        raise OtosError(f"{conv.source}: only {int(in_conv.sum())} participant(s) voted on at least "
-                        f"{min(min_votes, m)} statements; opinion groups need more.")
+        raise OtosError(_("{source}: only {int} participant(s) voted on at least {min} statements; opinion groups need more.").format(source=conv.source, int=int(in_conv.sum()), min=min(min_votes, m)))
     centred = centred_votes(votes)
     cov = centred.T @ centred
     comps = components(cov)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from pool.errors import OtosError, RejectedFile
+from pool.i18n import _
 
 VOTE_VALUES = {"1": 1.0, "-1": -1.0, "0": 0.0, "": math.nan}
 
@@ -49,10 +50,10 @@ def text_file(read):
         try:
             return read(path, *args, **kwargs)
         except UnicodeDecodeError:
-            raise RejectedFile(f"{path}: the file is not UTF-8 text.",
-                               hint="Save it as CSV UTF-8 (in Excel: Save as > CSV UTF-8).") from None
+            raise RejectedFile(_("{path}: the file is not UTF-8 text.").format(path=path),
+                               hint=_("Save it as CSV UTF-8 (in Excel: Save as > CSV UTF-8).")) from None
         except csv.Error as exc:
-            raise RejectedFile(f"{path}: not a readable CSV file ({exc}).") from None
+            raise RejectedFile(_("{path}: not a readable CSV file ({exc}).").format(path=path, exc=exc)) from None
     return guarded
 
 
@@ -74,16 +75,15 @@ def _open(path: Path):
     try:
         return path.open(encoding="utf-8-sig", newline="")
     except FileNotFoundError:
-        raise RejectedFile(f"{path}: no such file.") from None
+        raise RejectedFile(_("{path}: no such file.").format(path=path)) from None
     except OSError as exc:
-        raise RejectedFile(f"{path}: cannot be read ({exc.strerror}).") from None
+        raise RejectedFile(_("{path}: cannot be read ({strerror}).").format(path=path, strerror=exc.strerror)) from None
 
 
 def _vote(value: str, path: Path, line: int, column: int, statement: str) -> float:
     v = VOTE_VALUES.get(value.strip())
     if v is None:
-        raise RejectedFile(f"{path}, line {line}, column {column} (statement {statement}): the vote is not "
-                           "1, -1, 0 or empty.", hint="Votes are 1 = agree, -1 = disagree, 0 = pass.")
+        raise RejectedFile(_("{path}, line {line}, column {column} (statement {statement}): the vote is not 1, -1, 0 or empty.").format(path=path, line=line, column=column, statement=statement), hint=_("Votes are 1 = agree, -1 = disagree, 0 = pass."))
     return v
 
 
@@ -91,15 +91,15 @@ def read_polis_export(folder: str | Path) -> Conversation:
     """A Polis export folder: participants-votes.csv (or votes.csv), comments.csv if present."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise RejectedFile(f"{folder}: no such folder.", hint="Give the folder the Polis export was unpacked into.")
+        raise RejectedFile(_("{folder}: no such folder.").format(folder=folder), hint=_("Give the folder the Polis export was unpacked into."))
     texts, moderated = _read_comments(folder / "comments.csv")
     if (folder / "participants-votes.csv").is_file():
         conv = _read_participant_votes(folder / "participants-votes.csv")
     elif (folder / "votes.csv").is_file():
         conv = read_votes_csv(folder / "votes.csv")
     else:
-        raise RejectedFile(f"{folder}: neither participants-votes.csv nor votes.csv is there.",
-                           hint="Export the conversation from Polis (Report > Export) and unpack it here.")
+        raise RejectedFile(_("{folder}: neither participants-votes.csv nor votes.csv is there.").format(folder=folder),
+                           hint=_("Export the conversation from Polis (Report > Export) and unpack it here."))
     conv.texts = texts
     conv.moderated_out = {s for s in moderated if s in set(conv.statements)}
     conv.source = str(folder)
@@ -116,12 +116,11 @@ def _read_comments(path: Path) -> tuple[dict[str, str], set[str]]:
         header = next(reader, None) or []
         cols = {name: i for i, name in enumerate(header)}
         if "comment-id" not in cols:
-            raise RejectedFile(f"{path}, line 1: there is no comment-id column.",
-                               hint="This does not look like a Polis comments.csv.")
+            raise RejectedFile(_("{path}, line 1: there is no comment-id column.").format(path=path),
+                               hint=_("This does not look like a Polis comments.csv."))
         for row in reader:
             if len(row) != len(header):
-                raise RejectedFile(f"{path}, line {reader.line_num}: {len(row)} fields where the header has "
-                                   f"{len(header)}.", hint="The file is cut or was edited by hand; export it again.")
+                raise RejectedFile(_("{path}, line {line_num}: {count} fields where the header has {count2}.").format(path=path, line_num=reader.line_num, count=len(row), count2=len(header)), hint=_("The file is cut or was edited by hand; export it again."))
             sid = row[cols["comment-id"]].strip()
             texts[sid] = row[cols["comment-body"]] if "comment-body" in cols else ""
             if "moderated" in cols and row[cols["moderated"]].strip() == "-1":
@@ -135,27 +134,27 @@ def _read_participant_votes(path: Path) -> Conversation:
         reader = csv.reader(fh)
         header = next(reader, None)
         if not header:
-            raise RejectedFile(f"{path} is empty.")
+            raise RejectedFile(_("{path} is empty.").format(path=path))
         if "participant" not in header:
-            raise RejectedFile(f"{path}, line 1: there is no participant column.",
-                               hint="This does not look like a Polis participants-votes.csv.")
+            raise RejectedFile(_("{path}, line 1: there is no participant column.").format(path=path),
+                               hint=_("This does not look like a Polis participants-votes.csv."))
         meta = {"participant", "xid", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"}
         first = next(i for i, name in enumerate(header) if name not in meta)  # statement columns follow the meta
         statements = header[first:]
         if len(set(statements)) != len(statements):
-            raise RejectedFile(f"{path}, line 1: a statement column appears twice.")
+            raise RejectedFile(_("{path}, line 1: a statement column appears twice.").format(path=path))
         pid_col, group_col = header.index("participant"), header.index("group-id") if "group-id" in header else None
         ids, rows, lines, groups, seen = [], [], [], {}, set()
         for row in reader:
             line = reader.line_num
             if len(row) != len(header):
-                raise RejectedFile(f"{path}, line {line}: {len(row)} fields where the header has {len(header)}.",
-                                   hint="The file is cut or was edited by hand; export it again.")
+                raise RejectedFile(_("{path}, line {line}: {count} fields where the header has {count2}.").format(path=path, line=line, count=len(row), count2=len(header)),
+                                   hint=_("The file is cut or was edited by hand; export it again."))
             pid = row[pid_col].strip()
             if not pid:
-                raise RejectedFile(f"{path}, line {line}, column {pid_col + 1}: the participant id is empty.")
+                raise RejectedFile(_("{path}, line {line}, column {value}: the participant id is empty.").format(path=path, line=line, value=pid_col + 1))
             if pid in seen:
-                raise RejectedFile(f"{path}, line {line}, column {pid_col + 1}: participant {pid} appears twice.")
+                raise RejectedFile(_("{path}, line {line}, column {value}: participant {pid} appears twice.").format(path=path, line=line, value=pid_col + 1, pid=pid))
             seen.add(pid)
             ids.append(pid)
             rows.append(",".join(row[first:]))
@@ -164,7 +163,7 @@ def _read_participant_votes(path: Path) -> Conversation:
                 try:
                     groups[pid] = int(row[group_col])
                 except ValueError:
-                    raise RejectedFile(f"{path}, line {line}, column {group_col + 1}: group-id is not a number.") \
+                    raise RejectedFile(_("{path}, line {line}, column {value}: group-id is not a number.").format(path=path, line=line, value=group_col + 1)) \
                         from None
     votes = _parse_votes(rows, len(statements))
     if votes is None:  # something that is not a plain vote: find it the slow way, which names the column
@@ -217,7 +216,7 @@ def read_votes_csv(path: str | Path, statements_path: str | Path | None = None) 
     reader = spreadsheet_csv(path, "votes")
     header = [h.strip().lower() for h in next(reader, None) or []]
     if not header:
-        raise RejectedFile(f"{path} is empty.")
+        raise RejectedFile(_("{path} is empty.").format(path=path))
     names = {"participant": ("participant", "voter-id"), "statement": ("statement", "comment-id"),
              "vote": ("vote",), "time": ("time", "timestamp")}
     cols = {}
@@ -226,24 +225,24 @@ def read_votes_csv(path: str | Path, statements_path: str | Path | None = None) 
         if found:
             cols[key] = found[0]
         elif key != "time":
-            raise RejectedFile(f"{path}, line 1: there is no {key} column.",
-                               hint="The columns are participant, statement, vote and (optional) time.")
+            raise RejectedFile(_("{path}, line 1: there is no {key} column.").format(path=path, key=key),
+                               hint=_("The columns are participant, statement, vote and (optional) time."))
     latest: dict[tuple[str, str], tuple[tuple, float]] = {}
     for row in reader:
         line = reader.line_num
         if not row or not any(v.strip() for v in row):
             continue
         if len(row) != len(header):
-            raise RejectedFile(f"{path}, line {line}: {len(row)} fields where the header has {len(header)}.",
-                               hint="Check the delimiter and quoting of this line.")
+            raise RejectedFile(_("{path}, line {line}: {count} fields where the header has {count2}.").format(path=path, line=line, count=len(row), count2=len(header)),
+                               hint=_("Check the delimiter and quoting of this line."))
         pid, sid = row[cols["participant"]].strip(), row[cols["statement"]].strip()
         for what, value in (("participant", pid), ("statement", sid)):
             if not value:
-                raise RejectedFile(f"{path}, line {line}, column {cols[what] + 1}: the {what} id is empty.")
+                raise RejectedFile(_("{path}, line {line}, column {value}: the {what} id is empty.").format(path=path, line=line, value=cols[what] + 1, what=what))
         vote = _vote(row[cols["vote"]], path, line, cols["vote"] + 1, sid)
         if math.isnan(vote):
-            raise RejectedFile(f"{path}, line {line}, column {cols['vote'] + 1}: the vote is empty.",
-                               hint="Votes are 1 = agree, -1 = disagree, 0 = pass.")
+            raise RejectedFile(_("{path}, line {line}, column {value}: the vote is empty.").format(path=path, line=line, value=cols['vote'] + 1),
+                               hint=_("Votes are 1 = agree, -1 = disagree, 0 = pass."))
         order = (_time(row[cols["time"]], path, line, cols["time"] + 1) if "time" in cols else 0.0, line)
         if (pid, sid) not in latest or latest[(pid, sid)][0] < order:
             latest[(pid, sid)] = (order, vote)
@@ -276,8 +275,8 @@ def _time(text: str, path: Path, line: int, column: int) -> float:
     try:
         return dt.datetime.fromisoformat(text).timestamp()
     except ValueError:
-        raise RejectedFile(f"{path}, line {line}, column {column}: the time is neither a number nor an ISO date.",
-                           hint="Write it as 2026-03-01T18:30:00 or as milliseconds since 1970.") from None
+        raise RejectedFile(_("{path}, line {line}, column {column}: the time is neither a number nor an ISO date.").format(path=path, line=line, column=column),
+                           hint=_("Write it as 2026-03-01T18:30:00 or as milliseconds since 1970.")) from None
 
 
 @text_file
@@ -286,14 +285,13 @@ def _read_statements(path: Path) -> tuple[dict[str, str], set[str]]:
     reader = spreadsheet_csv(path, "statements")
     header = [h.strip().lower() for h in next(reader, None) or []]
     if "statement" not in header or "text" not in header:
-        raise RejectedFile(f"{path}, line 1: the columns must include statement and text.")
+        raise RejectedFile(_("{path}, line 1: the columns must include statement and text.").format(path=path))
     texts, moderated = {}, set()
     for row in reader:
         if not row:
             continue
         if len(row) != len(header):
-            raise RejectedFile(f"{path}, line {reader.line_num}: {len(row)} fields where the header has "
-                               f"{len(header)}.")
+            raise RejectedFile(_("{path}, line {line_num}: {count} fields where the header has {count2}.").format(path=path, line_num=reader.line_num, count=len(row), count2=len(header)))
         sid = row[header.index("statement")].strip()
         texts[sid] = row[header.index("text")]
         if "moderated" in header and row[header.index("moderated")].strip().lower() in ("1", "-1", "yes", "kyllä"):
@@ -312,8 +310,7 @@ def _sorted(conv: Conversation) -> Conversation:
 
 def _checked(conv: Conversation) -> Conversation:
     if not conv.participants:
-        raise OtosError(f"{conv.source}: there are no participants.", hint="Check that this is the right export.")
+        raise OtosError(_("{source}: there are no participants.").format(source=conv.source), hint=_("Check that this is the right export."))
     if int(conv.active.sum()) < 2:
-        raise OtosError(f"{conv.source}: only {int(conv.active.sum())} statement(s) can be used; opinion groups "
-                        "need at least two.", hint="Moderated-out statements are left out of the maths.")
+        raise OtosError(_("{source}: only {int} statement(s) can be used; opinion groups need at least two.").format(source=conv.source, int=int(conv.active.sum())), hint=_("Moderated-out statements are left out of the maths."))
     return conv

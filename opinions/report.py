@@ -8,6 +8,7 @@ from opinions.analysis import Analysis
 from opinions.strata import Strata, compare, post_stratified
 from opinions.summary import STATEMENT_COLUMNS, statement_rows
 from pool.private import Outputs, csv_writer, output_path, private_outputs
+from pool.i18n import _
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 UNGROUPED = "#c8c8c8"
@@ -101,10 +102,10 @@ def opinion_map(a: Analysis, width: float = 460, height: float = 300):
     for g, size in enumerate(a.sizes()):
         y = height - margin - 14 * (g + 1)
         d.add(Circle(width - 84, y + 3, 4, fillColor=colors.HexColor(PALETTE[g % len(PALETTE)]), strokeColor=None))
-        d.add(String(width - 76, y, f"group {g} ({size})", fontName=regular, fontSize=8))
+        d.add(String(width - 76, y, _("group {g} ({size})").format(g=g, size=size), fontName=regular, fontSize=8))
     y = height - margin - 14 * (a.k + 1)
     d.add(Circle(width - 84, y + 3, 4, fillColor=colors.HexColor(UNGROUPED), strokeColor=None))
-    d.add(String(width - 76, y, "not grouped", fontName=regular, fontSize=8))
+    d.add(String(width - 76, y, _("not grouped"), fontName=regular, fontSize=8))
     return d
 
 
@@ -137,7 +138,7 @@ def write_report(a: Analysis, out: str | Path, strata: Strata | None = None) -> 
         return t
 
     lines = text_summary(a)
-    story = [Paragraph("Mielipideryhmät / Opinion groups", styles["Title"]),
+    story = [Paragraph(_("Opinion groups"), styles["Title"]),
              Paragraph(_escape(lines[0]), styles["BodyText"]), Paragraph(_escape(lines[1]), styles["BodyText"])]
     if a.stability:
         story.append(Paragraph(_escape(lines[2]), styles["BodyText"]))
@@ -145,9 +146,9 @@ def write_report(a: Analysis, out: str | Path, strata: Strata | None = None) -> 
     index = {s: j for j, s in enumerate(a.statements)}
     for g in range(a.k):
         reps = a.representative(g)
-        story.append(Paragraph(f"Group {g} ({a.sizes()[g]} people): statements that set it apart", styles["Heading2"]))
+        story.append(Paragraph(_("Group {g} ({value} people): statements that set it apart").format(g=g, value=a.sizes()[g]), styles["Heading2"]))
         if not reps:
-            story.append(Paragraph("No statement separates this group significantly.", styles["BodyText"]))
+            story.append(Paragraph(_("No statement separates this group significantly."), styles["BodyText"]))
             continue
         rows = []
         for sid, side, _x in reps:
@@ -156,21 +157,20 @@ def write_report(a: Analysis, out: str | Path, strata: Strata | None = None) -> 
             z = a.stats.za[g, j] if side == "agree" else a.stats.zd[g, j]
             rows.append([side, f"{share:.0%}", f"{z:.1f}", int(a.stats.votes[g, j]), text(sid)])
         story.append(table(["side", "share", "z", "n", "statement"], rows, [45, 35, 30, 30, 330]))
-    story.append(Paragraph("Consensus: every group agrees (or disagrees)", styles["Heading2"]))
+    story.append(Paragraph(_("Consensus: every group agrees (or disagrees)"), styles["Heading2"]))
     cons = a.consensus()
     story.append(table(["side", "gic", "statement"], [[side, f"{g:.2f}", text(s)] for s, side, g in cons[:15]],
-                       [45, 40, 385]) if cons else Paragraph("None.", styles["BodyText"]))
-    story.append(Paragraph("Divisive: the groups' agree shares differ by more than half", styles["Heading2"]))
-    story.append(Paragraph("D = highest minus lowest group agree share among those who took a side, "
-                           "with its 90 % interval; divisive when the interval lies above 0.5.", small))
+                       [45, 40, 385]) if cons else Paragraph(_("None."), styles["BodyText"]))
+    story.append(Paragraph(_("Divisive: the groups' agree shares differ by more than half"), styles["Heading2"]))
+    story.append(Paragraph(_("D = highest minus lowest group agree share among those who took a side, with its 90 % interval; divisive when the interval lies above 0.5."), small))
     div = a.divisive_statements()
-    story.append(table(["D", "90 % interval", "statement"],
+    story.append(table(["D", _("90 % interval"), "statement"],
                        [[f"{d:.2f}", f"{lo:.2f}-{hi:.2f}", text(s)] for s, d, lo, hi in div[:15]], [40, 70, 360])
-                 if div else Paragraph("None.", styles["BodyText"]))
+                 if div else Paragraph(_("None."), styles["BodyText"]))
     if strata is not None:
         story += _strata_story(a, strata, styles, small, table, text)
     with private_outputs() as files:
-        document(files.open(out, "wb", (".pdf",)), A4, "Opinion groups").build(story)
+        document(files.open(out, "wb", (".pdf",)), A4, _("Opinion groups")).build(story)
         return [out] + write_csvs(a, out, strata, files)
 
 
@@ -181,13 +181,13 @@ def _strata_story(a, strata, styles, small, table, text) -> list:
     comparison, weighted = strata_rows(a, strata)
     top = [sid for sid, *_x in a.divisive_statements()][:5] or a.statements[:5]
     for feature in strata.features:
-        story.append(Paragraph(f"By {feature}: agree share (95 % interval), n", styles["Heading2"]))
+        story.append(Paragraph(_("By {feature}: agree share (95 % interval), n").format(feature=feature), styles["Heading2"]))
         rows = [[r[1], r[2], r[3], f"{r[5]:.0%} ({r[6]:.0%}-{r[7]:.0%})" if r[5] != "" else "-", r[4]]
                 for r in comparison if r[0] == feature and r[3] in top]
         story.append(table(["stratum", "people", "statement", "agree", "n"], rows, [90, 45, 55, 120, 40]))
         w = [r for r in weighted if r[0] == feature]
         if w:
-            story.append(Paragraph(f"Population-weighted agreement by {feature} (post-stratified)", styles["Heading2"]))
+            story.append(Paragraph(_("Population-weighted agreement by {feature} (post-stratified)").format(feature=feature), styles["Heading2"]))
             story.append(table(["weighted", "95 %", "unweighted", "coverage", "statement"],
                                [[f"{r[2]:.0%}", f"{r[3]:.0%}-{r[4]:.0%}", f"{r[5]:.0%}", f"{r[6]:.0%}", text(r[1])]
                                 for r in w[:25]], [50, 60, 55, 50, 255]))

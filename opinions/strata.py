@@ -25,6 +25,7 @@ import numpy as np
 from opinions.analysis import wilson
 from opinions.data import Conversation, spreadsheet_csv, text_file
 from pool.errors import OtosError, RejectedFile
+from pool.i18n import _
 
 Z95 = 1.96
 
@@ -47,27 +48,25 @@ def read_participants(path: str | Path) -> tuple[dict[str, dict[str, str]], dict
     reader = spreadsheet_csv(path, "participants")
     header = [h.strip() for h in next(reader, None) or []]
     if "participant" not in header:
-        raise RejectedFile(f"{path}, line 1: there is no participant column.",
-                           hint="Columns: participant, then member (a pool member id) and/or strata such as role.")
+        raise RejectedFile(_("{path}, line 1: there is no participant column.").format(path=path),
+                           hint=_("Columns: participant, then member (a pool member id) and/or strata such as role."))
     strata, members = {}, {}
     for row in reader:
         if not row or not any(c.strip() for c in row):
             continue
         line = reader.line_num
         if len(row) != len(header):
-            raise RejectedFile(f"{path}, line {line}: {len(row)} fields where the header has {len(header)}.")
+            raise RejectedFile(_("{path}, line {line}: {count} fields where the header has {count2}.").format(path=path, line=line, count=len(row), count2=len(header)))
         values = dict(zip(header, (c.strip() for c in row)))
         pid = values.pop("participant")
         if not pid:
-            raise RejectedFile(f"{path}, line {line}, column {header.index('participant') + 1}: "
-                               "the participant id is empty.")
+            raise RejectedFile(_("{path}, line {line}, column {value}: the participant id is empty.").format(path=path, line=line, value=header.index('participant') + 1))
         if pid in strata:
-            raise RejectedFile(f"{path}, line {line}: participant {pid} appears twice.")
+            raise RejectedFile(_("{path}, line {line}: participant {pid} appears twice.").format(path=path, line=line, pid=pid))
         member = values.pop("member", "")
         if member:
             if not member.isdigit():
-                raise RejectedFile(f"{path}, line {line}, column {header.index('member') + 1}: "
-                                   "the member is not a pool member id (a number).")
+                raise RejectedFile(_("{path}, line {line}, column {value}: the member is not a pool member id (a number).").format(path=path, line=line, value=header.index('member') + 1))
             members[pid] = int(member)
         strata[pid] = {k: v for k, v in values.items() if v}
     return strata, members
@@ -77,24 +76,23 @@ def read_participants(path: str | Path) -> tuple[dict[str, dict[str, str]], dict
 def read_population(path: str | Path) -> dict[str, dict[str, float]]:
     """Population margins: a CSV of feature, value and share (or count; normalised per feature)."""
     path = Path(path)
-    rows = list(spreadsheet_csv(path, "population margins"))
+    rows = list(spreadsheet_csv(path, _("population margins")))
     header = [h.strip().lower() for h in rows[0]] if rows else []
     amount = "share" if "share" in header else "count" if "count" in header else None
     if "feature" not in header or "value" not in header or not amount:
-        raise RejectedFile(f"{path}, line 1: the columns must be feature, value and share (or count).")
+        raise RejectedFile(_("{path}, line 1: the columns must be feature, value and share (or count).").format(path=path))
     out: dict[str, dict[str, float]] = {}
     for line, row in enumerate(rows[1:], start=2):
         if not row or not any(c.strip() for c in row):
             continue
         if len(row) != len(header):
-            raise RejectedFile(f"{path}, line {line}: {len(row)} fields where the header has {len(header)}.")
+            raise RejectedFile(_("{path}, line {line}: {count} fields where the header has {count2}.").format(path=path, line=line, count=len(row), count2=len(header)))
         try:
             x = float(row[header.index(amount)].replace(",", "."))
         except (ValueError, IndexError):
-            raise RejectedFile(f"{path}, line {line}, column {header.index(amount) + 1}: the {amount} is not a "
-                               "number.") from None
+            raise RejectedFile(_("{path}, line {line}, column {value}: the {amount} is not a number.").format(path=path, line=line, value=header.index(amount) + 1, amount=amount)) from None
         if x < 0:
-            raise RejectedFile(f"{path}, line {line}, column {header.index(amount) + 1}: the {amount} is negative.")
+            raise RejectedFile(_("{path}, line {line}, column {value}: the {amount} is negative.").format(path=path, line=line, value=header.index(amount) + 1, amount=amount))
         out.setdefault(row[header.index("feature")].strip(), {})[row[header.index("value")].strip()] = x
     return {f: {v: x / sum(vals.values()) for v, x in vals.items()} for f, vals in out.items() if sum(vals.values())}
 
@@ -116,7 +114,7 @@ def from_panel(engine, panel_id: int, members: dict[str, int]) -> Strata:
     with Session(engine) as s:
         panel = s.get(Panel, panel_id)
         if panel is None:
-            raise OtosError(f"There is no panel {panel_id}.", hint="See otos panel list.")
+            raise OtosError(_("There is no panel {panel_id}.").format(panel_id=panel_id), hint=_("See otos panel list."))
         features, values = quota_values([Quota(*q) for q in _json.loads(panel.quotas)])
         found = list(s.exec(select(PoolMember).where(PoolMember.id.in_(set(members.values())))))
         drawn_on = panel.created_at.date() if panel.created_at else dt.date.today()  # ages as the report counts them
@@ -199,8 +197,8 @@ def compare(conv: Conversation, strata: Strata, feature: str) -> Comparison:
     values = sorted({v for v in labels if v}, key=lambda v: (list(strata.population.get(feature, {})).index(v)
                                                             if v in strata.population.get(feature, {}) else 1e9, v))
     if not values:
-        raise OtosError(f"No participant has a value for {feature!r}.",
-                        hint="Check the participants file, or the member ids it links to.")
+        raise OtosError(_("No participant has a value for {feature!r}.").format(feature=feature),
+                        hint=_("Check the participants file, or the member ids it links to."))
     rows = np.array(labels)
     n, a, d, p, people = [], [], [], [], []
     for v in values:
@@ -227,9 +225,8 @@ def post_stratified(comparison: Comparison, population: dict[str, float]) -> lis
     """Population-weighted agree share of each statement (see the module text)."""
     missing = [v for v in comparison.values if v not in population]
     if missing:
-        raise OtosError(f"The population margins of {comparison.feature!r} have no share for "
-                        f"{', '.join(repr(m) for m in missing)}.",
-                        hint="Give a share for every stratum value in the population file.")
+        raise OtosError(_("The population margins of {feature!r} have no share for {join}.").format(feature=comparison.feature, join=', '.join(repr(m) for m in missing)),
+                        hint=_("Give a share for every stratum value in the population file."))
     w = np.array([population[v] for v in comparison.values])
     out = []
     for j, sid in enumerate(comparison.statements):

@@ -34,6 +34,7 @@ from sqlmodel import Session
 
 from pool.errors import OtosError
 from pool.models import AuditEntry
+from pool.i18n import _
 
 GENESIS = "0" * 64
 KEY_ENV = "OTOS_AUDIT_KEY"
@@ -68,14 +69,14 @@ def audit_key(create: bool = True) -> bytes:
     given = os.environ.get(KEY_ENV)
     if given is not None:
         if len(given.strip()) < 16:
-            raise OtosError(f"{KEY_ENV} is too short to be a key.",
-                            hint="Use at least 16 random characters, the same for everyone on the team.")
+            raise OtosError(_("{key_env} is too short to be a key.").format(key_env=KEY_ENV),
+                            hint=_("Use at least 16 random characters, the same for everyone on the team."))
         return given.strip().encode("utf-8")
     path = key_file()
     if not path.exists():
         if not create:
-            raise OtosError(f"There is no audit key at {path}.",
-                            hint=f"Give the key that signed the log in {KEY_ENV} or {KEY_FILE_ENV}.")
+            raise OtosError(_("There is no audit key at {path}.").format(path=path),
+                            hint=_("Give the key that signed the log in {key_env} or {key_file_env}.").format(key_env=KEY_ENV, key_file_env=KEY_FILE_ENV))
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
@@ -85,12 +86,11 @@ def audit_key(create: bool = True) -> bytes:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32) + "\n")
     if path.stat().st_mode & 0o077:
-        raise OtosError(f"The audit key file {path} can be read by other users.",
-                        hint=f"Make it owner-only (chmod 600 {path}); if others may have read it, "
-                             "make a new key and file an anchor of the log now.")
+        raise OtosError(_("The audit key file {path} can be read by other users.").format(path=path),
+                        hint=_("Make it owner-only (chmod 600 {path}); if others may have read it, make a new key and file an anchor of the log now.").format(path=path))
     key = path.read_text("utf-8").strip()
     if len(key) < 16:
-        raise OtosError(f"The audit key file {path} holds no usable key.", hint="Restore it from its backup.")
+        raise OtosError(_("The audit key file {path} holds no usable key.").format(path=path), hint=_("Restore it from its backup."))
     return key.encode("utf-8")
 
 
@@ -149,8 +149,8 @@ def parse_anchor(anchor: str) -> tuple[int, str]:
     """``COUNT:HEADHASH`` as printed by ``otos audit anchor``."""
     m = _ANCHOR.match(anchor.strip().lower())
     if not m or int(m.group(1)) < 1:
-        raise OtosError(f"{anchor!r} is not an audit anchor.",
-                        hint="An anchor looks like 181:1f0c…(64 hex digits), as otos audit anchor prints it.")
+        raise OtosError(_("{anchor!r} is not an audit anchor.").format(anchor=anchor),
+                        hint=_("An anchor looks like 181:1f0c…(64 hex digits), as otos audit anchor prints it."))
     return int(m.group(1)), m.group(2)
 
 
@@ -172,27 +172,24 @@ def _verify(session: Session, anchor: str | None) -> ChainReport:
     for e in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars():
         n += 1
         if e.prev_hash != prev:
-            return ChainReport(n, False, e.id, "its link to the previous entry does not match "
-                                               "(an entry was removed or reordered)", unkeyed)
+            return ChainReport(n, False, e.id, _("its link to the previous entry does not match (an entry was removed or reordered)"), unkeyed)
         if e.key_id is None:
             if n != unkeyed + 1:
-                return ChainReport(n, False, e.id, "it is an unkeyed entry after keyed ones (forged)", unkeyed)
+                return ChainReport(n, False, e.id, _("it is an unkeyed entry after keyed ones (forged)"), unkeyed)
             unkeyed += 1
             use = None
         elif e.key_id != mine:
-            return ChainReport(n, False, e.id, f"it was signed with another audit key (id {e.key_id}, this key is "
-                                               f"{mine}); verify with the key that signed the log", unkeyed)
+            return ChainReport(n, False, e.id, _("it was signed with another audit key (id {key_id}, this key is {mine}); verify with the key that signed the log").format(key_id=e.key_id, mine=mine), unkeyed)
         else:
             use = key
         if entry_hash(e.prev_hash, e.at, e.actor, e.action, e.details, use) != e.hash:
-            return ChainReport(n, False, e.id, "its content does not match its hash (the entry was changed)", unkeyed)
+            return ChainReport(n, False, e.id, _("its content does not match its hash (the entry was changed)"), unkeyed)
         if want and n == want[0] and e.hash != want[1]:
-            return ChainReport(n, False, e.id, "it differs from the anchor: the log up to the anchor was rewritten",
+            return ChainReport(n, False, e.id, _("it differs from the anchor: the log up to the anchor was rewritten"),
                                unkeyed)
         prev = e.hash
     if want and n < want[0]:
-        return ChainReport(n, False, None, f"the anchor covers {want[0]} entries but only {n} remain: "
-                                           "entries were removed", unkeyed)
+        return ChainReport(n, False, None, _("the anchor covers {value} entries but only {n} remain: entries were removed").format(value=want[0], n=n), unkeyed)
     return ChainReport(n, True, unkeyed=unkeyed)
 
 
@@ -213,7 +210,7 @@ def _anchor(session: Session) -> str:
     count = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
     head = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
     if not count:
-        raise OtosError("The audit log is empty; there is nothing to anchor yet.")
+        raise OtosError(_("The audit log is empty; there is nothing to anchor yet."))
     return f"{count}:{head}"
 
 

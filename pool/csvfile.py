@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pool.errors import RejectedFile
+from pool.i18n import _
 
 
 def read_text(path: Path, what: str) -> tuple[str, bytes]:
@@ -13,13 +14,13 @@ def read_text(path: Path, what: str) -> tuple[str, bytes]:
     should have been.
     """
     if not path.is_file():
-        raise RejectedFile(f"{path}: the {what} file does not exist.", hint="Check the path.")
+        raise RejectedFile(_("{path}: the {what} file does not exist.").format(path=path, what=what), hint=_("Check the path."))
     raw = path.read_bytes()
     if not raw.strip():
-        raise RejectedFile(f"{path}: the {what} file is empty.")
+        raise RejectedFile(_("{path}: the {what} file is empty.").format(path=path, what=what))
     if b"\x00" in raw[:8192]:
-        raise RejectedFile(f"{path}: this is a binary file, not a CSV {what} file.",
-                           hint="Save it as CSV (not XLSX) and try again.")
+        raise RejectedFile(_("{path}: this is a binary file, not a CSV {what} file.").format(path=path, what=what),
+                           hint=_("Save it as CSV (not XLSX) and try again."))
     try:
         return raw.decode("utf-8-sig"), raw
     except UnicodeDecodeError:

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from pool.errors import OtosError
 from pool.private import secure_sqlite_file
+from pool.i18n import _
 
 DEFAULT_URL = "sqlite:///otos.db"
 ENV_VAR = "OTOS_DATABASE_URL"
@@ -53,8 +54,8 @@ def _busy_is_a_message(context) -> None:
     unexpected error (SQLAlchemy's handle_error: raising here replaces the error)."""
     orig = context.original_exception
     if any(b in str(orig).lower() for b in BUSY):
-        raise OtosError("Another Otos command is writing to this database; nothing was saved by this one.",
-                        hint="Try again when it finishes.") from None
+        raise OtosError(_("Another Otos command is writing to this database; nothing was saved by this one."),
+                        hint=_("Try again when it finishes.")) from None
 
 
 def make_engine(url: str) -> Engine:
@@ -73,8 +74,8 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
         raise OtosError(
-            f"Cannot use the database address {redact(url)!r}: {exc}.",
-            hint="Give an SQLite file path or a URL like postgresql://user@host/dbname.",
+            _("Cannot use the database address {redact!r}: {exc}.").format(redact=redact(url), exc=exc),
+            hint=_("Give an SQLite file path or a URL like postgresql://user@host/dbname."),
         ) from None
     return engine
 
@@ -120,10 +121,10 @@ def open_database(given: str | None = None) -> Engine:
         migrate(engine)
     except OperationalError as exc:
         engine.dispose()
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else _("connection failed")
         raise OtosError(
-            f"Cannot open the database {redact(url)!r}: {reason}.",
-            hint="Check the --db address or OTOS_DATABASE_URL, and that the server is running.",
+            _("Cannot open the database {redact!r}: {reason}.").format(redact=redact(url), reason=reason),
+            hint=_("Check the --db address or OTOS_DATABASE_URL, and that the server is running."),
         ) from None
     return engine
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pool.i18n import _
 
 
 class OtosError(Exception):
@@ -52,7 +53,7 @@ class RowFault:
     note: bool = False  # left out but harmless (an identical repeated row): --strict lets it pass
 
     def __str__(self) -> str:
-        where = f"line {self.line}"
+        where = _("line {line}").format(line=self.line)
         if self.column is not None:
-            where += f", column {self.column}"
+            where += _(", column {column}").format(column=self.column)
         return f"{where} ({self.field}): {self.message}"

@@ -36,6 +36,7 @@ from pool.errors import ImportCancelled, NotFound, OtosError, RejectedFile, RowF
 from pool.models import Extract, ImportFault, Person, PoolMember, checked_text, utcnow
 from pool.profile import FIELD_LENGTHS, REQUIRED, Profile, load_profile
 from pool.reference import municipalities
+from pool.i18n import _, number
 
 CHUNK_ROWS = 20_000
 PARALLEL_MIN_BYTES = 16 << 20  # from about 150,000 rows a reader process pays off
@@ -63,10 +64,7 @@ class ImportReport:
 
     def summary(self) -> str:
         """One paragraph for the official: what was stored, and that every data line is accounted for."""
-        return (f"Extract {self.extract_id} ({self.file_name}, {self.encoding}): {self.rows_read:,} data line(s) "
-                f"read = {self.rows_stored:,} people stored + {self.rows_rejected:,} line(s) left out and listed "
-                f"by line. {self.rows_mailable:,} can be mailed, {self.turvakielto:,} with turvakielto "
-                f"(address not kept), {self.deceased:,} deceased.")
+        return (_("Extract {extract_id} ({file_name}, {encoding}): {rows_read} data line(s) read = {rows_stored} people stored + {rows_rejected} line(s) left out and listed by line. {rows_mailable} can be mailed, {turvakielto} with turvakielto (address not kept), {deceased} deceased.").format(extract_id=self.extract_id, file_name=self.file_name, encoding=self.encoding, rows_read=number(self.rows_read), rows_stored=number(self.rows_stored), rows_rejected=number(self.rows_rejected), rows_mailable=number(self.rows_mailable), turvakielto=number(self.turvakielto), deceased=number(self.deceased)))
 
 
 @dataclass
@@ -86,9 +84,9 @@ def _scan(path: Path, encoding: str) -> _Scan:
     either way, some names would be stored garbled.
     """
     if not path.exists():
-        raise RejectedFile(f"{path}: the file does not exist.", hint="Check the path and try again.")
+        raise RejectedFile(_("{path}: the file does not exist.").format(path=path), hint=_("Check the path and try again."))
     if not path.is_file():
-        raise RejectedFile(f"{path}: this is not a file.", hint="Give the path of the extract file.")
+        raise RejectedFile(_("{path}: this is not a file.").format(path=path), hint=_("Give the path of the extract file."))
     digest = hashlib.sha256()
     want = None if encoding == "auto" else _codec(encoding)
     candidates = {name: codecs.getincrementaldecoder(name)() for name in ([want] if want else ["utf-8", "cp1252"])}
@@ -99,7 +97,7 @@ def _scan(path: Path, encoding: str) -> _Scan:
     try:
         fh = path.open("rb")
     except OSError as exc:
-        raise RejectedFile(f"{path}: cannot be read ({exc.strerror}).", hint="Check the file's permissions.") from None
+        raise RejectedFile(_("{path}: cannot be read ({strerror}).").format(path=path, strerror=exc.strerror), hint=_("Check the file's permissions.")) from None
     with fh:
         first = True
         while block := fh.read(SCAN_BLOCK):
@@ -108,8 +106,8 @@ def _scan(path: Path, encoding: str) -> _Scan:
                 # A stray NUL in a field is a row fault; NULs in the header or in bulk mean binary.
                 if b"\x00" in head.split(b"\n", 1)[0] or head.count(b"\x00") * 100 > len(head):
                     raise RejectedFile(
-                        f"{path}: this is a binary file, not a text extract.",
-                        hint="Export the extract as a delimited or fixed-width text file.",
+                        _("{path}: this is a binary file, not a text extract.").format(path=path),
+                        hint=_("Export the extract as a delimited or fixed-width text file."),
                     )
                 first = False
             digest.update(block)
@@ -128,22 +126,20 @@ def _scan(path: Path, encoding: str) -> _Scan:
             size += len(block)
             last = block[-1:]
     if size == 0:
-        raise RejectedFile(f"{path}: the file is empty (0 bytes).", hint="Ask for the extract again.")
+        raise RejectedFile(_("{path}: the file is empty (0 bytes).").format(path=path), hint=_("Ask for the extract again."))
     if b"\x00" in last:
-        raise RejectedFile(f"{path}: this is a binary file, not a text extract.")
+        raise RejectedFile(_("{path}: this is a binary file, not a text extract.").format(path=path))
     if "utf-8" in failed and utf8_line:
         first_utf8, first_other = utf8_line, failed["utf-8"]
         raise RejectedFile(
-            f"{path}: the file mixes encodings: line {first_utf8} is UTF-8, line {first_other} is not "
-            "(probably Windows-1252 or ISO-8859-1).",
-            hint="Names would be stored garbled. Ask for the extract again in one encoding, "
-                 "or save the whole file again as UTF-8.",
+            _("{path}: the file mixes encodings: line {first_utf8} is UTF-8, line {first_other} is not (probably Windows-1252 or ISO-8859-1).").format(path=path, first_utf8=first_utf8, first_other=first_other),
+            hint=_("Names would be stored garbled. Ask for the extract again in one encoding, or save the whole file again as UTF-8."),
         )
     if want:
         if want not in candidates:
             raise RejectedFile(
-                f"{path}, line {failed[want]}: the file is not valid {want}.",
-                hint="Leave the encoding to detection, or give the right one with --encoding.",
+                _("{path}, line {value}: the file is not valid {want}.").format(path=path, value=failed[want], want=want),
+                hint=_("Leave the encoding to detection, or give the right one with --encoding."),
             )
         chosen = want
     elif "utf-8" in candidates:
@@ -173,8 +169,8 @@ def _codec(name: str) -> str:
     except (LookupError, TypeError, ValueError):
         found = None
     if found not in ENCODINGS:
-        raise OtosError(f"Unknown or unsupported encoding {name!r}.",
-                        hint="Use utf-8, cp1252, latin-1 or iso-8859-15, or leave the encoding to detection.")
+        raise OtosError(_("Unknown or unsupported encoding {name!r}.").format(name=name),
+                        hint=_("Use utf-8, cp1252, latin-1 or iso-8859-15, or leave the encoding to detection."))
     return "latin-1" if found == "iso8859-1" else found
 
 
@@ -202,36 +198,33 @@ def _delimited_rows(path: Path, scan: _Scan, prof: Profile) -> Iterator[tuple[in
         try:
             header = next(reader)
         except StopIteration:
-            raise RejectedFile(f"{path}: the file has no header row.") from None
+            raise RejectedFile(_("{path}: the file has no header row.").format(path=path)) from None
         except csv.Error as exc:
-            raise RejectedFile(f"{path}, line 1: the header cannot be read ({exc}).") from None
+            raise RejectedFile(_("{path}, line 1: the header cannot be read ({exc}).").format(path=path, exc=exc)) from None
         if len(taken) > 1:
-            raise RejectedFile(f"{path}, line 1: the header has a quote (\") that is not closed on its line.",
-                               hint="Fix the header row.")
+            raise RejectedFile(_('{path}, line 1: the header has a quote (") that is not closed on its line.').format(path=path),
+                               hint=_("Fix the header row."))
         taken.clear()
         names = [h.strip().lstrip("\ufeff").casefold() for h in header]
         index: dict[str, int] = {}
         for i, n in enumerate(names):
             if n and n in index:
                 raise RejectedFile(
-                    f"{path}, line 1: the header names the column {header[i].strip()!r} twice "
-                    f"(columns {index[n] + 1} and {i + 1}).",
-                    hint="Otos cannot tell which of the two is right. Ask for a corrected extract, "
-                         "or remove the wrong column.",
+                    _("{path}, line 1: the header names the column {strip!r} twice (columns {value} and {value2}).").format(path=path, strip=header[i].strip(), value=index[n] + 1, value2=i + 1),
+                    hint=_("Otos cannot tell which of the two is right. Ask for a corrected extract, or remove the wrong column."),
                 )
             index[n] = i
         wanted = {f: c for f, c in prof.columns.items()}
         missing = [c for f, c in wanted.items() if f in REQUIRED and c not in index]
         if missing:
-            hint = "The header must name these columns (any order, any case), separated by " f"{prof.delimiter!r}."
+            hint = _("The header must name these columns (any order, any case), separated by {delimiter!r}.").format(delimiter=prof.delimiter)
             line0 = prof.delimiter.join(header)
             for other in (",", ";", "\t", "|"):
                 if other != prof.delimiter and line0.count(other) >= 3:
-                    hint = (f"The header looks delimited by {other!r}, not {prof.delimiter!r}: "
-                            "use a profile with that delimiter (see the README on profiles).")
+                    hint = (_("The header looks delimited by {other!r}, not {delimiter!r}: use a profile with that delimiter (see the README on profiles).").format(other=other, delimiter=prof.delimiter))
                     break
             raise RejectedFile(
-                f"{path}, line 1: the header lacks required column(s): {', '.join(missing)}.", hint=hint
+                _("{path}, line 1: the header lacks required column(s): {join}.").format(path=path, join=', '.join(missing)), hint=hint
             )
         order = list(FIELD_LENGTHS)
         width = len(header)
@@ -244,9 +237,9 @@ def _delimited_rows(path: Path, scan: _Scan, prof: Profile) -> Iterator[tuple[in
             if len(row) != width:
                 if not row or (len(row) == 1 and not row[0].strip()):
                     return None
-                why = f"has {len(row)} fields, the header has {width}"
+                why = _("has {count} fields, the header has {width}").format(count=len(row), width=width)
                 if line >= scan.lines and not scan.ends_with_newline:
-                    why += " (the last line looks truncated)"
+                    why += _(" (the last line looks truncated)")
                 return line, None, cols, why
             row.append("")
             return line, list(pick(row)), cols, ""
@@ -255,7 +248,7 @@ def _delimited_rows(path: Path, scan: _Scan, prof: Profile) -> Iterator[tuple[in
             try:
                 row = next(csv.reader([text], delimiter=prof.delimiter, quotechar=prof.quotechar, strict=True), [])
             except csv.Error:
-                return line, None, cols, "a quote (\") is not closed on this line"
+                return line, None, cols, _('a quote (") is not closed on this line')
             return one(line, row)
 
         try:
@@ -273,8 +266,8 @@ def _delimited_rows(path: Path, scan: _Scan, prof: Profile) -> Iterator[tuple[in
                         yield got
                 taken.clear()
         except csv.Error as exc:
-            raise RejectedFile(f"{path}, line {reader.line_num}: the file cannot be parsed ({exc}).",
-                               hint="Check quoting in the file.") from None
+            raise RejectedFile(_("{path}, line {line_num}: the file cannot be parsed ({exc}).").format(path=path, line_num=reader.line_num, exc=exc),
+                               hint=_("Check quoting in the file.")) from None
 
 
 def _fixed_rows(path: Path, scan: _Scan, prof: Profile) -> Iterator[tuple[int, list[str] | None, list[int], str]]:
@@ -293,7 +286,7 @@ def _fixed_rows(path: Path, scan: _Scan, prof: Profile) -> Iterator[tuple[int, l
             if not text.strip():
                 continue
             if len(text) != reclen:
-                yield line, None, cols, f"is {len(text)} characters long, the profile's record is {reclen}"
+                yield line, None, cols, _("is {count} characters long, the profile's record is {reclen}").format(count=len(text), reclen=reclen)
                 continue
             yield line, [text[a:b] if (a, b) != (0, 0) else "" for a, b in (s or (0, 0) for s in spans)], cols, ""
 
@@ -339,14 +332,14 @@ class _Validator:
                 try:
                     d = dt.date(int(born[:4]), int(born[4:6]), int(born[6:]))
                 except ValueError:
-                    got = RowFault(0, "", None, "not a real date (yyyymmdd)")
+                    got = RowFault(0, "", None, _("not a real date (yyyymmdd)"))
                 else:
                     if d > self.today or d.year < 1880:
-                        got = RowFault(0, "", None, "date of birth is in the future or before 1880")
+                        got = RowFault(0, "", None, _("date of birth is in the future or before 1880"))
                     else:
                         got = d.isoformat() if self.sqlite else d
             else:
-                got = RowFault(0, "", None, "date of birth must be yyyymmdd")
+                got = RowFault(0, "", None, _("date of birth must be yyyymmdd"))
             self.dates[born] = got
         return got
 
@@ -359,15 +352,15 @@ class _Validator:
         if has_control("".join(v)):
             for i, value in enumerate(v):
                 if has_control(value):
-                    fault(i, "contains a control character (tab, line break, NUL or similar)")
+                    fault(i, _("contains a control character (tab, line break, NUL or similar)"))
             self._note_flag(v[0].strip().upper(), v[12].strip())
             return None, faults
         v = list(map(str.strip, v))
         if any(map(operator.gt, map(len, v), _LIMITS)):
             for i, limit in enumerate(_LIMITS):
                 if len(v[i]) > limit:
-                    fault(i, "date of birth must be yyyymmdd" if _ORDER[i] == "syntymaaika"
-                          else f"is {len(v[i])} characters, the most allowed is {limit}")
+                    fault(i, _("date of birth must be yyyymmdd") if _ORDER[i] == "syntymaaika"
+                          else _("is {count} characters, the most allowed is {limit}").format(count=len(v[i]), limit=limit))
             self._note_flag(v[0].upper(), v[12])
             return None, faults
         (code, first, last, street, street_sv, postal, office, office_sv, muni, born, sex, lang,
@@ -377,30 +370,30 @@ class _Validator:
         if p:
             fault(0, p)
         if not first and not last:
-            fault(1, "first names and surname are both empty")
+            fault(1, _("first names and surname are both empty"))
         if muni not in self.munis:
             if muni.isascii() and muni.isdigit() and muni.zfill(3) in self.munis:
                 muni = muni.zfill(3)
             else:
-                fault(8, "unknown municipality code" if muni else "municipality code is empty")
+                fault(8, _("unknown municipality code") if muni else _("municipality code is empty"))
         birth = None
         if born:
             birth = self._date(born)
             if isinstance(birth, RowFault):
                 fault(9, birth.message)
         if sex not in ("1", "2", ""):
-            fault(10, "sex must be 1, 2 or empty")
+            fault(10, _("sex must be 1, 2 or empty"))
         if lang and lang not in LANGUAGE_CODES:
             lang = lang.lower()
             if lang not in LANGUAGE_CODES:
-                fault(11, "not an ISO 639-1 language code (or a Sámi code such as smn or sms, or 98/99)")
+                fault(11, _("not an ISO 639-1 language code (or a Sámi code such as smn or sms, or 98/99)"))
         if turva not in self.turva_ok:
-            fault(12, f"must be 0, {', '.join(self.prof.turvakielto_active)} or empty")
+            fault(12, _("must be 0, {join} or empty").format(join=', '.join(self.prof.turvakielto_active)))
         if dead not in ("", "0", "1"):
-            fault(13, "must be 0, 1 or empty")
+            fault(13, _("must be 0, 1 or empty"))
         protected = turva in self.active
         if not protected and postal and not (len(postal) == 5 and postal.isascii() and postal.isdigit()):
-            fault(5, "postal code must be 5 digits" + (" (leading zeros lost?)" if postal.isdigit() else ""))
+            fault(5, _("postal code must be 5 digits") + (_(" (leading zeros lost?)") if postal.isdigit() else ""))
         if not p:
             earlier = self.seen.get(code)
             if earlier is not None:
@@ -449,13 +442,13 @@ class _Validator:
         """
         first = earlier & 0xFFFFFFFF
         if (hash(tuple(v)) & 0x7FFFFFFF) == earlier >> 33:
-            return RowFault(line, "henkilotunnus", cols[0], f"same person as line {first}, identical; left out",
+            return RowFault(line, "henkilotunnus", cols[0], _("same person as line {first}, identical; left out").format(first=first),
                             note=True)
         extra = ""
         if turva not in ("", "0") and self._protect_stored(code, earlier):
-            extra = "; this row has a turvakielto, so the person is stored as protected (no address)"
+            extra = _("; this row has a turvakielto, so the person is stored as protected (no address)")
         return RowFault(line, "henkilotunnus", cols[0],
-                        f"same identity code as line {first} but different data; this row was left out{extra}")
+                        _("same identity code as line {first} but different data; this row was left out{extra}").format(first=first, extra=extra))
 
 
 def _protect(session: Session, extract_id: int, codes: list[str]) -> tuple[int, int]:
@@ -525,7 +518,7 @@ def _batches(path: Path, scan: _Scan, prof: Profile, today: dt.date, extract_id:
     for line, values, cols, problem in rows:
         read += 1
         if values is None:
-            rec, row_faults = None, [RowFault(line, "row", None, problem)]
+            rec, row_faults = None, [RowFault(line, _("row"), None, problem)]
         else:
             rec, row_faults = check(line, values, cols)
         if rec is None:
@@ -533,7 +526,7 @@ def _batches(path: Path, scan: _Scan, prof: Profile, today: dt.date, extract_id:
             if strict and not all(f.note for f in row_faults):
                 raise RejectedFile(
                     f"{path}, {row_faults[0]}.",
-                    hint="--strict rejects the file on any row fault; fix the row or import without --strict.",
+                    hint=_("--strict rejects the file on any row fault; fix the row or import without --strict."),
                 )
             if kept < FAULTS_KEPT:
                 faults.extend(row_faults[: FAULTS_KEPT - kept])
@@ -587,7 +580,7 @@ def _batches_in_worker(args: tuple) -> Iterator[_Batch]:
                 kind, payload = channel.get(timeout=1.0)
             except queue.Empty:
                 if not proc.is_alive():
-                    raise OtosError("The import's reader process stopped unexpectedly; nothing was saved.") from None
+                    raise OtosError(_("The import's reader process stopped unexpectedly; nothing was saved.")) from None
                 continue
             if kind == "batch":
                 yield payload
@@ -597,7 +590,7 @@ def _batches_in_worker(args: tuple) -> Iterator[_Batch]:
                 name, message, hint = payload
                 raise {"RejectedFile": RejectedFile}.get(name, OtosError)(message, hint=hint)
             else:
-                raise OtosError(f"The import's reader failed ({payload}); nothing was saved.")
+                raise OtosError(_("The import's reader failed ({payload}); nothing was saved.").format(payload=payload))
     finally:
         if proc.is_alive():
             proc.terminate()
@@ -626,13 +619,13 @@ def import_extract(
     path = Path(path)
     today = today or dt.date.today()
     if not permit.strip():
-        raise OtosError("The permit number is missing.", hint="Give the DVV permit number with --permit.")
+        raise OtosError(_("The permit number is missing."), hint=_("Give the DVV permit number with --permit."))
     if not purpose.strip():
-        raise OtosError("The purpose is missing.", hint="Say what the extract is used for with --purpose.")
-    checked_text(permit.strip(), Extract.permit, "The permit number")
-    checked_text(purpose.strip(), Extract.purpose, "The purpose")
+        raise OtosError(_("The purpose is missing."), hint=_("Say what the extract is used for with --purpose."))
+    checked_text(permit.strip(), Extract.permit, _("The permit number"))
+    checked_text(purpose.strip(), Extract.purpose, _("The purpose"))
     if delete_by < today:
-        raise OtosError(f"The delete-by date {delete_by} is already past.", hint="Give the date the permit sets.")
+        raise OtosError(_("The delete-by date {delete_by} is already past.").format(delete_by=delete_by), hint=_("Give the date the permit sets."))
     prof = load_profile(profile)
     scan = _scan(path, encoding or prof.encoding)
     report_progress = progress or (lambda f, m: None)
@@ -644,9 +637,8 @@ def import_extract(
             existing = session.execute(select(Extract).where(Extract.sha256 == scan.sha256)).scalar()
             if existing:
                 raise RejectedFile(
-                    f"{path}: this file was already imported as extract {existing.id} "
-                    f"on {existing.imported_at:%Y-%m-%d}.",
-                    hint="Use the existing extract (otos extract list).",
+                    _("{path}: this file was already imported as extract {id} on {imported_at:%Y-%m-%d}.").format(path=path, id=existing.id, imported_at=existing.imported_at),
+                    hint=_("Use the existing extract (otos extract list)."),
                 )
             ext = Extract(file_name=path.name, sha256=scan.sha256, profile=prof.name, encoding=scan.encoding,
                           permit=permit.strip(), purpose=purpose.strip(), delete_by=delete_by,
@@ -673,18 +665,17 @@ def import_extract(
                         faults.extend(batch.faults)
                         to_protect.extend(batch.protect)
                         if is_cancelled():
-                            raise ImportCancelled("The import was cancelled; nothing was saved.")
-                        report_progress(min(batch.line / max(scan.lines, 1), 1.0), f"{stored:,} rows imported")
+                            raise ImportCancelled(_("The import was cancelled; nothing was saved."))
+                        report_progress(min(batch.line / max(scan.lines, 1), 1.0), _("{stored} rows imported").format(stored=number(stored)))
             finally:
                 gc.enable()
             if read != stored + rejected:  # every data line is a stored person or a listed fault
-                raise OtosError(f"{path}: {read} data lines but {stored} stored and {rejected} faulty; "
-                                "nothing was saved.", hint="Please report this as a bug in Otos.")
+                raise OtosError(_("{path}: {read} data lines but {stored} stored and {rejected} faulty; nothing was saved.").format(path=path, read=read, stored=stored, rejected=rejected), hint=_("Please report this as a bug in Otos."))
             if stored == 0:
                 raise RejectedFile(
-                    f"{path}: no row could be imported ({rejected} faulty, 0 valid)."
-                    + (f" First fault: {faults[0]}." if faults else ""),
-                    hint="Check that the file and the profile match.",
+                    _("{path}: no row could be imported ({rejected} faulty, 0 valid).").format(path=path, rejected=rejected)
+                    + (_(" First fault: {value}.").format(value=faults[0]) if faults else ""),
+                    hint=_("Check that the file and the profile match."),
                 )
             if to_protect:
                 mailable, protected = _protect(session, ext.id, to_protect)
@@ -701,7 +692,7 @@ def import_extract(
         except BaseException:
             session.rollback()
             raise
-    report_progress(1.0, f"{stored:,} rows imported")
+    report_progress(1.0, _("{stored} rows imported").format(stored=number(stored)))
     return ImportReport(ext.id, path.name, scan.encoding, read, stored, rejected, mailable, protected,
                         deceased, faults, rejected)
 
@@ -736,7 +727,7 @@ def faults_of(engine: Engine, extract_id: int, limit: int = 1000) -> list[RowFau
     """The rows left out of an extract and why (NotFound for an extract that does not exist)."""
     with Session(engine) as s:
         if s.get(Extract, extract_id) is None:
-            raise NotFound(f"There is no extract {extract_id}.", hint="See otos extract list.")
+            raise NotFound(_("There is no extract {extract_id}.").format(extract_id=extract_id), hint=_("See otos extract list."))
         q = select(ImportFault).where(ImportFault.extract_id == extract_id).order_by(ImportFault.id).limit(limit)
         return [RowFault(f.line, f.field, f.col, f.message) for f in s.execute(q).scalars()]
 
@@ -749,7 +740,7 @@ def purge(engine: Engine, extract_id: int) -> int:
     with Session(engine) as s:
         ext = s.get(Extract, extract_id)
         if ext is None:
-            raise NotFound(f"There is no extract {extract_id}.", hint="See otos extract list.")
+            raise NotFound(_("There is no extract {extract_id}.").format(extract_id=extract_id), hint=_("See otos extract list."))
         members = select(PoolMember.person_id).where(PoolMember.person_id.is_not(None))
         result = s.execute(delete(Person).where(Person.extract_id == extract_id, Person.id.not_in(members)))
         deleted = result.rowcount or 0

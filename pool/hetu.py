@@ -6,6 +6,7 @@ encode sex); the register's own fields are used for those.
 from __future__ import annotations
 
 import datetime as dt
+from pool.i18n import _
 
 CHECK_CHARS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 CENTURY = {"+": 1800, "-": 1900, "Y": 1900, "X": 1900, "W": 1900, "V": 1900, "U": 1900,
@@ -48,12 +49,12 @@ def problem(code: str) -> str | None:
     if len(code) != 11 or not code.isascii() or code[6] not in CENTURY or not (code[:6].isdigit() and code[7:10].isdigit()):
         return _SHAPE
     if not _date_ok(code[:7]):
-        return "identity code holds an impossible date"
+        return _("identity code holds an impossible date")
     num = code[7:10]
     if num < "002":
-        return "identity code has an individual number below 002"
+        return _("identity code has an individual number below 002")
     if CHECK_CHARS[int(code[:6] + num) % 31] != code[10]:
-        return "identity code check character does not match"
+        return _("identity code check character does not match")
     return None
 
 

@@ -42,7 +42,8 @@ class LanguageError(ValueError):
 def _checked(code: str, where: str) -> str:
     lang = code.strip().lower().replace("-", "_").split("_")[0].split(".")[0]
     if lang not in LANGUAGES:
-        raise LanguageError(f"{where}: Otos speaks fi, sv and en, not {code.strip()[:20]!r}.")
+        raise LanguageError(_("{where}: Otos speaks fi, sv and en, not {code!r}.").format(
+            where=where, code=code.strip()[:20]))
     return lang
 
 

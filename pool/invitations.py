@@ -13,6 +13,7 @@ from pool.db import unit_of_work
 from pool.errors import OtosError
 from pool.models import Invitation, Person
 from pool.reference import short_county_name
+from pool.i18n import _
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,11 @@ def add_invitations(session: Session, extract_id: int, person_ids: list[int], ro
     ok = set(session.execute(select(Person.id).where(Person.extract_id == extract_id, Person.mailable.is_(True),
                                                      Person.id.in_(wanted))).scalars())
     if len(ok) != len(wanted):
-        raise OtosError(f"{len(wanted) - len(ok)} of the chosen people cannot be mailed "
-                        "(turvakielto, deceased, no address) or are not in this extract.")
+        raise OtosError(_("{value} of the chosen people cannot be mailed (turvakielto, deceased, no address) or are not in this extract.").format(value=len(wanted) - len(ok)))
     again = session.execute(select(func.count()).select_from(Invitation)
                             .where(Invitation.person_id.in_(wanted))).scalar_one()
     if again:
-        raise OtosError(f"{again} of the chosen people were invited meanwhile (another draw from this extract). "
-                        "Nothing was saved.", hint="Draw again: the draw then leaves them out.")
+        raise OtosError(_("{again} of the chosen people were invited meanwhile (another draw from this extract). Nothing was saved.").format(again=again), hint=_("Draw again: the draw then leaves them out."))
     taken = set(session.execute(select(Invitation.response_code)).scalars())
     made = []
     for pid in person_ids:

@@ -12,6 +12,7 @@ import base64
 import io
 import re
 from pathlib import Path
+from pool.i18n import _, number
 
 MAX_BYTES = 512 * 1024
 MAX_PIXELS = 4000 * 4000
@@ -28,9 +29,9 @@ def read_logo(text: str) -> dict | None:
         return None
     path = Path(text).expanduser()
     if not path.is_file():
-        raise ValueError(f"names no file: {text}")
+        raise ValueError(_("names no file: {text}").format(text=text))
     if path.stat().st_size > MAX_BYTES:
-        raise ValueError(f"is larger than {MAX_BYTES // 1024} KB; save the logo smaller")
+        raise ValueError(_("is larger than {value} KB; save the logo smaller").format(value=MAX_BYTES // 1024))
     data = path.read_bytes()
     if data.startswith(_PNG):
         _check_png(data)
@@ -39,7 +40,7 @@ def read_logo(text: str) -> dict | None:
         _check_svg(data)
         kind = "svg"
     else:
-        raise ValueError("is neither a PNG nor an SVG file")
+        raise ValueError(_("is neither a PNG nor an SVG file"))
     return {"type": kind, "data": base64.b64encode(data).decode("ascii")}
 
 
@@ -49,20 +50,19 @@ def _check_png(data: bytes) -> None:
     try:
         with Image.open(io.BytesIO(data)) as img:
             if img.width * img.height > MAX_PIXELS:
-                raise ValueError(f"is {img.width}x{img.height} pixels; at most {MAX_PIXELS:,} pixels are accepted")
+                raise ValueError(_("is {width}x{height} pixels; at most {max_pixels} pixels are accepted").format(width=img.width, height=img.height, max_pixels=number(MAX_PIXELS)))
             img.verify()
     except ValueError:
         raise
     except Exception:
-        raise ValueError("is not a readable PNG image") from None
+        raise ValueError(_("is not a readable PNG image")) from None
 
 
 def _check_svg(data: bytes) -> None:
     if _UNSAFE_SVG.search(data):
-        raise ValueError("is an SVG that refers outside itself (DOCTYPE, entities, images, links or scripts); "
-                         "export it again as plain shapes, or use a PNG")
+        raise ValueError(_("is an SVG that refers outside itself (DOCTYPE, entities, images, links or scripts); export it again as plain shapes, or use a PNG"))
     if svg_drawing(data) is None:
-        raise ValueError("is not an SVG image that can be drawn")
+        raise ValueError(_("is not an SVG image that can be drawn"))
 
 
 def svg_drawing(data: bytes):

@@ -24,6 +24,7 @@ from pool.display import has_control
 from pool.errors import NotFound, OtosError, RejectedFile, RowFault
 from pool.models import Invitation, Person, PoolMember, utcnow
 from pool.reference import municipalities
+from pool.i18n import _
 
 STATUSES = ("active", "paused")
 LANGUAGES = ("fi", "sv", "en", "se")
@@ -43,10 +44,10 @@ def _clean(data: dict[str, Any], allowed: tuple[str, ...] = IMPORTABLE) -> tuple
     this_year = dt.date.today().year
     for key, raw in data.items():
         if key in ("consent_at", "consent_version") and allowed is EDITABLE:
-            problems.append((key, "cannot be edited: a new consent is recorded as a new registration"))
+            problems.append((key, _("cannot be edited: a new consent is recorded as a new registration")))
             continue
         if key not in allowed:
-            problems.append((key, "is not a pool member field"))
+            problems.append((key, _("is not a pool member field")))
             continue
         value = raw.strip() if isinstance(raw, str) else raw
         if value in ("", None):
@@ -54,60 +55,60 @@ def _clean(data: dict[str, Any], allowed: tuple[str, ...] = IMPORTABLE) -> tuple
             continue
         if isinstance(value, str) and key != "extra":
             if has_control(value):
-                problems.append((key, "contains a control character (tab, line break or similar)"))
+                problems.append((key, _("contains a control character (tab, line break or similar)")))
                 continue
             limit = getattr(PoolMember.__table__.columns[key].type, "length", None)
             if limit and len(value) > limit:
-                problems.append((key, f"is {len(value)} characters, the most allowed is {limit}"))
+                problems.append((key, _("is {count} characters, the most allowed is {limit}").format(count=len(value), limit=limit)))
                 continue
         try:
             if key in ("first_names", "surname") and len(value) > 100:
-                raise ValueError("is longer than 100 characters")
+                raise ValueError(_("is longer than 100 characters"))
             if key == "email" and not _EMAIL.fullmatch(value):
-                raise ValueError("is not an e-mail address")
+                raise ValueError(_("is not an e-mail address"))
             if key == "phone" and not (_PHONE.fullmatch(value) and sum(c.isdigit() for c in value) >= 6):
-                raise ValueError("is not a phone number")
+                raise ValueError(_("is not a phone number"))
             if key == "postal_code" and not (len(value) == 5 and value.isascii() and value.isdigit()):
-                raise ValueError("must be 5 digits")
+                raise ValueError(_("must be 5 digits"))
             if key == "mother_tongue":
                 from pool.reference import LANGUAGE_CODES
 
                 value = value.lower()
                 if value not in LANGUAGE_CODES:
-                    raise ValueError("is not a language code (ISO 639-1 such as fi, sv, se, or smn, sms)")
+                    raise ValueError(_("is not a language code (ISO 639-1 such as fi, sv, se, or smn, sms)"))
             if key == "preferred_language" and value not in LANGUAGES:
-                raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+                raise ValueError(_("must be one of {join}").format(join=', '.join(LANGUAGES)))
             if key == "birth_year":
                 value = int(value)
                 if not 1900 <= value <= this_year:
-                    raise ValueError(f"must be a year between 1900 and {this_year}")
+                    raise ValueError(_("must be a year between 1900 and {this_year}").format(this_year=this_year))
             if key == "sex":
                 value = {"1": 1, "2": 2, "m": 1, "f": 2, "male": 1, "female": 2, "mies": 1, "nainen": 2}.get(
                     str(value).strip().lower())
                 if value is None:
-                    raise ValueError("must be 1 (male), 2 (female) or empty")
+                    raise ValueError(_("must be 1 (male), 2 (female) or empty"))
             if key == "municipality":
                 value = str(value).zfill(3)
                 if value not in municipalities():
-                    raise ValueError("is not a municipality code")
+                    raise ValueError(_("is not a municipality code"))
             if key == "status" and value not in STATUSES:
-                raise ValueError(f"must be one of {', '.join(STATUSES)}")
+                raise ValueError(_("must be one of {join}").format(join=', '.join(STATUSES)))
             if key == "extra":
                 if isinstance(value, str):
                     value = json.loads(value)
                 if not isinstance(value, dict):
-                    raise ValueError("must be a JSON object of attributes")
+                    raise ValueError(_("must be a JSON object of attributes"))
                 value = json.dumps(value, ensure_ascii=False, sort_keys=True)
             if key == "consent_at" and isinstance(value, str):
                 value = dt.datetime.fromisoformat(value)
             if key == "consent_at" and value.tzinfo is None:
                 value = value.replace(tzinfo=dt.timezone.utc)
         except (ValueError, TypeError, json.JSONDecodeError) as exc:
-            msg = str(exc) if isinstance(exc, ValueError) and not isinstance(exc, json.JSONDecodeError) else "has the wrong form"
+            msg = str(exc) if isinstance(exc, ValueError) and not isinstance(exc, json.JSONDecodeError) else _("has the wrong form")
             if key == "birth_year" and "invalid literal" in msg:
-                msg = "must be a year"
+                msg = _("must be a year")
             if key == "consent_at" and "isoformat" in msg.lower():
-                msg = "must be a date and time like 2026-05-31T14:00"
+                msg = _("must be a date and time like 2026-05-31T14:00")
             problems.append((key, msg))
             continue
         out[key] = value
@@ -117,7 +118,7 @@ def _clean(data: dict[str, Any], allowed: tuple[str, ...] = IMPORTABLE) -> tuple
 def _require_names(values: dict[str, Any], problems: list[tuple[str, str]]) -> None:
     for key in ("first_names", "surname"):
         if not values.get(key):
-            problems.append((key, "is required"))
+            problems.append((key, _("is required")))
 
 
 def identity_keys(first_names: str | None, surname: str | None, birth_year: int | None, email: str | None,
@@ -184,15 +185,14 @@ def add_member(engine: Engine, data: dict[str, Any], *, consent_version: str,
     values, problems = _clean(data)
     _require_names(values, problems)
     if not consent_version.strip():
-        problems.append(("consent_version", "is required: the version of the consent text they agreed to"))
+        problems.append(("consent_version", _("is required: the version of the consent text they agreed to")))
     if problems:
-        raise OtosError("The member was not saved: " + "; ".join(f"{f} {m}" for f, m in problems) + ".")
+        raise OtosError(_("The member was not saved: ") + "; ".join(f"{f} {m}" for f, m in problems) + ".")
     with Session(engine) as s:
         same = _already_in_pool(s, values)
         if same is not None:
-            raise OtosError(f"The member was not saved: pool member {same} has the same name, birth year and "
-                            "e-mail or phone, so this looks like the same person.",
-                            hint=f"Edit member {same} instead (otos pool show {same}).")
+            raise OtosError(_("The member was not saved: pool member {same} has the same name, birth year and e-mail or phone, so this looks like the same person.").format(same=same),
+                            hint=_("Edit member {same} instead (otos pool show {same}).").format(same=same))
         m = PoolMember(**values, source=source, consent_version=consent_version.strip(),
                        consent_at=consent_at or values.pop("consent_at", None) or utcnow())
         m.preferred_language = m.preferred_language or "fi"
@@ -213,11 +213,11 @@ def register_by_code(engine: Engine, code: str, data: dict[str, Any], *, consent
     """
     canonical = codes.normalise(code)
     if canonical is None:
-        raise OtosError("That response code is not valid (a character is mistyped or missing).",
-                        hint="Codes look like ABCD-EFGH; check the letter.")
+        raise OtosError(_("That response code is not valid (a character is mistyped or missing)."),
+                        hint=_("Codes look like ABCD-EFGH; check the letter."))
     values, problems = _clean(data)
     if problems:
-        raise OtosError("The member was not saved: " + "; ".join(f"{f} {m}" for f, m in problems) + ".")
+        raise OtosError(_("The member was not saved: ") + "; ".join(f"{f} {m}" for f, m in problems) + ".")
     with Session(engine) as s:
         member, problem = _register(s, canonical, values, consent_version, consent_at)
         if problem:
@@ -237,12 +237,12 @@ def _register(s: Session, canonical: str, values: dict[str, Any], consent_versio
     if inv is None:
         return None, UNKNOWN_CODE
     if inv.answered_at is not None:
-        return None, ("That response code has already been used to register.",
-                      "Look the person up in the pool instead.")
+        return None, (_("That response code has already been used to register."),
+                      _("Look the person up in the pool instead."))
     p = s.get(Person, inv.person_id) if inv.person_id else None
     if p is None:
-        return None, ("The register data behind this code was already purged.",
-                      "Register the person by hand (otos pool add).")
+        return None, (_("The register data behind this code was already purged."),
+                      _("Register the person by hand (otos pool add)."))
     lang = p.mother_tongue if p.mother_tongue in LANGUAGES else "fi"
     base = {
         "first_names": p.first_names, "surname": p.surname,
@@ -278,16 +278,16 @@ def import_members(engine: Engine, path: str | Path, mapping: dict[str, str], *,
         return _import_by_code(engine, path, mapping, consent_version=consent_version, delimiter=delimiter)
     bad = sorted(set(mapping) - set(IMPORTABLE))
     if bad:
-        raise OtosError(f"Unknown member field(s) in the mapping: {', '.join(bad)}.",
-                        hint=f"Fields: {', '.join(IMPORTABLE)}.")
+        raise OtosError(_("Unknown member field(s) in the mapping: {join}.").format(join=', '.join(bad)),
+                        hint=_("Fields: {join}.").format(join=', '.join(IMPORTABLE)))
     raw, index, survey = _survey_rows(path, mapping, delimiter)
     faults: list[RowFault] = []
     rows: list[dict[str, Any]] = []
     with Session(engine) as s:
-        known = {k: f"pool member {mid}" for k, mid in existing_identities(s).items()}
+        known = {k: _("pool member {mid}").format(mid=mid) for k, mid in existing_identities(s).items()}
     for line, data, problem in survey:
         if data is None:
-            faults.append(RowFault(line, "row", None, problem))
+            faults.append(RowFault(line, _("row"), None, problem))
             continue
         values, problems = _clean(data)
         _require_names(values, problems)
@@ -299,16 +299,15 @@ def import_members(engine: Engine, path: str | Path, mapping: dict[str, str], *,
         keys = _keys_of(values)
         same = next((known[k] for k in keys if k in known), None)
         if same:
-            faults.append(RowFault(line, "row", None, f"the same person as {same} (same name, birth year and "
-                                                      "e-mail or phone); was the file imported already?"))
+            faults.append(RowFault(line, _("row"), None, _("the same person as {same} (same name, birth year and e-mail or phone); was the file imported already?").format(same=same)))
             continue
         for k in keys:
-            known[k] = f"line {line}"
+            known[k] = _("line {line}").format(line=line)
         rows.append(values)
     if faults:
-        raise _refused(path, faults, "nothing was imported", "Fix the rows and import the file again.")
+        raise _refused(path, faults, _("nothing was imported"), _("Fix the rows and import the file again."))
     if not rows:
-        raise RejectedFile(f"{path}: the file has a header but no members.")
+        raise RejectedFile(_("{path}: the file has a header but no members.").format(path=path))
     now = utcnow()
     with Session(engine) as s:
         for v in rows:
@@ -330,21 +329,21 @@ BY_CODE = ("email", "phone", "preferred_language", "education", "extra", "needs"
 
 def _survey_rows(path: Path, mapping: dict[str, str], delimiter: str | None):
     """(raw bytes, header index, rows as (line, {field: text})) of a survey CSV."""
-    text, raw = read_text(path, "registration survey")
+    text, raw = read_text(path, _("registration survey"))
     lines = text.splitlines()
     reader = csv.reader(lines, delimiter=delimiter or sniff_delimiter(lines[0]))
     header = [h.strip() for h in next(reader)]
     index = {h.casefold(): i for i, h in enumerate(header)}
     missing = [c for c in mapping.values() if c.casefold() not in index]
     if missing:
-        raise RejectedFile(f"{path}, line 1: column(s) not in the header: {', '.join(missing)}.",
-                           hint=f"The header has: {', '.join(header)}.")
+        raise RejectedFile(_("{path}, line 1: column(s) not in the header: {join}.").format(path=path, join=', '.join(missing)),
+                           hint=_("The header has: {join}.").format(join=', '.join(header)))
     rows = []
     for line, row in enumerate(reader, start=2):
         if not any(c.strip() for c in row):
             continue
         if len(row) != len(header):
-            rows.append((line, None, f"has {len(row)} fields, the header has {len(header)}"))
+            rows.append((line, None, _("has {count} fields, the header has {count2}").format(count=len(row), count2=len(header))))
             continue
         rows.append((line, {f: row[index[c.casefold()]] for f, c in mapping.items()}, ""))
     return raw, index, rows
@@ -355,8 +354,7 @@ def _import_by_code(engine: Engine, path: Path, mapping: dict[str, str], *, cons
     """Register every row of a survey export by its response code, all or nothing."""
     bad = sorted(set(mapping) - {"code", *BY_CODE})
     if bad:
-        raise OtosError(f"With --map code=..., the register gives {', '.join(bad)}; map only the code and "
-                        f"what the person answered: {', '.join(BY_CODE)}.")
+        raise OtosError(_("With --map code=..., the register gives {join}; map only the code and what the person answered: {join2}.").format(join=', '.join(bad), join2=', '.join(BY_CODE)))
     raw, index, rows = _survey_rows(path, mapping, delimiter)
     column = {f: index[c.casefold()] + 1 for f, c in mapping.items()}
     faults: list[RowFault] = []
@@ -364,15 +362,15 @@ def _import_by_code(engine: Engine, path: Path, mapping: dict[str, str], *, cons
     seen: dict[str, int] = {}
     for line, data, problem in rows:
         if data is None:
-            faults.append(RowFault(line, "row", None, problem))
+            faults.append(RowFault(line, _("row"), None, problem))
             continue
         canonical = codes.normalise(data.pop("code"))
         if canonical is None:
             faults.append(RowFault(line, mapping["code"], column["code"],
-                                   "not a valid response code (a character is mistyped or missing)"))
+                                   _("not a valid response code (a character is mistyped or missing)")))
             continue
         if canonical in seen:
-            faults.append(RowFault(line, mapping["code"], column["code"], f"the same code as line {seen[canonical]}"))
+            faults.append(RowFault(line, mapping["code"], column["code"], _("the same code as line {value}").format(value=seen[canonical])))
             continue
         seen[canonical] = line
         values, problems = _clean(data)
@@ -381,7 +379,7 @@ def _import_by_code(engine: Engine, path: Path, mapping: dict[str, str], *, cons
         if not problems:
             wanted.append((line, canonical, values))
     if not faults and not wanted:
-        raise RejectedFile(f"{path}: the file has a header but no rows.")
+        raise RejectedFile(_("{path}: the file has a header but no rows.").format(path=path))
     with Session(engine) as s:
         for line, canonical, values in wanted if not faults else []:
             member, problem = _register(s, canonical, values, consent_version, None)
@@ -389,8 +387,8 @@ def _import_by_code(engine: Engine, path: Path, mapping: dict[str, str], *, cons
                 faults.append(RowFault(line, mapping["code"], column["code"], problem[0].rstrip(".").lower()))
         if faults:
             s.rollback()
-            raise _refused(path, faults, "nobody was registered",
-                           "Fix the rows (or remove those already registered) and import the file again.")
+            raise _refused(path, faults, _("nobody was registered"),
+                           _("Fix the rows (or remove those already registered) and import the file again."))
         audit.record(s, "pool.import", members=len(wanted), by_code=True, file_sha256=_sha256(raw))
         s.commit()
     return len(wanted)
@@ -400,8 +398,8 @@ def _refused(path: Path, faults: list[RowFault], outcome: str, hint: str) -> Rej
     """The whole file refused, with its faults by line (the first 20)."""
     faults = sorted(faults, key=lambda f: f.line)
     listed = "\n".join(f"  {f}" for f in faults[:20])
-    more = f"\n  ... and {len(faults) - 20} more" if len(faults) > 20 else ""
-    return RejectedFile(f"{path}: {len(faults)} fault(s), {outcome}:\n{listed}{more}", hint=hint)
+    more = _("\n  ... and {value} more").format(value=len(faults) - 20) if len(faults) > 20 else ""
+    return RejectedFile(_("{path}: {count} fault(s), {outcome}:\n{listed}{more}").format(path=path, count=len(faults), outcome=outcome, listed=listed, more=more), hint=hint)
 
 
 def _sha256(raw: bytes) -> str:
@@ -453,7 +451,7 @@ def get_member(engine: Engine, member_id: int) -> PoolMember:
     with Session(engine) as s:
         m = s.get(PoolMember, member_id)
         if m is None:
-            raise NotFound(f"There is no pool member {member_id}.", hint="See otos pool list.")
+            raise NotFound(_("There is no pool member {member_id}.").format(member_id=member_id), hint=_("See otos pool list."))
         return m
 
 
@@ -461,13 +459,13 @@ def update_member(engine: Engine, member_id: int, changes: dict[str, Any]) -> Po
     """Edit a member's fields; each bad value is named and nothing is saved."""
     values, problems = _clean(changes, EDITABLE)
     if any(k in values and not values[k] for k in ("first_names", "surname")):
-        problems.append(("name", "cannot be empty"))
+        problems.append(("name", _("cannot be empty")))
     if problems:
-        raise OtosError("Nothing was saved: " + "; ".join(f"{f} {m}" for f, m in problems) + ".")
+        raise OtosError(_("Nothing was saved: ") + "; ".join(f"{f} {m}" for f, m in problems) + ".")
     with Session(engine, expire_on_commit=False) as s:
         m = s.get(PoolMember, member_id)
         if m is None:
-            raise NotFound(f"There is no pool member {member_id}.", hint="See otos pool list.")
+            raise NotFound(_("There is no pool member {member_id}.").format(member_id=member_id), hint=_("See otos pool list."))
         for k, v in values.items():
             setattr(m, k, v)
         audit.record(s, "pool.edit", member=member_id, fields=sorted(values))
@@ -483,7 +481,7 @@ def withdraw(engine: Engine, member_id: int) -> None:
     with Session(engine) as s:
         m = s.get(PoolMember, member_id)
         if m is None:
-            raise NotFound(f"There is no pool member {member_id}.", hint="See otos pool list.")
+            raise NotFound(_("There is no pool member {member_id}.").format(member_id=member_id), hint=_("See otos pool list."))
         person_id = m.person_id
         s.execute(delete(PoolMember).where(PoolMember.id == member_id))
         if person_id is not None:

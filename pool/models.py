@@ -15,6 +15,7 @@ from typing import Optional
 
 from sqlalchemy import Column, ForeignKey, Integer, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
+from pool.i18n import _
 
 
 def utcnow() -> dt.datetime:
@@ -280,9 +281,9 @@ def checked_text(value: str, column, label: str) -> str:
     from pool.errors import OtosError
 
     if has_control(value):
-        raise OtosError(f"{label} contains a control character (tab, line break or similar).",
-                        hint="Type it again without one.")
+        raise OtosError(_("{label} contains a control character (tab, line break or similar).").format(label=label),
+                        hint=_("Type it again without one."))
     limit = getattr(column.property.columns[0].type, "length", None)
     if limit and len(value) > limit:
-        raise OtosError(f"{label} is {len(value)} characters long; at most {limit} fit.", hint="Give a shorter one.")
+        raise OtosError(_("{label} is {count} characters long; at most {limit} fit.").format(label=label, count=len(value), limit=limit), hint=_("Give a shorter one."))
     return value

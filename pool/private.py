@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Callable, Iterator
 
 from pool.errors import OtosError
+from pool.i18n import _
 
 PART_MARK = ".otos-part-"  # temporaries: .NAME.otos-part-PID-RANDOM
 DIR_MARK = ".otos-work-"  # working folders: .otos-work-PID-RANDOM
@@ -96,17 +97,17 @@ def output_path(path: str | Path, suffixes: tuple[str, ...] = ()) -> Path:
     Otherwise an OtosError that says so."""
     path = Path(path)
     if suffixes and path.suffix.lower() not in suffixes:
-        raise OtosError(f"{path}: the file name must end in {' or '.join(suffixes)}.")
+        raise OtosError(_("{path}: the file name must end in {join}.").format(path=path, join=' or '.join(suffixes)))
     if path.is_symlink():
-        raise OtosError(f"{path} is a symbolic link; Otos does not write personal data through links.",
-                        hint="Give the path of an ordinary file (an existing one is replaced).")
+        raise OtosError(_("{path} is a symbolic link; Otos does not write personal data through links.").format(path=path),
+                        hint=_("Give the path of an ordinary file (an existing one is replaced)."))
     folder = path.parent
     if not folder.is_dir():
-        raise OtosError(f"{folder}: no such folder.", hint="Create it first, or write the file somewhere else.")
+        raise OtosError(_("{folder}: no such folder.").format(folder=folder), hint=_("Create it first, or write the file somewhere else."))
     if not os.access(folder, os.W_OK):
-        raise OtosError(f"{folder}: this user may not write there.", hint="Write the file somewhere else.")
+        raise OtosError(_("{folder}: this user may not write there.").format(folder=folder), hint=_("Write the file somewhere else."))
     if path.is_dir():
-        raise OtosError(f"{path} is a folder; give a file name.")
+        raise OtosError(_("{path} is a folder; give a file name.").format(path=path))
     return path
 
 
@@ -167,7 +168,7 @@ class Outputs:
     def _stage(self, path: str | Path, suffixes: tuple[str, ...]) -> tuple[Path, Path, int]:
         final = output_path(path, suffixes)
         if any(final == f for f, _x, _x in self._staged):
-            raise OtosError(f"{final} would be written twice.")
+            raise OtosError(_("{final} would be written twice.").format(final=final))
         remove_stale(final.parent)
         while True:
             tmp = final.with_name(f".{final.name}{PART_MARK}{os.getpid()}-{secrets.token_hex(4)}")
@@ -176,8 +177,8 @@ class Outputs:
             except FileExistsError:
                 continue
             except OSError as exc:
-                raise OtosError(f"{final}: cannot be written ({exc.strerror}).",
-                                hint="Write the file somewhere else.") from None
+                raise OtosError(_("{final}: cannot be written ({strerror}).").format(final=final, strerror=exc.strerror),
+                                hint=_("Write the file somewhere else.")) from None
 
     def open(self, path: str | Path, mode: str = "w", suffixes: tuple[str, ...] = (), **kwargs) -> IO:
         """An open file that becomes ``path`` when the set is committed."""
@@ -200,7 +201,7 @@ class Outputs:
             audit(digests)
         for final, tmp, _x in self._staged:
             if final.is_symlink():  # planted while we wrote: never replace through it
-                raise OtosError(f"{final} became a symbolic link while Otos wrote it; nothing was written.")
+                raise OtosError(_("{final} became a symbolic link while Otos wrote it; nothing was written.").format(final=final))
             os.replace(tmp, final)
         written = [final for final, _x, _x in self._staged]
         self._staged = []

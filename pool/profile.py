@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from pool.errors import OtosError
+from pool.i18n import _
 
 # DVV person fields with their schema maximum lengths.
 FIELD_LENGTHS: dict[str, int] = {
@@ -63,30 +64,30 @@ def load_profile(name_or_path: str) -> Profile:
     path = Path(name_or_path)
     if name_or_path.endswith(".toml") or path.is_file():
         if not path.is_file():
-            raise OtosError(f"Profile file {name_or_path} does not exist.", hint="Check the path given to --profile.")
+            raise OtosError(_("Profile file {name_or_path} does not exist.").format(name_or_path=name_or_path), hint=_("Check the path given to --profile."))
         source, text = str(path), path.read_text("utf-8", errors="replace")
     else:
         res = resources.files("pool.profiles").joinpath(f"{name_or_path}.toml")
         if not res.is_file():
             raise OtosError(
-                f"Unknown import profile {name_or_path!r}.",
-                hint=f"Shipped profiles: {', '.join(shipped_profiles())}; or give the path of a profile .toml file.",
+                _("Unknown import profile {name_or_path!r}.").format(name_or_path=name_or_path),
+                hint=_("Shipped profiles: {join}; or give the path of a profile .toml file.").format(join=', '.join(shipped_profiles())),
             )
-        source, text = f"profile {name_or_path}", res.read_text("utf-8")
+        source, text = _("profile {name_or_path}").format(name_or_path=name_or_path), res.read_text("utf-8")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise OtosError(f"{source} is not valid TOML: {exc}.", hint="Fix the profile file.") from None
+        raise OtosError(_("{source} is not valid TOML: {exc}.").format(source=source, exc=exc), hint=_("Fix the profile file.")) from None
     return _parse(source, data)
 
 
 def _parse(source: str, data: dict) -> Profile:
     def bad(msg: str) -> OtosError:
-        return OtosError(f"{source}: {msg}.", hint="See the README section on import profiles.")
+        return OtosError(f"{source}: {msg}.", hint=_("See the README section on import profiles."))
 
     fmt = data.get("format")
     if fmt not in ("delimited", "fixed"):
-        raise bad("'format' must be \"delimited\" or \"fixed\"")
+        raise bad(_('\'format\' must be "delimited" or "fixed"'))
     prof = Profile(
         name=str(data.get("name") or Path(source).stem)[:64],
         format=fmt,
@@ -97,32 +98,32 @@ def _parse(source: str, data: dict) -> Profile:
     )
     if not prof.turvakielto_active or {"", "0"} & set(prof.turvakielto_active):
         # Fail safe: a profile must not make everyone, or no one, unprotected by accident.
-        raise bad("'turvakielto_active' must list the codes that mean an active turvakielto, not \"0\" or \"\"")
+        raise bad(_('\'turvakielto_active\' must list the codes that mean an active turvakielto, not "0" or ""'))
     if fmt == "delimited":
         if len(prof.delimiter) != 1 or prof.delimiter in "\r\n" or prof.delimiter == prof.quotechar:
-            raise bad("'delimiter' must be one character, not a line break or the quote character")
+            raise bad(_("'delimiter' must be one character, not a line break or the quote character"))
         if len(prof.quotechar) != 1 or prof.quotechar in "\r\n":
-            raise bad("'quotechar' must be one character, not a line break")
+            raise bad(_("'quotechar' must be one character, not a line break"))
         cols = data.get("columns") or {f: f for f in FIELD_LENGTHS}
         unknown = sorted(set(cols) - set(FIELD_LENGTHS))
         if unknown:
-            raise bad(f"unknown field(s) in [columns]: {', '.join(unknown)}")
+            raise bad(_("unknown field(s) in [columns]: {join}").format(join=', '.join(unknown)))
         prof.columns = {f: str(c).strip().casefold() for f, c in cols.items()}
         missing = [f for f in REQUIRED if f not in prof.columns]
     else:
         raw = data.get("fields") or {}
         unknown = sorted(set(raw) - set(FIELD_LENGTHS))
         if unknown:
-            raise bad(f"unknown field(s) in [fields]: {', '.join(unknown)}")
+            raise bad(_("unknown field(s) in [fields]: {join}").format(join=', '.join(unknown)))
         for f, spec in raw.items():
             try:
                 start, length = int(spec["start"]), int(spec["length"])
             except (TypeError, KeyError, ValueError):
-                raise bad(f"field {f} needs {{ start = N, length = N }}") from None
+                raise bad(_("field {f} needs {{ start = N, length = N }}").format(f=f)) from None
             if start < 1 or length < 1:
-                raise bad(f"field {f} needs a start and a length of at least 1")
+                raise bad(_("field {f} needs a start and a length of at least 1").format(f=f))
             prof.fields[f] = (start, length)
         missing = [f for f in REQUIRED if f not in prof.fields]
     if missing:
-        raise bad(f"required field(s) not mapped: {', '.join(missing)}")
+        raise bad(_("required field(s) not mapped: {join}").format(join=', '.join(missing)))
     return prof

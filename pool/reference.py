@@ -6,6 +6,7 @@ import io
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pool.i18n import _
 
 LANGUAGE_STATUS = {
     0: "unilingual Finnish",
@@ -108,8 +109,8 @@ def find_county(name: str) -> str:
     if len(hits) == 1:
         return hits[0]
     raise OtosError(
-        f"No single county matches {name!r}.",
-        hint="Known counties: " + ", ".join(names) + ".",
+        _("No single county matches {name!r}.").format(name=name),
+        hint=_("Known counties: ") + ", ".join(names) + ".",
     )
 
 

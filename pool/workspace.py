@@ -22,6 +22,7 @@ from pool.display import has_control
 from pool.errors import OtosError
 from pool.models import WorkspaceSetting
 from pool.reference import county_names, find_county, municipalities
+from pool.i18n import _
 
 LANGUAGES = ("fi", "sv", "en")
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
@@ -42,7 +43,7 @@ def _text(limit: int) -> Callable[[str], str]:
     def parse(value: str) -> str:
         value = value.strip()
         if len(value) > limit:
-            raise ValueError(f"is {len(value)} characters, the most allowed is {limit}")
+            raise ValueError(_("is {count} characters, the most allowed is {limit}").format(count=len(value), limit=limit))
         return value
     return parse
 
@@ -51,28 +52,28 @@ def _lines(value: str) -> list[str]:
     """Lines separated by '|' or line breaks (the sender block under the county's name)."""
     lines = [part.strip() for part in re.split(r"\s*\|\s*|\n", value) if part.strip()]
     if len(lines) > 5 or any(len(line) > 60 for line in lines):
-        raise ValueError("must be at most 5 lines of at most 60 characters (separate lines with |)")
+        raise ValueError(_("must be at most 5 lines of at most 60 characters (separate lines with |)"))
     return lines
 
 
 def _phone(value: str) -> str:
     value = value.strip()
     if value and not (_PHONE.fullmatch(value) and sum(c.isdigit() for c in value) >= 6):
-        raise ValueError("is not a phone number")
+        raise ValueError(_("is not a phone number"))
     return value
 
 
 def _url(value: str) -> str:
     value = value.strip()
     if value and not _URL.fullmatch(value):
-        raise ValueError("must be a web address starting with https://")
+        raise ValueError(_("must be a web address starting with https://"))
     return value
 
 
 def _email(value: str) -> str:
     value = value.strip()
     if value and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
-        raise ValueError("is not an e-mail address")
+        raise ValueError(_("is not an e-mail address"))
     return value
 
 
@@ -81,12 +82,12 @@ def check_age_bands(cuts: tuple[int, ...]) -> tuple[int, ...]:
     each larger than the one before. Anything else is refused (30,15 once made a band
     "30-14")."""
     if not cuts:
-        raise OtosError("No age bands were given.", hint="Give the ages where bands start, e.g. 15,30,45,65,75.")
+        raise OtosError(_("No age bands were given."), hint=_("Give the ages where bands start, e.g. 15,30,45,65,75."))
     if any(not isinstance(c, int) or c < 0 or c > 120 for c in cuts):
-        raise OtosError(f"Age bands {','.join(map(str, cuts))}: each must be an age from 0 to 120.")
+        raise OtosError(_("Age bands {join}: each must be an age from 0 to 120.").format(join=','.join(map(str, cuts))))
     if any(b <= a for a, b in zip(cuts, cuts[1:])):
-        raise OtosError(f"Age bands {','.join(map(str, cuts))}: each age must be larger than the one before.",
-                        hint="Give the ages where bands start, in order, e.g. 15,30,45,65,75.")
+        raise OtosError(_("Age bands {join}: each age must be larger than the one before.").format(join=','.join(map(str, cuts))),
+                        hint=_("Give the ages where bands start, in order, e.g. 15,30,45,65,75."))
     return cuts
 
 
@@ -94,7 +95,7 @@ def _ages(value: str) -> list[int]:
     try:
         cuts = tuple(int(x) for x in value.replace(";", ",").split(",") if x.strip())
     except ValueError:
-        raise ValueError("must be ages separated by commas, e.g. 15,30,45,65,75") from None
+        raise ValueError(_("must be ages separated by commas, e.g. 15,30,45,65,75")) from None
     try:
         return list(check_age_bands(cuts))
     except OtosError as exc:
@@ -105,14 +106,14 @@ def _age(value: str) -> int:
     try:
         age = int(value)
     except ValueError:
-        raise ValueError("must be a whole number of years") from None
+        raise ValueError(_("must be a whole number of years")) from None
     if not 0 <= age <= 120:
-        raise ValueError("must be an age from 0 to 120")
+        raise ValueError(_("must be an age from 0 to 120"))
     return age
 
 
 def _too_many(n: int):
-    raise ValueError(f"must be at most {n} lines (separate them with |)")
+    raise ValueError(_("must be at most {n} lines (separate them with |)").format(n=n))
 
 
 def _logo(value: str) -> dict | None:
@@ -127,6 +128,22 @@ def _logo_size(setting: dict) -> int:
     return len(logo_bytes(setting)[1])
 
 
+def _language(value: str) -> str:
+    value = value.strip().lower()
+    if value not in LANGUAGES:
+        raise ValueError(_("must be fi, sv or en"))
+    return value
+
+
+def _yes_no(value: str) -> bool:
+    value = value.strip().casefold()
+    if value in ("yes", "kyllä", "ja", "true", "1", "on"):
+        return True
+    if value in ("no", "ei", "nej", "false", "0", "off", ""):
+        return False
+    raise ValueError(_("must be yes or no"))
+
+
 def _codes(value: str) -> list[str]:
     """Municipality codes or names that stand alone in quotas; the rest form the catch-all."""
     munis = municipalities()
@@ -137,7 +154,7 @@ def _codes(value: str) -> list[str]:
             continue
         code = part.zfill(3) if part.isdigit() else by_name.get(part.casefold())
         if code not in munis:
-            raise ValueError(f"names no municipality: {part!r}")
+            raise ValueError(_("names no municipality: {part!r}").format(part=part))
         out.append(code)
     return sorted(set(out))
 
@@ -158,6 +175,10 @@ KEYS: dict[str, Key] = {k.name: k for k in [
     Key("logo", "the county's logo on letters and reports: a PNG or SVG file ('' removes it)", _logo),
     Key("age_bands", "ages where the age bands of quotas and strata start", _ages),
     Key("min_age", "the youngest age invited", _age),
+    Key("language", "the language of the app and its files for everyone using this workspace: fi, sv or en",
+        lambda v: _language(v)),
+    Key("sami_homeland_sodankyla", "whether Sodankylä's Sámi speakers get Sámi letters (the extract cannot tell "
+        "whether they live in the homeland, its northern part): yes or no", lambda v: _yes_no(v)),
     Key("municipalities_alone", "municipalities that get quotas of their own; the rest are 'muut'", _codes),
 ]}
 
@@ -174,6 +195,8 @@ DEFAULTS: dict[str, Any] = {
     "logo": None,
     "age_bands": [15, 30, 45, 65, 75],
     "min_age": 15,
+    "language": None,  # none chosen: the system's language, else Finnish (pool.i18n.choose)
+    "sami_homeland_sodankyla": False,
 }
 
 
@@ -225,9 +248,8 @@ def load(engine: Engine) -> Workspace:
     with Session(engine) as s:
         rows = {r.key: json.loads(r.value) for r in s.execute(select(WorkspaceSetting)).scalars()}
     if "county" not in rows:
-        raise OtosError("This workspace has no county yet.",
-                        hint="Start with: otos workspace init --county NAME (e.g. Lappi), "
-                             "or choose the county on the Settings screen (F9).")
+        raise OtosError(_("This workspace has no county yet."),
+                        hint=_("Start with: otos workspace init --county NAME (e.g. Lappi), or choose the county on the Settings screen (F9)."))
     return Workspace(rows)
 
 
@@ -244,8 +266,8 @@ def init(engine: Engine, county: str) -> Workspace:
     with Session(engine) as s:
         current = s.get(WorkspaceSetting, "county")
         if current is not None and json.loads(current.value) != found:
-            raise OtosError(f"This workspace already serves {json.loads(current.value)}.",
-                            hint="Use another database for another county (--db).")
+            raise OtosError(_("This workspace already serves {loads}.").format(loads=json.loads(current.value)),
+                            hint=_("Use another database for another county (--db)."))
         values = dict(DEFAULTS) | {"county": found, "municipalities_alone": _default_alone(found)}
         for key, value in values.items():
             if s.get(WorkspaceSetting, key) is None:
@@ -259,12 +281,12 @@ def init(engine: Engine, county: str) -> Workspace:
 def set_value(engine: Engine, key: str, text: str) -> Any:
     """Set one setting from the text a user typed; returns the value as stored."""
     if key not in KEYS:
-        raise OtosError(f"There is no setting {key!r}.", hint="Settings: " + ", ".join(KEYS) + ".")
+        raise OtosError(_("There is no setting {key!r}.").format(key=key), hint=_("Settings: ") + ", ".join(KEYS) + ".")
     if has_control(text.replace("\n", "")):
-        raise OtosError(f"{key}: the value contains a control character.", hint="Type it again without one.")
+        raise OtosError(_("{key}: the value contains a control character.").format(key=key), hint=_("Type it again without one."))
     if key == "county":
-        raise OtosError("The county is chosen once, with otos workspace init.",
-                        hint="Use another database for another county (--db).")
+        raise OtosError(_("The county is chosen once, with otos workspace init."),
+                        hint=_("Use another database for another county (--db)."))
     try:
         value = KEYS[key].parse(text)
     except ValueError as exc:
@@ -305,10 +327,10 @@ def describe(ws: Workspace) -> list[tuple[str, str, str]]:
             munis = municipalities()
             text = ", ".join(munis[c].name_fi for c in value or [] if c in munis)
         elif key == "logo":
-            text = f"{value['type'].upper()} logo, {_logo_size(value) // 1024 + 1} KB" if value else ""
+            text = _("{upper} logo, {value} KB").format(upper=value['type'].upper(), value=_logo_size(value) // 1024 + 1) if value else ""
         elif isinstance(value, list):
             text = " | ".join(map(str, value)) if key in ("sender", "signature") else ",".join(map(str, value))
         else:
             text = "" if value is None else str(value)
-        out.append((key, text, spec.meaning + (" (required for letters)" if spec.required else "")))
+        out.append((key, text, spec.meaning + (_(" (required for letters)") if spec.required else "")))
     return out

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pool.i18n import N_, _
 from pool.reference import SAMI_LANGUAGES, municipalities
 
 DEFAULT_AGE_BANDS = (15, 30, 45, 65, 75)
@@ -234,3 +235,45 @@ def suggested_municipality_groups(county: str, min_population: int | None = None
     county = find_county(county)
     return {m.code: (m.name_fi if m.population >= min_population else OTHER_MUNICIPALITIES)
             for m in municipalities().values() if m.county == county}
+
+
+# --- how a category reads: one form per language everywhere (form, table, quotas, report) ---
+
+_FEATURE_NAMES = {"age": N_("age"), "sex": N_("sex"), "language": N_("language"),
+                  "municipality": N_("municipality"), "education": N_("education")}
+_VALUE_NAMES = {  # Otos's own labels (stored as they are; shown in the reader's language)
+    ("sex", "mies"): N_("man"), ("sex", "nainen"): N_("woman"),
+    ("language", "fi"): N_("Finnish"), ("language", "sv"): N_("Swedish"),
+    ("language", SAMI_GROUP): N_("Sámi"), ("language", OTHER_LANGUAGE): N_("other language"),
+    ("municipality", OTHER_MUNICIPALITIES): N_("other municipalities"),
+}
+
+
+def feature_name(feature: str) -> str:
+    """A feature as the reader reads it: ``sex`` -> "sukupuoli" in Finnish; a
+    self-reported attribute keeps the name its quotas give it."""
+    known = kind(feature)
+    return _(_FEATURE_NAMES[known]) if known in _FEATURE_NAMES and feature.casefold() == known else feature
+
+
+def value_name(feature: str, value: str) -> str:
+    """A category as the reader reads it: ``mies`` -> "mies" / "man", ``saame`` ->
+    "saame" / "samiska" / "Sámi", a municipality in its Swedish name in Swedish. A value
+    spelled by hand in the quotas is shown as it is."""
+    from pool.i18n import language
+
+    known = kind(feature)
+    if (known, value) in _VALUE_NAMES:
+        return _(_VALUE_NAMES[(known, value)])
+    if known == "sex" and value in SEX_WORDS and value.isdigit():
+        return _(_VALUE_NAMES[("sex", SEX_LABEL[SEX_WORDS[value]])])
+    if known == "municipality" and language() == "sv":
+        for m in municipalities().values():
+            if m.name_fi == value:
+                return m.name_sv
+    return value
+
+
+def sex_name(sex: int | None) -> str:
+    """Sex coded 1/2 as the reader reads it ('' when unknown)."""
+    return value_name("sex", SEX_LABEL[sex]) if sex in SEX_LABEL else ""

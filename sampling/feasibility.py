@@ -8,6 +8,7 @@ import numpy as np
 
 from sampling.highs import INF, INTEGER, OPTIMAL, new_highs
 from sampling.problem import Problem, Quota, Types, build_types
+from pool.i18n import _
 
 
 @dataclass
@@ -21,10 +22,10 @@ class Relaxation:
         q = self.quota
         change = []
         if self.new_min != q.min:
-            change.append(f"lower the minimum from {q.min} to {self.new_min}")
+            change.append(_("lower the minimum from {min} to {new_min}").format(min=q.min, new_min=self.new_min))
         if self.new_max != q.max:
-            change.append(f"raise the maximum from {q.max} to {self.new_max}")
-        return f"{q.feature}={q.value} (pool has {self.pool_count}): " + " and ".join(change)
+            change.append(_("raise the maximum from {max} to {new_max}").format(max=q.max, new_max=self.new_max))
+        return _("{feature}={value} (pool has {pool_count}): ").format(feature=q.feature, value=q.value, pool_count=self.pool_count) + " and ".join(change)
 
 
 @dataclass
@@ -34,7 +35,7 @@ class Infeasible:
     relaxations: list[Relaxation]
 
     def message(self, k: int) -> str:
-        lines = [f"No panel of {k} meets every quota. The smallest change that makes the draw possible:"]
+        lines = [_("No panel of {k} meets every quota. The smallest change that makes the draw possible:").format(k=k)]
         lines += [f"  - {r}" for r in self.relaxations]
         return "\n".join(lines)
 

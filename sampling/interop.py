@@ -12,6 +12,7 @@ from pathlib import Path
 from pool.csvfile import read_text, sniff_delimiter
 from pool.errors import OtosError, RejectedFile
 from sampling.problem import Problem, Quota
+from pool.i18n import _
 
 
 def _read_table(path: Path, what: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -24,8 +25,8 @@ def _read_table(path: Path, what: str) -> tuple[list[str], list[tuple[int, list[
         if not any(c.strip() for c in row):
             continue
         if len(row) != len(header):
-            raise RejectedFile(f"{path}, line {reader.line_num}: {len(row)} fields, the header has {len(header)}.",
-                               hint="Every row needs a value for every column.")
+            raise RejectedFile(_("{path}, line {line_num}: {count} fields, the header has {count2}.").format(path=path, line_num=reader.line_num, count=len(row), count2=len(header)),
+                               hint=_("Every row needs a value for every column."))
         rows.append((reader.line_num, [c.strip() for c in row]))
     return header, rows
 
@@ -37,8 +38,8 @@ def read_features(path: str | Path) -> list[Quota]:
     cols = {h.casefold(): i for i, h in enumerate(header)}
     missing = [c for c in ("feature", "value", "min", "max") if c not in cols]
     if missing:
-        raise RejectedFile(f"{path}, line 1: the header lacks column(s) {', '.join(missing)}.",
-                           hint="features.csv needs the columns feature,value,min,max.")
+        raise RejectedFile(_("{path}, line 1: the header lacks column(s) {join}.").format(path=path, join=', '.join(missing)),
+                           hint=_("features.csv needs the columns feature,value,min,max."))
     quotas = []
     for line, row in rows:
         vals = {}
@@ -46,11 +47,11 @@ def read_features(path: str | Path) -> list[Quota]:
             try:
                 vals[c] = int(row[cols[c]])
             except ValueError:
-                raise RejectedFile(f"{path}, line {line}, column {cols[c] + 1} ({c}): not a whole number.",
-                                   hint="Quotas are counts of people.") from None
+                raise RejectedFile(_("{path}, line {line}, column {value} ({c}): not a whole number.").format(path=path, line=line, value=cols[c] + 1, c=c),
+                                   hint=_("Quotas are counts of people.")) from None
         quotas.append(Quota(row[cols["feature"]], row[cols["value"]], vals["min"], vals["max"]))
     if not quotas:
-        raise RejectedFile(f"{path}: the features file has a header but no quotas.")
+        raise RejectedFile(_("{path}: the features file has a header but no quotas.").format(path=path))
     return quotas
 
 
@@ -69,17 +70,17 @@ def read_people(path: str | Path, quotas: list[Quota], k: int, household: str | 
     if id_col is None:
         missing.append(id_column or "id")
     if missing:
-        raise RejectedFile(f"{path}, line 1: the header lacks column(s) {', '.join(missing)}.",
-                           hint=f"The header has: {', '.join(header)}.")
+        raise RejectedFile(_("{path}, line 1: the header lacks column(s) {join}.").format(path=path, join=', '.join(missing)),
+                           hint=_("The header has: {join}.").format(join=', '.join(header)))
     ids, values, houses = [], [], []
     for line, row in rows:
         if not row[id_col]:
-            raise RejectedFile(f"{path}, line {line}, column {id_col + 1}: the id is empty.")
+            raise RejectedFile(_("{path}, line {line}, column {value}: the id is empty.").format(path=path, line=line, value=id_col + 1))
         ids.append(row[id_col])
         values.append(tuple(row[cols[f.casefold()]] for f in features))
         houses.append(row[cols[household.casefold()]] or None if household else None)
     if not ids:
-        raise OtosError(f"{path}: the pool is empty (a header but no people).")
+        raise OtosError(_("{path}: the pool is empty (a header but no people).").format(path=path))
     return Problem(ids, features, values, quotas, k, houses)
 
 

@@ -27,6 +27,7 @@ from pool.models import Extract, Invitation, Panel, Person, checked_text
 from pool.workspace import check_age_bands
 from sampling.categories import CATCH_ALL, DEFAULT_AGE_BANDS, NO_VALUE, Scheme, categorise
 from sampling.lottery import seed_generator
+from pool.i18n import _, number as fmt_number
 
 STRATA = ("age", "sex", "language", "municipality")
 
@@ -106,7 +107,7 @@ def _frame(engine: Engine, extract_id: int) -> pd.DataFrame:
     sql = str(q.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
     with engine.connect() as conn:
         if conn.execute(select(Extract.id).where(Extract.id == int(extract_id))).first() is None:
-            raise NotFound(f"There is no extract {extract_id}.", hint="See otos extract list.")
+            raise NotFound(_("There is no extract {extract_id}.").format(extract_id=extract_id), hint=_("See otos extract list."))
         cursor = conn.connection.cursor()
         try:
             cursor.execute(sql)
@@ -129,7 +130,7 @@ def _labels(df: pd.DataFrame, strata: tuple[str, ...], day: dt.date, bands: tupl
                            "municipality": df["muni"]})
     unknown = [f for f in strata if f not in STRATA]
     if unknown:
-        raise OtosError(f"Unknown stratum {unknown[0]!r}.", hint=f"Invitation strata: {', '.join(STRATA)}.")
+        raise OtosError(_("Unknown stratum {value!r}.").format(value=unknown[0]), hint=_("Invitation strata: {join}.").format(join=', '.join(STRATA)))
     labels = categorise(people, strata, day, Scheme(tuple(bands), groups))
     has_band = (labels["age"] != NO_VALUE).to_numpy() if "age" in labels else np.ones(len(df), dtype=bool)
     code = np.zeros(len(df), dtype=np.int64)
@@ -183,17 +184,17 @@ def draw_invitations(engine: Engine, extract_id: int, size: int, seed: str, *,
     invitations and their response codes, in one transaction with the audit entry.
     Without ``round_name`` the round is named by month and ``county`` (``2026-12 Lappi``)."""
     if size < 1:
-        raise OtosError("The number of invitations must be at least 1.")
+        raise OtosError(_("The number of invitations must be at least 1."))
     if not seed.strip():
-        raise OtosError("The seed is empty.", hint="Give a seed so the draw can be repeated.")
-    checked_text(seed, Panel.seed, "The seed")
+        raise OtosError(_("The seed is empty."), hint=_("Give a seed so the draw can be repeated."))
+    checked_text(seed, Panel.seed, _("The seed"))
     if round_name is not None:
-        checked_text(round_name, Invitation.round, "The round name")
+        checked_text(round_name, Invitation.round, _("The round name"))
     check_age_bands(tuple(age_bands))
     for (feature, value), factor in (oversample or {}).items():
         if not (isinstance(factor, (int, float)) and math.isfinite(factor) and 0 < factor <= 100):
-            raise OtosError(f"Oversampling {feature}={value}: the factor must be a number above 0 and at most 100.",
-                            hint="For example age=15-29:1.5 invites half as many again of that group.")
+            raise OtosError(_("Oversampling {feature}={value}: the factor must be a number above 0 and at most 100.").format(feature=feature, value=value),
+                            hint=_("For example age=15-29:1.5 invites half as many again of that group."))
     day = day or dt.date.today()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -221,19 +222,18 @@ def draw_invitations(engine: Engine, extract_id: int, size: int, seed: str, *,
     population = pd.Series(np.bincount(np.searchsorted(present, codes_in), minlength=len(present)), index=present)
     available = pd.Series(np.bincount(np.searchsorted(present, c_code), minlength=len(present)), index=present)
     if available.sum() < size:
-        raise OtosError(f"Only {int(available.sum()):,} people can be invited from extract {extract_id} "
-                        f"(mailable, aged {min_age}+, one per dwelling, not invited before); {size:,} were asked for.",
-                        hint="Ask for fewer invitations or import a bigger extract.")
+        raise OtosError(_("Only {int} people can be invited from extract {extract_id} (mailable, aged {min_age}+, one per dwelling, not invited before); {size} were asked for.").format(int=fmt_number(int(available.sum())), extract_id=extract_id, min_age=min_age, size=fmt_number(size)),
+                        hint=_("Ask for fewer invitations or import a bigger extract."))
     label_of = dict(zip((int(c) for c in np.unique(code)), names))
     weights = population.astype(float)
     for (feature, value), factor in (oversample or {}).items():
         if feature not in strata:
-            raise OtosError(f"Oversampling names {feature!r}, which is not a stratum of this draw.")
+            raise OtosError(_("Oversampling names {feature!r}, which is not a stratum of this draw.").format(feature=feature))
         j = strata.index(feature)
         hit = np.array([label_of[int(c)][j] == value for c in weights.index])
         if not hit.any():
-            raise OtosError(f"Oversampling names {feature}={value!r}, which no stratum has.",
-                            hint="Values look like: " + ", ".join(sorted({label_of[int(c)][j] for c in weights.index}))
+            raise OtosError(_("Oversampling names {feature}={value!r}, which no stratum has.").format(feature=feature, value=value),
+                            hint=_("Values look like: ") + ", ".join(sorted({label_of[int(c)][j] for c in weights.index}))
                             + ".")
         weights[hit] *= factor
     seats = _allocate(weights, available, size)
@@ -276,8 +276,8 @@ def parse_oversample(items: list[str] | str) -> dict[tuple[str, str], float]:
         except ValueError:
             number = None
         if not sep or number is None or not feature.strip() or not value.strip():
-            raise OtosError(f"Oversampling {item.strip()!r} must look like age=18-29:1.5.",
-                            hint="A stratum, =, its value, : and how many times as many to invite.")
+            raise OtosError(_("Oversampling {strip!r} must look like age=18-29:1.5.").format(strip=item.strip()),
+                            hint=_("A stratum, =, its value, : and how many times as many to invite."))
         out[(feature.strip(), value.strip())] = number
     return out
 

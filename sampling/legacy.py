@@ -14,6 +14,7 @@ import numpy as np
 
 from pool.errors import OtosError
 from sampling.problem import Problem
+from pool.i18n import _
 
 ATTEMPTS = 100
 
@@ -45,8 +46,8 @@ def legacy_draw(problem: Problem, rng: np.random.Generator) -> list[str]:
                 houses.add(p.households[i])
         if len(seated) == p.k and all(count[key] >= q.min for key, q in quota.items()):
             return sorted(p.ids[i] for i in seated)
-    raise OtosError(f"The greedy draw did not meet the quotas in {ATTEMPTS} attempts.",
-                    hint="The fair (leximin) lottery handles tight quotas; use it instead.")
+    raise OtosError(_("The greedy draw did not meet the quotas in {attempts} attempts.").format(attempts=ATTEMPTS),
+                    hint=_("The fair (leximin) lottery handles tight quotas; use it instead."))
 
 
 def legacy_probabilities(problem: Problem, rng: np.random.Generator, runs: int = 1000) -> dict[str, float]:

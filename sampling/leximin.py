@@ -38,6 +38,7 @@ import highspy
 
 from sampling.highs import INF, INFEASIBLE, INTEGER, OPTIMAL, SOLUTION_LIMIT, new_highs
 from sampling.problem import Types
+from pool.i18n import _
 
 REDUCED_COST_EPS = 1e-7  # a panel must improve the LP by more than this to be added
 DUAL_FIX_EPS = 1e-7  # a type with a larger dual is tight at the current level
@@ -162,8 +163,8 @@ class Master:
         """(z, type duals, convexity dual, panel weights) of the current LP."""
         self.h.run()
         if self.h.getModelStatus() != OPTIMAL:
-            raise OtosError("The fairness LP could not be solved (numerical trouble).",
-                            hint="Report this with the quotas; the pool data need not be sent.")
+            raise OtosError(_("The fairness LP could not be solved (numerical trouble)."),
+                            hint=_("Report this with the quotas; the pool data need not be sent."))
         sol = self.h.getSolution()
         duals = np.asarray(sol.row_dual)
         cols = np.asarray(sol.col_value)
@@ -211,7 +212,7 @@ def _relaxed_leximin(types: Types, impossible: np.ndarray) -> np.ndarray:
     while not fixed.all():
         h.run()
         if h.getModelStatus() != OPTIMAL:
-            raise OtosError("No panel meets every quota (the quotas are infeasible for this pool).")
+            raise OtosError(_("No panel meets every quota (the quotas are infeasible for this pool)."))
         sol = h.getSolution()
         z = float(np.asarray(sol.col_value)[t])
         y = np.asarray(sol.row_dual)[first:]
@@ -389,9 +390,9 @@ def leximin(types: Types, progress: Callable[[float, str], None] | None = None) 
     pricer = Pricer(types)
     n = types.size.astype(float)
     panels, impossible = _cover(types, pricer)
-    say(0.2, "quotas checked; computing the fairest probabilities")
+    say(0.2, _("quotas checked; computing the fairest probabilities"))
     target = _relaxed_leximin(types, impossible)
-    say(0.5, "writing the fair probabilities as a lottery over panels")
+    say(0.5, _("writing the fair probabilities as a lottery over panels"))
     found = _as_lottery(types, target, pricer, panels)
     if found is not None:
         used, w = found
@@ -400,7 +401,7 @@ def leximin(types: Types, progress: Callable[[float, str], None] | None = None) 
         chosen = np.array(used)[keep]
         weights = w[keep] / w[keep].sum()
         return Distribution(chosen, weights, (chosen.T @ weights) / n, 0, len(used), time.perf_counter() - start)
-    say(0.6, "the relaxation is not a lottery; running the exact column generation")
+    say(0.6, _("the relaxation is not a lottery; running the exact column generation"))
     return _leximin_exact(types, pricer, panels, impossible, start, say)
 
 
@@ -415,7 +416,7 @@ def _cover(types: Types, pricer: Pricer) -> tuple[list[np.ndarray], np.ndarray]:
         if found is not None and not (uncovered & (found[1] > 0)).any():
             found = pricer.best(uncovered.astype(float))
         if found is None:
-            raise OtosError("No panel meets every quota (the quotas are infeasible for this pool).")
+            raise OtosError(_("No panel meets every quota (the quotas are infeasible for this pool)."))
         _x, counts = found
         newly = uncovered & (counts > 0)
         if not panels or newly.any():
@@ -426,7 +427,7 @@ def _cover(types: Types, pricer: Pricer) -> tuple[list[np.ndarray], np.ndarray]:
     if not panels:  # every seat fixed in advance
         found = pricer.best(np.zeros(types.count))
         if found is None:
-            raise OtosError("No panel meets every quota (the quotas are infeasible for this pool).")
+            raise OtosError(_("No panel meets every quota (the quotas are infeasible for this pool)."))
         panels.append(found[1])
     return panels, uncovered
 
@@ -452,7 +453,7 @@ def _leximin_exact(types: Types, pricer: Pricer, panels: list[np.ndarray], impos
             y = np.abs(duals)  # magnitudes: HiGHS's sign convention for >= rows of a min problem
             found = pricer.best(y / n)
             if found is None:
-                raise OtosError("The panel integer program failed unexpectedly.")
+                raise OtosError(_("The panel integer program failed unexpectedly."))
             value, counts = found
             if value - abs(conv) <= REDUCED_COST_EPS or not master.add(counts):
                 break
@@ -465,7 +466,7 @@ def _leximin_exact(types: Types, pricer: Pricer, panels: list[np.ndarray], impos
         for t in tight:
             master.fix(int(t), z)
             fixed[t] = True
-        say(fixed.mean(), f"level {levels}: {fixed.sum()} of {types.count} types fixed, probability {z:.4f}")
+        say(fixed.mean(), _("level {levels}: {sum} of {count} types fixed, probability {z:.4f}").format(levels=levels, sum=fixed.sum(), count=types.count, z=z))
 
     _x, _x, _x, w = master.solve()
     w = np.clip(w, 0.0, None)

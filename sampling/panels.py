@@ -28,6 +28,7 @@ from sampling.problem import Problem, Quota, quotas_from_json, quotas_to_json, s
 from sampling.record import Verification
 from sampling.select import Prepared, Selection, prepare, resolve_note, select, select_v1
 from sampling.categories import Scheme, categorise, members_frame
+from pool.i18n import _
 
 
 def quota_values(quotas: list[Quota]) -> tuple[list[str], dict[str, list[str]]]:
@@ -130,7 +131,7 @@ def _stored(s: Session, purpose: str, prepared: Prepared, public: dict[str, str]
 def _stepper(progress, cancelled, what: str):
     def step(fraction: float, message: str) -> None:
         if cancelled and cancelled():
-            raise Cancelled(f"The {what} was stopped; nothing was recorded.")
+            raise Cancelled(_("The {what} was stopped; nothing was recorded.").format(what=what))
         if progress:
             progress(fraction, message)
     return step
@@ -138,7 +139,7 @@ def _stepper(progress, cancelled, what: str):
 
 def _checked_round(recruitment_round: str | None) -> None:
     if recruitment_round is not None:
-        checked_text(recruitment_round, Panel.recruitment_round, "The round name")
+        checked_text(recruitment_round, Panel.recruitment_round, _("The round name"))
 
 
 def prepare_panel(engine: Engine, quotas: list[Quota], k: int, *, recruitment_round: str | None = None,
@@ -168,19 +169,19 @@ def prepared_lottery(engine: Engine, sha256: str) -> tuple[Lottery, list[Quota]]
     """The prepared, not yet drawn lottery with this hash (the whole hash, or its first 12+ digits)."""
     text = sha256.strip().lower()
     if len(text) < 12 or any(c not in "0123456789abcdef" for c in text):
-        raise OtosError(f"{sha256!r} is not a lottery hash.",
-                        hint="Give the SHA-256 that otos panel prepare printed (at least its first 12 digits).")
+        raise OtosError(_("{sha256!r} is not a lottery hash.").format(sha256=sha256),
+                        hint=_("Give the SHA-256 that otos panel prepare printed (at least its first 12 digits)."))
     with Session(engine) as s:
         rows = list(s.execute(sql_select(Lottery).where(Lottery.prepared, Lottery.sha256.startswith(text))
                               .limit(2)).scalars())
         if not rows:
-            raise NotFound(f"No prepared lottery has the hash {text}.", hint="See otos panel list.")
+            raise NotFound(_("No prepared lottery has the hash {text}.").format(text=text), hint=_("See otos panel list."))
         if len(rows) > 1:
-            raise OtosError(f"More than one prepared lottery starts with {text}.", hint="Give the whole hash.")
+            raise OtosError(_("More than one prepared lottery starts with {text}.").format(text=text), hint=_("Give the whole hash."))
         drawn = s.execute(sql_select(Panel.id).where(Panel.lottery_id == rows[0].id)).scalar()
         if drawn is not None:
-            raise OtosError(f"The lottery {rows[0].sha256[:12]} was drawn already: panel {drawn}.",
-                            hint="A prepared lottery is drawn once; prepare a new one for another panel.")
+            raise OtosError(_("The lottery {value} was drawn already: panel {drawn}.").format(value=rows[0].sha256[:12], drawn=drawn),
+                            hint=_("A prepared lottery is drawn once; prepare a new one for another panel."))
         return rows[0], quotas_from_json(rows[0].quotas)
 
 
@@ -189,16 +190,13 @@ def _from_prepared(engine: Engine, row: Lottery, quotas: list[Quota], day: dt.da
     problem = pool_problem(engine, quotas, row.size, recruitment_round=row.recruitment_round,
                            fixed=frozenset(json.loads(row.fixed)), day=day)
     if problem.pool_hash() != row.pool_sha256:
-        raise OtosError(f"The pool has changed since the lottery {row.sha256[:12]} was prepared "
-                        f"({row.created_at:%d.%m.%Y}): a member joined, left, was edited or moved into another "
-                        "age band. Nothing was drawn.",
-                        hint="Prepare the lottery again and publish its new hash before the draw.")
+        raise OtosError(_("The pool has changed since the lottery {value} was prepared ({created_at:%d.%m.%Y}): a member joined, left, was edited or moved into another age band. Nothing was drawn.").format(value=row.sha256[:12], created_at=row.created_at),
+                        hint=_("Prepare the lottery again and publish its new hash before the draw."))
     public = json.loads(row.pseudonyms)
     lottery = json.loads(row.body)
     if record.lottery_hash(lottery) != row.sha256:
-        raise OtosError(f"The stored lottery no longer matches its published hash {row.sha256[:12]}: it was "
-                        "changed in the database after it was prepared. Nothing was drawn.",
-                        hint="Prepare the lottery again, publish the new hash and tell whoever keeps the database.")
+        raise OtosError(_("The stored lottery no longer matches its published hash {value}: it was changed in the database after it was prepared. Nothing was drawn.").format(value=row.sha256[:12]),
+                        hint=_("Prepare the lottery again, publish the new hash and tell whoever keeps the database."))
     private = {v: k for k, v in public.items()}
     from sampling.lottery import person_probabilities
 
@@ -228,21 +226,20 @@ def draw_panel(engine: Engine, quotas: list[Quota] | None, k: int | None, seed: 
     true the draw stops with ``Cancelled`` and nothing is recorded."""
     if ticket is not None:
         if uniform is None and prepared is None:
-            raise OtosError("A ticket number decides a panel only in a lottery of equally likely tickets.",
-                            hint="Give --uniform M with it (or prepare the lottery with --uniform), or draw with "
-                                 "a seed.")
+            raise OtosError(_("A ticket number decides a panel only in a lottery of equally likely tickets."),
+                            hint=_("Give --uniform M with it (or prepare the lottery with --uniform), or draw with a seed."))
         if uniform is not None:
             from sampling.select import check_tickets
 
             check_tickets(uniform, ticket)
         seed = f"ticket {ticket}"
     if seed is None:
-        raise OtosError("Give the public seed of the lottery (or the ticket drawn by hand).")
-    checked_text(seed, Panel.seed, "The seed")
+        raise OtosError(_("Give the public seed of the lottery (or the ticket drawn by hand)."))
+    checked_text(seed, Panel.seed, _("The seed"))
     _checked_round(recruitment_round)
     if not 0 <= reserves_per_seat <= MAX_RESERVES:
-        raise OtosError(f"Reserves per seat must be between 0 and {MAX_RESERVES}, not {reserves_per_seat}.",
-                        hint="1 is usual: one like-for-like reserve for every seat.")
+        raise OtosError(_("Reserves per seat must be between 0 and {max_reserves}, not {reserves_per_seat}.").format(max_reserves=MAX_RESERVES, reserves_per_seat=reserves_per_seat),
+                        hint=_("1 is usual: one like-for-like reserve for every seat."))
     day = dt.date.today()
     row = None
     if prepared is not None:
@@ -261,13 +258,13 @@ def draw_panel(engine: Engine, quotas: list[Quota] | None, k: int | None, seed: 
     sel = select(problem, seed if ticket is None else None, method, step, public=public, uniform=uniform,
                  ticket=ticket, prepared=prep)
     spare = draw_reserves(problem, sel.panel, seed, reserves_per_seat)
-    step(1.0, "recording the panel")
+    step(1.0, _("recording the panel"))
     now = utcnow()
     with unit_of_work(engine, write=True) as s:
         _unchanged(problem, pool_problem(s, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day))
         if row is not None and s.execute(sql_select(Panel.id).where(Panel.lottery_id == row.id)).scalar():
-            raise OtosError("A colleague drew this prepared lottery meanwhile. Nothing was recorded.",
-                            hint="See otos panel list.")
+            raise OtosError(_("A colleague drew this prepared lottery meanwhile. Nothing was recorded."),
+                            hint=_("See otos panel list."))
         stored = row if row is not None else (
             _stored(s, "panel", sel.prepared, public, quotas, problem, recruitment_round) if sel.prepared else None)
         features, values = quota_values(quotas)
@@ -299,9 +296,8 @@ def draw_panel(engine: Engine, quotas: list[Quota] | None, k: int | None, seed: 
 def _unchanged(seen: Problem, now: Problem) -> None:
     """Refuse to record a lottery run on a pool that has changed since it was read."""
     if now.pool_hash() != seen.pool_hash():
-        raise OtosError("The pool changed while the lottery ran (a member joined, left or was edited). "
-                        "Nothing was recorded.",
-                        hint="Draw again with the same seed: the lottery then sees the pool as it is now.")
+        raise OtosError(_("The pool changed while the lottery ran (a member joined, left or was edited). Nothing was recorded."),
+                        hint=_("Draw again with the same seed: the lottery then sees the pool as it is now."))
 
 
 def _refuse_duplicates(engine: Engine, problem: Problem) -> None:
@@ -313,9 +309,8 @@ def _refuse_duplicates(engine: Engine, problem: Problem) -> None:
         pairs = duplicate_members(s, {int(i) for i in problem.ids})
     if pairs:
         shown = ", ".join(f"{a} and {b}" for a, b in pairs[:10]) + (" ..." if len(pairs) > 10 else "")
-        raise OtosError(f"The pool holds the same person twice: members {shown} have the same name, birth year "
-                        "and e-mail or phone. Nothing was drawn.",
-                        hint="Withdraw the extra entry of each (otos pool withdraw ID), then draw again.")
+        raise OtosError(_("The pool holds the same person twice: members {shown} have the same name, birth year and e-mail or phone. Nothing was drawn.").format(shown=shown),
+                        hint=_("Withdraw the extra entry of each (otos pool withdraw ID), then draw again."))
 
 
 MAX_RESERVES = 5  # per seat
@@ -407,54 +402,49 @@ def verify_panel(engine: Engine, panel_id: int, *, resolve: bool = False) -> Ver
     problem = _from_snapshot(panel)
     diffs, notes = [], []
     if problem.pool_hash() != panel.pool_sha256:
-        diffs.append("the recorded pool snapshot does not match its recorded hash (the record was changed)")
+        diffs.append(_("the recorded pool snapshot does not match its recorded hash (the record was changed)"))
     if problem.quotas_hash() != panel.quotas_sha256:
-        diffs.append("the recorded quotas do not match their recorded hash (the record was changed)")
+        diffs.append(_("the recorded quotas do not match their recorded hash (the record was changed)"))
     drawn = sorted(x.snapshot_id for x in seats if _first_draw(x))
     if panel.lottery_id is None:
         notes.append(V1_NOTE if panel.method == "leximin" else
-                     "a legacy greedy draw: recomputed with NumPy (it has no stored lottery)")
+                     _("a legacy greedy draw: recomputed with NumPy (it has no stored lottery)"))
         again = select_v1(problem, panel.seed) if panel.method == "leximin" else select(problem, panel.seed, "legacy")
-        _compare(diffs, "the recomputed panel", drawn, again.panel)
+        _compare(diffs, _("the recomputed panel"), drawn, again.panel)
     else:
         _verify_stored(lotteries.get(panel.lottery_id), problem, panel.seed, panel.ticket, drawn, diffs, notes,
                        resolve, "")
     recorded = sorted((x.snapshot_id, x.reserve_for, x.rank) for x in seats if x.rank is not None)
     if recorded != sorted(draw_reserves(problem, drawn, panel.seed, panel.reserves_per_seat)):
-        diffs.append("the recomputed reserve list differs from the recorded one")
+        diffs.append(_("the recomputed reserve list differs from the recorded one"))
     current = pool_problem(engine, problem.quotas, panel.size, recruitment_round=panel.recruitment_round)
     if current.pool_hash() != panel.pool_sha256:
         now_ids, then_ids = set(current.ids), set(problem.ids)
-        notes.append(f"the pool has changed since the draw: {len(now_ids - then_ids)} joined, "
-                     f"{len(then_ids - now_ids)} left or paused, the rest may have changed strata")
+        notes.append(_("the pool has changed since the draw: {count} joined, {count2} left or paused, the rest may have changed strata").format(count=len(now_ids - then_ids), count2=len(then_ids - now_ids)))
     for seat in sorted(seats, key=lambda x: x.id):
         if seat.rank is not None:
             if seat.role in ("replacement", "dropped"):
-                notes.append(f"reserve {seat.snapshot_id} (number {seat.rank} for member {seat.reserve_for}) "
-                             "took a seat")
+                notes.append(_("reserve {snapshot_id} (number {rank} for member {reserve_for}) took a seat").format(snapshot_id=seat.snapshot_id, rank=seat.rank, reserve_for=seat.reserve_for))
             continue
         if seat.role != "replacement" and not (seat.role == "dropped" and seat.seed):
             continue
         if not seat.snapshot:
-            notes.append(f"seat of member {seat.snapshot_id} came by replacement (seed {seat.seed!r}), recorded "
-                         "before replacements kept what the lottery saw: not recomputed")
+            notes.append(_("seat of member {snapshot_id} came by replacement (seed {seed!r}), recorded before replacements kept what the lottery saw: not recomputed").format(snapshot_id=seat.snapshot_id, seed=seat.seed))
             continue
         sub = _from_snapshot(panel, seat.snapshot)
         if seat.lottery_id is None:
             again = select_v1(sub, seat.seed)
             chosen = sorted(set(again.panel) - sub.fixed)
             if chosen != [seat.snapshot_id]:
-                diffs.append(f"the replacement drawn with seed {seat.seed!r} differs: recorded {seat.snapshot_id}, "
-                             f"recomputed {', '.join(chosen)}")
+                diffs.append(_("the replacement drawn with seed {seed!r} differs: recorded {snapshot_id}, recomputed {join}").format(seed=seat.seed, snapshot_id=seat.snapshot_id, join=', '.join(chosen)))
             else:
-                notes.append(f"replacement {seat.snapshot_id} (seed {seat.seed!r}) recomputed the old way: the same")
+                notes.append(_("replacement {snapshot_id} (seed {seed!r}) recomputed the old way: the same").format(snapshot_id=seat.snapshot_id, seed=seat.seed))
             continue
         before = len(diffs)
         _verify_stored(lotteries.get(seat.lottery_id), sub, seat.seed, None,
                        sorted(sub.fixed | {seat.snapshot_id}, key=member_order), diffs, notes, resolve, "replacement: ")
         if len(diffs) == before:
-            notes.append(f"replacement {seat.snapshot_id} (seed {seat.seed!r}) drawn again from its stored "
-                         "lottery: the same")
+            notes.append(_("replacement {snapshot_id} (seed {seed!r}) drawn again from its stored lottery: the same").format(snapshot_id=seat.snapshot_id, seed=seat.seed))
     return Verification(not diffs, diffs, notes)
 
 
@@ -462,33 +452,33 @@ def _compare(diffs: list[str], what: str, recorded: list[str], again: list[str])
     if sorted(again) != sorted(recorded):
         missing = sorted(set(recorded) - set(again), key=member_order)
         extra = sorted(set(again) - set(recorded), key=member_order)
-        diffs.append(f"{what} differs: recorded but not drawn {missing}, drawn but not recorded {extra}")
+        diffs.append(_("{what} differs: recorded but not drawn {missing}, drawn but not recorded {extra}").format(what=what, missing=missing, extra=extra))
 
 
 def _verify_stored(row: Lottery | None, problem: Problem, seed: str, ticket: int | None, drawn: list[str],
                    diffs: list[str], notes: list[str], resolve: bool, prefix: str) -> None:
     """Check a stored lottery and the draw from it against the record's snapshot."""
     if row is None:
-        diffs.append(f"{prefix}the stored lottery is missing")
+        diffs.append(_("{prefix}the stored lottery is missing").format(prefix=prefix))
         return
     try:
         lottery = json.loads(row.body)
         public = json.loads(row.pseudonyms)
     except ValueError:
-        diffs.append(f"{prefix}the stored lottery is not readable JSON (the record was changed)")
+        diffs.append(_("{prefix}the stored lottery is not readable JSON (the record was changed)").format(prefix=prefix))
         return
     if record.lottery_hash(lottery) != row.sha256:
-        diffs.append(f"{prefix}the stored lottery does not match its SHA-256 {row.sha256[:12]} (it was changed)")
+        diffs.append(_("{prefix}the stored lottery does not match its SHA-256 {value} (it was changed)").format(prefix=prefix, value=row.sha256[:12]))
     missing = [i for i in drawn if i not in public]
     if missing:
-        diffs.append(f"{prefix}seated member(s) {', '.join(missing)} have no id in the lottery")
+        diffs.append(_("{prefix}seated member(s) {join} have no id in the lottery").format(prefix=prefix, join=', '.join(missing)))
         return
     rec = record.assemble(lottery, None if ticket is not None else seed, ticket, [public[i] for i in drawn])
     rec["lottery_sha256"] = row.sha256
     try:
         result = record.verify(rec)
     except record.RecordError as e:
-        diffs.append(f"{prefix}the stored lottery cannot be read: {e}")
+        diffs.append(_("{prefix}the stored lottery cannot be read: {e}").format(prefix=prefix, e=e))
         return
     private = {v: k for k, v in public.items()}
     diffs.extend(prefix + re.sub(r"\b[0-9a-f]{10}\b", lambda m: private.get(m[0], m[0]), d)
@@ -496,7 +486,7 @@ def _verify_stored(row: Lottery | None, problem: Problem, seed: str, ticket: int
     shown = {p: tuple(tp["values"]) for tp in lottery.get("types", []) for p in tp.get("people", [])}
     if set(shown) != {public.get(i) for i in problem.ids} or any(
             shown.get(public.get(i)) != tuple(v) for i, v in zip(problem.ids, problem.values)):
-        diffs.append(f"{prefix}the lottery's people or categories are not the recorded pool snapshot's")
+        diffs.append(_("{prefix}the lottery's people or categories are not the recorded pool snapshot's").format(prefix=prefix))
     if resolve:
         notes.append(prefix + resolve_note(lottery))
 
@@ -524,16 +514,16 @@ def replace_member(engine: Engine, panel_id: int, member_id: int, *, redraw: boo
         seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)).scalars())
     holding = {x.snapshot_id: x for x in seats if x.role in ("seated", "replacement")}
     if str(member_id) not in holding:
-        raise OtosError(f"Member {member_id} does not hold a seat on panel {panel_id}.",
-                        hint="See otos panel show.")
+        raise OtosError(_("Member {member_id} does not hold a seat on panel {panel_id}.").format(member_id=member_id, panel_id=panel_id),
+                        hint=_("See otos panel show."))
     quotas = quotas_from_json(panel.quotas)
     stay = frozenset(holding) - {str(member_id)}
     with Session(engine) as s:
         active = set(s.execute(sql_select(PoolMember.id).where(PoolMember.status == "active")).scalars())
     missing = [i for i in stay if int(i) not in active]
     if missing:
-        raise OtosError(f"Seated member(s) {', '.join(missing)} are no longer active in the pool.",
-                        hint="Replace them first, one at a time.")
+        raise OtosError(_("Seated member(s) {join} are no longer active in the pool.").format(join=', '.join(missing)),
+                        hint=_("Replace them first, one at a time."))
     if not redraw:
         stepped = _reserve_steps_in(engine, panel, seats, holding[str(member_id)], stay)
         if stepped:
@@ -581,8 +571,7 @@ def panel_record(engine: Engine, panel_id: int) -> dict:
     with Session(engine, expire_on_commit=False) as s:
         panel = get_panel(s, panel_id)
         if panel.lottery_id is None:
-            raise OtosError(f"Panel {panel_id} was drawn before Otos stored the lottery, so it has no record to "
-                            "publish.", hint=f"otos panel verify {panel_id} still checks it the old way.")
+            raise OtosError(_("Panel {panel_id} was drawn before Otos stored the lottery, so it has no record to publish.").format(panel_id=panel_id), hint=_("otos panel verify {panel_id} still checks it the old way.").format(panel_id=panel_id))
         seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)
                                .order_by(PanelSeat.id)).scalars())
         rows = {r.id: r for r in s.execute(sql_select(Lottery).where(Lottery.id.in_(
@@ -622,8 +611,7 @@ def _still_holding(s: Session, seat: PanelSeat, panel_id: int) -> PanelSeat:
     """The seat as it is now, inside the writing transaction: refuse if a colleague replaced it meanwhile."""
     now = s.get(PanelSeat, seat.id)
     if now is None or now.role not in ("seated", "replacement"):
-        raise OtosError(f"Member {seat.snapshot_id}'s seat on panel {panel_id} was replaced meanwhile. Nothing was "
-                        "recorded.", hint="See otos panel show.")
+        raise OtosError(_("Member {snapshot_id}'s seat on panel {panel_id} was replaced meanwhile. Nothing was recorded.").format(snapshot_id=seat.snapshot_id, panel_id=panel_id), hint=_("See otos panel show."))
     return now
 
 
@@ -681,8 +669,7 @@ def _reserve_steps_in(engine: Engine, panel: Panel, seats: list[PanelSeat], gone
         _unchanged(problem, pool_problem(s, quotas, panel.size, include=include, day=day))
         reserve = s.get(PanelSeat, pick.id)
         if reserve is None or reserve.role != "reserve":
-            raise OtosError(f"Reserve {pick.snapshot_id} of panel {panel.id} took a seat meanwhile. Nothing was "
-                            "recorded.", hint="See otos panel show, then replace again.")
+            raise OtosError(_("Reserve {snapshot_id} of panel {id} took a seat meanwhile. Nothing was recorded.").format(snapshot_id=pick.snapshot_id, id=panel.id), hint=_("See otos panel show, then replace again."))
         seat.role = "dropped"
         reserve.role = "replacement"
         _served(s, reserve.member_id)
@@ -716,8 +703,8 @@ def all_probabilities(engine: Engine, panel_id: int) -> dict[str, float]:
         panel = get_panel(s, panel_id)
         snap = json.loads(panel.snapshot)
     if "probabilities" not in snap:
-        raise OtosError(f"Panel {panel_id} was recorded without everyone's probabilities.",
-                        hint=f"otos panel verify {panel_id} recomputes them.")
+        raise OtosError(_("Panel {panel_id} was recorded without everyone's probabilities.").format(panel_id=panel_id),
+                        hint=_("otos panel verify {panel_id} recomputes them.").format(panel_id=panel_id))
     return dict(zip(snap["ids"], snap["probabilities"]))
 
 
@@ -725,7 +712,7 @@ def get_panel(s: Session, panel_id: int) -> Panel:
     """The recorded panel, or NotFound that says where to look."""
     panel = s.get(Panel, panel_id)
     if panel is None:
-        raise NotFound(f"There is no panel {panel_id}.", hint="See otos panel list.")
+        raise NotFound(_("There is no panel {panel_id}.").format(panel_id=panel_id), hint=_("See otos panel list."))
     return panel
 
 
@@ -759,7 +746,7 @@ def panel_seats(engine: Engine, panel_id: int) -> list[dict]:
                 continue
             m = s.get(PoolMember, seat.member_id) if seat.member_id else None
             waiting = seat.role == "reserve"
-            rows.append({"member": seat.snapshot_id, "name": f"{m.surname}, {m.first_names}" if m else "(withdrawn)",
+            rows.append({"member": seat.snapshot_id, "name": f"{m.surname}, {m.first_names}" if m else _("(withdrawn)"),
                          "role": seat.role, "rank": seat.rank if waiting else None,
                          "reserve_for": seat.reserve_for if waiting else None,
                          "group": list(groups.get(seat.snapshot_id, ())), "probability": seat.probability,
@@ -771,4 +758,4 @@ def panel_seats(engine: Engine, panel_id: int) -> list[dict]:
 
 def role_label(seat: dict) -> str:
     """How a row of ``panel_seats`` names its role: "seated", ..., "reserve 2 for 118"."""
-    return f"reserve {seat['rank']} for {seat['reserve_for']}" if seat["role"] == "reserve" else seat["role"]
+    return _("reserve {rank} for {reserve_for}").format(rank=seat['rank'], reserve_for=seat['reserve_for']) if seat["role"] == "reserve" else seat["role"]

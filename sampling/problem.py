@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pool.errors import OtosError
+from pool.i18n import _
 
 
 @dataclass(frozen=True)
@@ -89,47 +90,47 @@ def check(problem: Problem) -> None:
     p = problem
     faults: list[str] = []
     if not p.ids:
-        raise OtosError("The pool is empty: there is nobody to draw from.",
-                        hint="Register volunteers first, or check the filter (e.g. the recruitment round).")
+        raise OtosError(_("The pool is empty: there is nobody to draw from."),
+                        hint=_("Register volunteers first, or check the filter (e.g. the recruitment round)."))
     if len(set(p.ids)) != len(p.ids):
         dup = [i for i, n in Counter(p.ids).items() if n > 1][:5]
-        faults.append(f"the same id appears twice in the pool ({', '.join(dup)})")
+        faults.append(_("the same id appears twice in the pool ({join})").format(join=', '.join(dup)))
     if p.k < 1:
-        faults.append(f"the panel size must be at least 1 (got {p.k})")
+        faults.append(_("the panel size must be at least 1 (got {k})").format(k=p.k))
     if p.k > len(p.ids):
-        faults.append(f"the panel size {p.k} is larger than the pool ({len(p.ids)} people)")
+        faults.append(_("the panel size {k} is larger than the pool ({count} people)").format(k=p.k, count=len(p.ids)))
     defined = defaultdict(dict)
     for q in p.quotas:
         if q.min < 0 or q.max < q.min:
-            faults.append(f"quota {q.feature}={q.value}: min {q.min} and max {q.max} do not make a range")
+            faults.append(_("quota {feature}={value}: min {min} and max {max} do not make a range").format(feature=q.feature, value=q.value, min=q.min, max=q.max))
         if (q.value in defined[q.feature]):
-            faults.append(f"quota {q.feature}={q.value} is given twice")
+            faults.append(_("quota {feature}={value} is given twice").format(feature=q.feature, value=q.value))
         defined[q.feature][q.value] = q
     for j, f in enumerate(p.features):
         if f not in defined:
-            faults.append(f"feature {f} has no quotas")
+            faults.append(_("feature {f} has no quotas").format(f=f))
             continue
         seen = Counter(v[j] for v in p.values)
         unknown = sorted(set(seen) - set(defined[f]))
         for value in unknown:
             who = next(p.ids[i] for i, v in enumerate(p.values) if v[j] == value)
-            faults.append(f"{seen[value]} person(s) (e.g. {who}) have {f}={value!r}, which has no quota")
+            faults.append(_("{value} person(s) (e.g. {who}) have {f}={value2!r}, which has no quota").format(value=seen[value], who=who, f=f, value2=value))
         qs = defined[f].values()
         if sum(q.min for q in qs) > p.k:
-            faults.append(f"the minimums of {f} add up to {sum(q.min for q in qs)}, more than the panel size {p.k}")
+            faults.append(_("the minimums of {f} add up to {sum}, more than the panel size {k}").format(f=f, sum=sum(q.min for q in qs), k=p.k))
         if sum(q.max for q in qs) < p.k:
-            faults.append(f"the maximums of {f} add up to {sum(q.max for q in qs)}, less than the panel size {p.k}")
+            faults.append(_("the maximums of {f} add up to {sum}, less than the panel size {k}").format(f=f, sum=sum(q.max for q in qs), k=p.k))
     extra = sorted(set(defined) - set(p.features))
     if extra:
-        faults.append(f"quotas name feature(s) the pool does not have: {', '.join(extra)}")
+        faults.append(_("quotas name feature(s) the pool does not have: {join}").format(join=', '.join(extra)))
     missing_fixed = sorted(set(p.fixed) - set(p.ids))
     if missing_fixed:
-        faults.append(f"seats fixed in advance for people not in the pool: {', '.join(missing_fixed[:5])}")
+        faults.append(_("seats fixed in advance for people not in the pool: {join}").format(join=', '.join(missing_fixed[:5])))
     if len(p.fixed) > p.k:
-        faults.append(f"{len(p.fixed)} seats are fixed in advance but the panel has only {p.k}")
+        faults.append(_("{count} seats are fixed in advance but the panel has only {k}").format(count=len(p.fixed), k=p.k))
     if faults:
-        raise OtosError("The panel cannot be drawn: " + "; ".join(faults) + ".",
-                        hint="Fix the quotas or the pool and try again; nothing was drawn.")
+        raise OtosError(_("The panel cannot be drawn: ") + "; ".join(faults) + ".",
+                        hint=_("Fix the quotas or the pool and try again; nothing was drawn."))
 
 
 @dataclass

@@ -15,31 +15,32 @@ from pool.db import unit_of_work
 from pool.errors import NotFound, OtosError
 from pool.models import QuotaSet, checked_text
 from sampling.problem import Quota, quotas_from_json, quotas_to_json
+from pool.i18n import _
 
 
 def _checked(quotas: list[Quota], size: int) -> None:
     if not quotas:
-        raise OtosError("There are no quotas to save.", hint="Make or load quotas first.")
+        raise OtosError(_("There are no quotas to save."), hint=_("Make or load quotas first."))
     if size < 1:
-        raise OtosError(f"The panel size must be at least 1, not {size}.")
+        raise OtosError(_("The panel size must be at least 1, not {size}.").format(size=size))
     for q in quotas:
         if q.min < 0 or q.max < q.min:
-            raise OtosError(f"Quota {q.feature}={q.value}: min {q.min} and max {q.max} do not make a range.")
+            raise OtosError(_("Quota {feature}={value}: min {min} and max {max} do not make a range.").format(feature=q.feature, value=q.value, min=q.min, max=q.max))
 
 
 def save(engine: Engine, name: str, quotas: list[Quota], size: int, *, replace: bool = False) -> None:
     """Keep ``quotas`` for a panel of ``size`` under ``name``; an existing set of that
     name is replaced only with ``replace``."""
-    name = checked_text(name.strip(), QuotaSet.name, "The name of the quota set")
+    name = checked_text(name.strip(), QuotaSet.name, _("The name of the quota set"))
     if not name:
-        raise OtosError("Give the quota set a name.", hint="e.g. the county and the year: Lappi 2027.")
+        raise OtosError(_("Give the quota set a name."), hint=_("e.g. the county and the year: Lappi 2027."))
     _checked(quotas, size)
     text = quotas_to_json(quotas)
     with unit_of_work(engine, write=True) as s:
         found = s.execute(select(QuotaSet).where(QuotaSet.name == name)).scalar_one_or_none()
         if found is not None and not replace:
-            raise OtosError(f"There is already a quota set called {name!r}.",
-                            hint="Give another name, or replace it (otos quotas save --replace).")
+            raise OtosError(_("There is already a quota set called {name!r}.").format(name=name),
+                            hint=_("Give another name, or replace it (otos quotas save --replace)."))
         if found is not None:  # a new row, so that the newest id is the set saved last
             s.delete(found)
             s.flush()
@@ -60,7 +61,7 @@ def load(engine: Engine, name: str) -> tuple[list[Quota], int]:
     with Session(engine) as s:
         found = s.execute(select(QuotaSet).where(QuotaSet.name == name)).scalar_one_or_none()
         if found is None:
-            raise NotFound(f"There is no quota set called {name!r}.", hint="See otos quotas list.")
+            raise NotFound(_("There is no quota set called {name!r}.").format(name=name), hint=_("See otos quotas list."))
         return quotas_from_json(found.quotas), found.size
 
 
@@ -68,6 +69,6 @@ def delete(engine: Engine, name: str) -> None:
     with unit_of_work(engine, write=True) as s:
         found = s.execute(select(QuotaSet).where(QuotaSet.name == name)).scalar_one_or_none()
         if found is None:
-            raise NotFound(f"There is no quota set called {name!r}.", hint="See otos quotas list.")
+            raise NotFound(_("There is no quota set called {name!r}.").format(name=name), hint=_("See otos quotas list."))
         s.delete(found)
         audit.record(s, "quotas.delete", name=name)

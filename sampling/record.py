@@ -47,6 +47,7 @@ from fractions import Fraction
 from typing import Any
 
 from pool.errors import OtosError
+from pool.i18n import _
 
 FORMAT = "otos-lottery-record"
 FORMAT_VERSION = 1
@@ -93,7 +94,7 @@ class Stream:
     def below(self, n: int) -> int:
         """A whole number 0 <= x < n, every value exactly equally likely."""
         if n < 1:
-            raise RecordError(f"Cannot draw a number below {n}.")
+            raise RecordError(_("Cannot draw a number below {n}.").format(n=n))
         limit = _SPACE - _SPACE % n
         while True:
             x = self.block()
@@ -108,7 +109,7 @@ def _running(lottery: dict, r: int) -> tuple[int, int]:
         if r < start + panel["weight"]:
             return i, start
         start += panel["weight"]
-    raise RecordError(f"Ticket position {r} is past the lottery's {lottery['denominator']} tickets.")
+    raise RecordError(_("Ticket position {r} is past the lottery's {denominator} tickets.").format(r=r, denominator=lottery['denominator']))
 
 
 def draw(lottery: dict, seed: str | None = None, ticket: int | None = None) -> list[str]:
@@ -117,15 +118,15 @@ def draw(lottery: dict, seed: str | None = None, ticket: int | None = None) -> l
     stream = Stream(seed) if seed is not None else None
     if ticket is not None:
         if lottery["within_type"] != "deal":
-            raise RecordError("A ticket number decides a panel only in a lottery of equally likely tickets.",
-                              hint="Prepare the lottery with --uniform M, or draw with a seed.")
+            raise RecordError(_("A ticket number decides a panel only in a lottery of equally likely tickets."),
+                              hint=_("Prepare the lottery with --uniform M, or draw with a seed."))
         if not 1 <= ticket <= denominator:
-            raise RecordError(f"Ticket {ticket} is not between 1 and {denominator}.")
+            raise RecordError(_("Ticket {ticket} is not between 1 and {denominator}.").format(ticket=ticket, denominator=denominator))
         r = ticket - 1
     elif stream is not None:
         r = stream.below(denominator)
     else:
-        raise RecordError("A draw needs a seed or a ticket number.")
+        raise RecordError(_("A draw needs a seed or a ticket number."))
     index, start = _running(lottery, r)
     types = lottery["types"]
     chosen: list[str] = []
@@ -167,10 +168,10 @@ def fraction_text(x: Fraction) -> str:
 
 def _fraction(text: Any, where: str) -> Fraction:
     if not isinstance(text, str) or text.count("/") != 1:
-        raise RecordError(f"{where}: a probability is written as \"numerator/denominator\", not {text!r}.")
+        raise RecordError(_('{where}: a probability is written as "numerator/denominator", not {text!r}.').format(where=where, text=text))
     a, b = text.split("/")
     if not (a.isdigit() and b.isdigit() and int(b) > 0):
-        raise RecordError(f"{where}: {text!r} is not a fraction of whole numbers.")
+        raise RecordError(_("{where}: {text!r} is not a fraction of whole numbers.").format(where=where, text=text))
     return Fraction(int(a), int(b))
 
 
@@ -179,23 +180,22 @@ def _fraction(text: Any, where: str) -> Fraction:
 
 def _need(obj: Any, key: str, kind: type | tuple, where: str) -> Any:
     if not isinstance(obj, dict) or key not in obj:
-        raise RecordError(f"{where}: the field {key!r} is missing.")
+        raise RecordError(_("{where}: the field {key!r} is missing.").format(where=where, key=key))
     value = obj[key]
     if kind is int and isinstance(value, bool) or not isinstance(value, kind):
         name = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise RecordError(f"{where}.{key}: expected {name}, found {type(value).__name__}.")
+        raise RecordError(_("{where}.{key}: expected {name}, found {name2}.").format(where=where, key=key, name=name, name2=type(value).__name__))
     return value
 
 
 def _check_shape(record: Any) -> None:
     """Raise RecordError naming the first field that is missing or of the wrong kind."""
     if not isinstance(record, dict):
-        raise RecordError("The record is not a JSON object.")
+        raise RecordError(_("The record is not a JSON object."))
     if record.get("format") != FORMAT:
-        raise RecordError(f"This is not an Otos lottery record (format {record.get('format')!r}).")
+        raise RecordError(_("This is not an Otos lottery record (format {get!r}).").format(get=record.get('format')))
     if record.get("format_version") != FORMAT_VERSION:
-        raise RecordError(f"Record format version {record.get('format_version')!r} is not one this Otos reads "
-                          f"({FORMAT_VERSION}).", hint="Verify it with the Otos version that wrote it.")
+        raise RecordError(_("Record format version {get!r} is not one this Otos reads ({format_version}).").format(get=record.get('format_version'), format_version=FORMAT_VERSION), hint=_("Verify it with the Otos version that wrote it."))
     lot = _need(record, "lottery", dict, "record")
     _need(record, "lottery_sha256", str, "record")
     for key, kind in (("panel_size", int), ("denominator", int), ("features", list), ("quotas", list),
@@ -204,7 +204,7 @@ def _check_shape(record: Any) -> None:
         _need(lot, key, kind, "lottery")
     features = lot["features"]
     if not all(isinstance(f, str) for f in features):
-        raise RecordError("lottery.features: every feature is a text.")
+        raise RecordError(_("lottery.features: every feature is a text."))
     for i, q in enumerate(lot["quotas"]):
         where = f"lottery.quotas[{i}]"
         _need(q, "feature", str, where), _need(q, "value", str, where)
@@ -214,38 +214,38 @@ def _check_shape(record: Any) -> None:
         values, people, probs = (_need(tp, "values", list, where), _need(tp, "people", list, where),
                                  _need(tp, "probabilities", list, where))
         if len(values) != len(features) or not all(isinstance(v, str) for v in values):
-            raise RecordError(f"{where}.values: one text per feature ({len(features)}) expected.")
+            raise RecordError(_("{where}.values: one text per feature ({count}) expected.").format(where=where, count=len(features)))
         if not people or not all(isinstance(p, str) and p for p in people):
-            raise RecordError(f"{where}.people: a type lists one or more ids (texts).")
+            raise RecordError(_("{where}.people: a type lists one or more ids (texts).").format(where=where))
         if len(probs) != len(people):
-            raise RecordError(f"{where}.probabilities: one per person ({len(people)}) expected.")
+            raise RecordError(_("{where}.probabilities: one per person ({count}) expected.").format(where=where, count=len(people)))
         if tp.get("dwelling") is not None and not isinstance(tp["dwelling"], str):
-            raise RecordError(f"{where}.dwelling: a text or null.")
+            raise RecordError(_("{where}.dwelling: a text or null.").format(where=where))
         if not isinstance(tp.get("fixed", False), bool):
-            raise RecordError(f"{where}.fixed: true or false.")
+            raise RecordError(_("{where}.fixed: true or false.").format(where=where))
     for i, panel in enumerate(lot["panels"]):
         where = f"lottery.panels[{i}]"
         _need(panel, "weight", int, where)
         for pair in _need(panel, "seats", list, where):
             if (not isinstance(pair, list) or len(pair) != 2 or not all(isinstance(x, int) and not isinstance(x, bool)
                                                                        for x in pair)):
-                raise RecordError(f"{where}.seats: each entry is [type index, seats].")
+                raise RecordError(_("{where}.seats: each entry is [type index, seats].").format(where=where))
             if not 0 <= pair[0] < len(lot["types"]):
-                raise RecordError(f"{where}.seats: type {pair[0]} does not exist.")
+                raise RecordError(_("{where}.seats: type {value} does not exist.").format(where=where, value=pair[0]))
     reps = record.get("replacements")
     if reps is not None and (not isinstance(reps, list) or not all(isinstance(r, dict) for r in reps)):
-        raise RecordError("record.replacements: a list of records (lottery, lottery_sha256, draw).")
+        raise RecordError(_("record.replacements: a list of records (lottery, lottery_sha256, draw)."))
     if "draw" in record and record["draw"] is not None:
         d = _need(record, "draw", dict, "record")
         _need(d, "panel", list, "draw")
         if d.get("seed") is not None and not isinstance(d["seed"], str):
-            raise RecordError("draw.seed: a text or null.")
+            raise RecordError(_("draw.seed: a text or null."))
         if d.get("ticket") is not None and (not isinstance(d["ticket"], int) or isinstance(d["ticket"], bool)):
-            raise RecordError("draw.ticket: a whole number or null.")
+            raise RecordError(_("draw.ticket: a whole number or null."))
         if d.get("prepared_sha256") is not None and not isinstance(d["prepared_sha256"], str):
-            raise RecordError("draw.prepared_sha256: a text or null.")
+            raise RecordError(_("draw.prepared_sha256: a text or null."))
         if not all(isinstance(p, str) for p in d["panel"]):
-            raise RecordError("draw.panel: a list of ids (texts).")
+            raise RecordError(_("draw.panel: a list of ids (texts)."))
 
 
 def _type_key(tp: dict) -> tuple:
@@ -266,37 +266,37 @@ def check_lottery(lot: dict) -> list[str]:
     diffs: list[str] = []
     features, types, panels = lot["features"], lot["types"], lot["panels"]
     if lot["sampler"] != SAMPLER:
-        diffs.append(f"the sampler {lot['sampler']!r} is not one this verifier knows ({SAMPLER})")
+        diffs.append(_("the sampler {sampler!r} is not one this verifier knows ({sampler2})").format(sampler=lot['sampler'], sampler2=SAMPLER))
     if lot["within_type"] not in WITHIN:
-        diffs.append(f"within_type {lot['within_type']!r} is not one of {', '.join(WITHIN)}")
+        diffs.append(_("within_type {within_type!r} is not one of {join}").format(within_type=lot['within_type'], join=', '.join(WITHIN)))
         return diffs
     if lot["household_rule"] != HOUSEHOLD_RULE:
-        diffs.append(f"the household rule {lot['household_rule']!r} is not {HOUSEHOLD_RULE!r}")
+        diffs.append(_("the household rule {household_rule!r} is not {household_rule2!r}").format(household_rule=lot['household_rule'], household_rule2=HOUSEHOLD_RULE))
     bounds: dict[tuple[str, str], tuple[int, int]] = {}
     for q in lot["quotas"]:
         key = (q["feature"], q["value"])
         if key in bounds:
-            diffs.append(f"the quota {q['feature']}={q['value']} is given twice")
+            diffs.append(_("the quota {feature}={value} is given twice").format(feature=q['feature'], value=q['value']))
         if q["feature"] not in features:
-            diffs.append(f"the quota {q['feature']}={q['value']} names a feature the lottery does not have")
+            diffs.append(_("the quota {feature}={value} names a feature the lottery does not have").format(feature=q['feature'], value=q['value']))
         bounds[key] = (q["min"], q["max"])
     seen: Counter = Counter(p for tp in types for p in tp["people"])
     twice = sorted(p for p, n in seen.items() if n > 1)
     if twice:
-        diffs.append(f"id(s) {', '.join(twice[:5])} are listed in more than one place")
+        diffs.append(_("id(s) {join} are listed in more than one place").format(join=', '.join(twice[:5])))
     for t, tp in enumerate(types):
         if tp["people"] != sorted(tp["people"]):
-            diffs.append(f"type {t}'s people are not in sorted order")
+            diffs.append(_("type {t}'s people are not in sorted order").format(t=t))
         if (tp.get("dwelling") is not None or tp.get("fixed")) and len(tp["people"]) != 1:
-            diffs.append(f"type {t} shares a dwelling or a fixed seat but lists {len(tp['people'])} people")
+            diffs.append(_("type {t} shares a dwelling or a fixed seat but lists {count} people").format(t=t, count=len(tp['people'])))
         for f, v in zip(features, tp["values"]):
             if (f, v) not in bounds:
-                diffs.append(f"type {t} has {f}={v!r}, which has no quota")
+                diffs.append(_("type {t} has {f}={v!r}, which has no quota").format(t=t, f=f, v=v))
     if [_type_key(tp) for tp in types] != sorted(_type_key(tp) for tp in types):
-        diffs.append("the types are not in canonical order (sorted by values, then people)")
+        diffs.append(_("the types are not in canonical order (sorted by values, then people)"))
     keys = [_panel_key(p, len(types)) for p in panels]
     if keys != sorted(keys) or len(set(keys)) != len(keys):
-        diffs.append("the panels are not in canonical order (sorted by seats per type, each once)")
+        diffs.append(_("the panels are not in canonical order (sorted by seats per type, each once)"))
     dwellings = defaultdict(list)
     for t, tp in enumerate(types):
         if tp.get("dwelling") is not None:
@@ -306,37 +306,36 @@ def check_lottery(lot: dict) -> list[str]:
     for i, panel in enumerate(panels):
         total += panel["weight"]
         if panel["weight"] < 1:
-            diffs.append(f"panel {i} has weight {panel['weight']}; every weight is a positive whole number")
+            diffs.append(_("panel {i} has weight {weight}; every weight is a positive whole number").format(i=i, weight=panel['weight']))
         seats = dict(map(tuple, panel["seats"]))
         if len(seats) != len(panel["seats"]) or [t for t, _x in panel["seats"]] != sorted(seats):
-            diffs.append(f"panel {i}'s seats are not listed by type, each type once")
+            diffs.append(_("panel {i}'s seats are not listed by type, each type once").format(i=i))
         for t, c in seats.items():
             if not 1 <= c <= len(types[t]["people"]):
-                diffs.append(f"panel {i} gives type {t} {c} seats; it has {len(types[t]['people'])} people")
+                diffs.append(_("panel {i} gives type {t} {c} seats; it has {count} people").format(i=i, t=t, c=c, count=len(types[t]['people'])))
         if sum(seats.values()) != lot["panel_size"]:
-            diffs.append(f"panel {i} has {sum(seats.values())} seats, the panel size is {lot['panel_size']}")
+            diffs.append(_("panel {i} has {sum} seats, the panel size is {panel_size}").format(i=i, sum=sum(seats.values()), panel_size=lot['panel_size']))
         counts: Counter = Counter()
         for t, c in seats.items():
             for f, v in zip(features, types[t]["values"]):
                 counts[(f, v)] += c
         for (f, v), (lo, hi) in bounds.items():
             if not lo <= counts[(f, v)] <= hi:
-                diffs.append(f"panel {i} seats {counts[(f, v)]} with {f}={v}, the quota is {lo}-{hi}")
+                diffs.append(_("panel {i} seats {value} with {f}={v}, the quota is {lo}-{hi}").format(i=i, value=counts[(f, v)], f=f, v=v, lo=lo, hi=hi))
         for label, members in dwellings.items():
             if sum(seats.get(t, 0) for t in members) > 1:
-                diffs.append(f"panel {i} seats two people of shared dwelling {label}")
+                diffs.append(_("panel {i} seats two people of shared dwelling {label}").format(i=i, label=label))
         for t in fixed:
             if t not in seats:
-                diffs.append(f"panel {i} leaves out {types[t]['people'][0]}, whose seat was fixed in advance")
+                diffs.append(_("panel {i} leaves out {value}, whose seat was fixed in advance").format(i=i, value=types[t]['people'][0]))
     if total != lot["denominator"]:
-        diffs.append(f"the panels' weights add up to {total}, not to the denominator {lot['denominator']} "
-                     "(the probabilities do not sum to 1)")
+        diffs.append(_("the panels' weights add up to {total}, not to the denominator {denominator} (the probabilities do not sum to 1)").format(total=total, denominator=lot['denominator']))
         return diffs
     exact = marginals(lot)
     for t, tp in enumerate(types):
         for pid, text, want in zip(tp["people"], tp["probabilities"], exact[t]):
             if _fraction(text, f"lottery.types[{t}]") != want:
-                diffs.append(f"{pid}'s recorded probability {text} is not the lottery's {fraction_text(want)}")
+                diffs.append(_("{pid}'s recorded probability {text} is not the lottery's {fraction_text}").format(pid=pid, text=text, fraction_text=fraction_text(want)))
     return diffs
 
 
@@ -347,34 +346,32 @@ def verify(record: Any) -> Verification:
     lot = record["lottery"]
     diffs, notes = [], []
     if lottery_hash(lot) != record["lottery_sha256"]:
-        diffs.append("the lottery does not match its recorded SHA-256 (it was changed after it was fixed)")
+        diffs.append(_("the lottery does not match its recorded SHA-256 (it was changed after it was fixed)"))
     diffs.extend(check_lottery(lot))
     d = record.get("draw")
     if not d:
-        notes.append("the record holds a lottery but no draw yet")
+        notes.append(_("the record holds a lottery but no draw yet"))
         return Verification(not diffs, diffs, notes)
     seated = d["panel"]
     if d.get("prepared_sha256") not in (None, record["lottery_sha256"]):
-        diffs.append("the lottery is not the one whose hash was published before the draw "
-                     f"({d['prepared_sha256']})")
+        diffs.append(_("the lottery is not the one whose hash was published before the draw ({prepared_sha256})").format(prepared_sha256=d['prepared_sha256']))
     if d.get("seed") is None and d.get("ticket") is None:
-        diffs.append("the draw names neither a seed nor a ticket")
+        diffs.append(_("the draw names neither a seed nor a ticket"))
     else:
         try:
             again = draw(lot, d.get("seed"), d.get("ticket"))
         except RecordError as e:
-            diffs.append(f"the draw cannot be repeated: {e}")
+            diffs.append(_("the draw cannot be repeated: {e}").format(e=e))
         else:
             if again != sorted(seated):
-                how = f"seed {d['seed']!r}" if d.get("seed") is not None else f"ticket {d['ticket']}"
+                how = _("seed {seed!r}").format(seed=d['seed']) if d.get("seed") is not None else _("ticket {ticket}").format(ticket=d['ticket'])
                 missing = sorted(set(seated) - set(again))
                 extra = sorted(set(again) - set(seated))
-                diffs.append(f"the {how} draws a different panel: recorded but not drawn {missing}, "
-                             f"drawn but not recorded {extra}")
+                diffs.append(_("the {how} draws a different panel: recorded but not drawn {missing}, drawn but not recorded {extra}").format(how=how, missing=missing, extra=extra))
     for i, rep in enumerate(record.get("replacements") or []):
         sub = verify({"format": FORMAT, "format_version": FORMAT_VERSION, **rep})
-        diffs.extend(f"replacement {i + 1}: {x}" for x in sub.differences)
-        notes.extend(f"replacement {i + 1}: {x}" for x in sub.notes)
+        diffs.extend(_("replacement {value}: {x}").format(value=i + 1, x=x) for x in sub.differences)
+        notes.extend(_("replacement {value}: {x}").format(value=i + 1, x=x) for x in sub.notes)
     return Verification(not diffs, diffs, notes)
 
 
@@ -408,13 +405,13 @@ def draw_prepared(rec: Any, where: str, seed: str | None = None, ticket: int | N
     """The record of a draw from a prepared record ``rec`` (read from ``where``): checked
     first, refused if it fails or was drawn already; no solver."""
     if (seed is None) == (ticket is None):
-        raise RecordError("Give either the public seed or the ticket drawn by hand.")
+        raise RecordError(_("Give either the public seed or the ticket drawn by hand."))
     checked = verify(rec)
     if not checked.ok:
-        raise RecordError(f"{where} does not hold together: " + "; ".join(checked.differences) + ".",
-                          hint="Nothing was drawn.")
+        raise RecordError(_("{where} does not hold together: ").format(where=where) + "; ".join(checked.differences) + ".",
+                          hint=_("Nothing was drawn."))
     if rec.get("draw"):
-        raise RecordError(f"{where} was drawn already (it has a draw).", hint="A prepared lottery is drawn once.")
+        raise RecordError(_("{where} was drawn already (it has a draw).").format(where=where), hint=_("A prepared lottery is drawn once."))
     out = assemble(rec["lottery"], seed, ticket, draw(rec["lottery"], seed, ticket), timestamp(),
                    rec["lottery_sha256"])
     if rec.get("prepared_at"):
@@ -429,10 +426,8 @@ def check_publishable(ids: list[str], where: str) -> None:
 
     for n, pid in enumerate(ids, start=1):
         if "@" in pid or hetu.looks_like(pid.strip().upper()):
-            raise RecordError(f"{where}, person {n} (id column): the id looks like an e-mail address or an "
-                              "identity code, and a lottery record is made to be published. Nothing was written.",
-                              hint="Give everyone a neutral id (1, 2, 3 ... or random codes) and keep the key "
-                                   "apart.")
+            raise RecordError(_("{where}, person {n} (id column): the id looks like an e-mail address or an identity code, and a lottery record is made to be published. Nothing was written.").format(where=where, n=n),
+                              hint=_("Give everyone a neutral id (1, 2, 3 ... or random codes) and keep the key apart."))
 
 
 def save(path, rec: dict) -> None:
@@ -448,38 +443,38 @@ def load(path: str) -> Any:
     try:
         with open(path, encoding="utf-8") as fh:
             if os.fstat(fh.fileno()).st_size > MAX_BYTES:
-                raise RecordError(f"{path}: over {MAX_BYTES >> 20} MB, larger than any lottery record.",
-                                  hint="Check that this is the record file.")
+                raise RecordError(_("{path}: over {value} MB, larger than any lottery record.").format(path=path, value=MAX_BYTES >> 20),
+                                  hint=_("Check that this is the record file."))
             return json.load(fh)
     except FileNotFoundError:
-        raise RecordError(f"{path}: no such file.") from None
+        raise RecordError(_("{path}: no such file.").format(path=path)) from None
     except IsADirectoryError:
-        raise RecordError(f"{path} is a folder; give the record file.") from None
+        raise RecordError(_("{path} is a folder; give the record file.").format(path=path)) from None
     except PermissionError:
-        raise RecordError(f"{path}: this user may not read it.") from None
+        raise RecordError(_("{path}: this user may not read it.").format(path=path)) from None
     except RecursionError:
-        raise RecordError(f"{path}: nested too deeply to be a lottery record.") from None
+        raise RecordError(_("{path}: nested too deeply to be a lottery record.").format(path=path)) from None
     except UnicodeDecodeError:
-        raise RecordError(f"{path}: not UTF-8 text; a lottery record is JSON.") from None
+        raise RecordError(_("{path}: not UTF-8 text; a lottery record is JSON.").format(path=path)) from None
     except json.JSONDecodeError as e:
-        raise RecordError(f"{path}, line {e.lineno}, column {e.colno}: not valid JSON ({e.msg}).") from None
+        raise RecordError(_("{path}, line {lineno}, column {colno}: not valid JSON ({msg}).").format(path=path, lineno=e.lineno, colno=e.colno, msg=e.msg)) from None
 
 
 def main(argv: list[str]) -> int:
     """``python -m sampling.record FILE``: verify a record with the standard library alone."""
     if len(argv) != 1:
-        print("usage: python -m sampling.record RECORD.json", file=sys.stderr)
+        print(_("usage: python -m sampling.record RECORD.json"), file=sys.stderr)
         return 2
     try:
         result = verify(load(argv[0]))
     except RecordError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(_("error: {e}").format(e=e), file=sys.stderr)
         return 2
     for note in result.notes:
-        print(f"Note: {note}.")
+        print(_("Note: {note}.").format(note=note))
     for diff in result.differences:
-        print(f"DIFFERS: {diff}.")
-    print("Verified: the record's lottery and draw are consistent." if result.ok else "NOT verified.")
+        print(_("DIFFERS: {diff}.").format(diff=diff))
+    print(_("Verified: the record's lottery and draw are consistent.") if result.ok else _("NOT verified."))
     return 0 if result.ok else 1
 
 

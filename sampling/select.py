@@ -9,6 +9,7 @@ from pool.errors import OtosError
 from sampling import record
 from sampling.lottery import as_lottery, lowest, person_probabilities
 from sampling.problem import Problem, Quota, build_types, check
+from pool.i18n import _, number
 
 if TYPE_CHECKING:  # the solver is imported only where a lottery is computed: checking a record needs none
     from sampling.feasibility import Infeasible
@@ -24,9 +25,8 @@ class InfeasibleQuotas(OtosError):
     def __init__(self, explanation: Infeasible, k: int) -> None:
         self.explanation = explanation
         text = explanation.message(k) if explanation.relaxations else (
-            f"No panel of {k} meets every quota, even with relaxed quotas (the household rule or the "
-            "seats fixed in advance leave too few people).")
-        super().__init__(text, hint="Relax those quotas and draw again; nothing was drawn.")
+            _("No panel of {k} meets every quota, even with relaxed quotas (the household rule or the seats fixed in advance leave too few people).").format(k=k))
+        super().__init__(text, hint=_("Relax those quotas and draw again; nothing was drawn."))
 
 
 @dataclass
@@ -96,8 +96,8 @@ class Selection:
         """The whole record of this draw (``sampling.record``); ``public`` maps the
         problem's ids to the record's ids (identity when None)."""
         if self.prepared is None:
-            raise OtosError("The legacy greedy draw has no lottery to record.",
-                            hint="Use the fair (leximin) lottery for a draw that can be verified.")
+            raise OtosError(_("The legacy greedy draw has no lottery to record."),
+                            hint=_("Use the fair (leximin) lottery for a draw that can be verified."))
         show = (lambda i: public[i]) if public else (lambda i: i)
         return record.assemble(self.prepared.lottery, self.seed if self.ticket is None else None, self.ticket,
                                [show(i) for i in self.panel], drawn_at)
@@ -109,17 +109,17 @@ MAX_TICKETS = 1_000_000
 def check_tickets(tickets: int, ticket: int | None = None) -> None:
     """Refuse a number of tickets (and a ticket drawn) that cannot be, before any work."""
     if not 1 <= tickets <= MAX_TICKETS:
-        raise OtosError(f"The number of tickets must be between 1 and {MAX_TICKETS:,}, not {tickets}.",
-                        hint="1000 is usual: a number from 1 to 1000 drawn in public.")
+        raise OtosError(_("The number of tickets must be between 1 and {max_tickets}, not {tickets}.").format(max_tickets=number(MAX_TICKETS), tickets=tickets),
+                        hint=_("1000 is usual: a number from 1 to 1000 drawn in public."))
     if ticket is not None and not 1 <= ticket <= tickets:
-        raise OtosError(f"Ticket {ticket} is not between 1 and {tickets}.")
+        raise OtosError(_("Ticket {ticket} is not between 1 and {tickets}.").format(ticket=ticket, tickets=tickets))
 
 
 def _checked(problem: Problem, method: str) -> tuple:
     from sampling.feasibility import check_feasible
 
     if method not in METHODS:
-        raise OtosError(f"Unknown selection method {method!r}.", hint=f"Use one of: {', '.join(METHODS)}.")
+        raise OtosError(_("Unknown selection method {method!r}.").format(method=method), hint=_("Use one of: {join}.").format(join=', '.join(METHODS)))
     check(problem)
     types = build_types(problem)
     clash = check_feasible(problem, types)
@@ -151,7 +151,7 @@ def prepare(problem: Problem, progress: Callable[[float, str], None] | None = No
     notes = []
     zero = sum(1 for v in probs.values() if v == 0)
     if zero:
-        notes.append(f"{zero} volunteer(s) can sit on no panel that meets the quotas (probability 0)")
+        notes.append(_("{zero} volunteer(s) can sit on no panel that meets the quotas (probability 0)").format(zero=zero))
     return Prepared(lottery, probs, private, problem.pool_hash(), problem.quotas_hash(), dist, min_before, notes)
 
 
@@ -161,11 +161,11 @@ def select(problem: Problem, seed: str | None, method: str = "leximin",
     """Check the problem, compute the fair lottery (or take ``prepared``) and draw the
     panel for ``seed`` (or a hand-drawn ``ticket`` of a ``uniform`` lottery)."""
     if ticket is None and (seed is None or not seed.strip()):
-        raise OtosError("The seed is empty.", hint="Give the seed the team took from a public source.")
+        raise OtosError(_("The seed is empty."), hint=_("Give the seed the team took from a public source."))
     if method == "legacy":
         if uniform is not None or ticket is not None or prepared is not None:
-            raise OtosError("The legacy greedy draw has no lottery to prepare, round or draw a ticket from.",
-                            hint="Use the fair (leximin) lottery.")
+            raise OtosError(_("The legacy greedy draw has no lottery to prepare, round or draw a ticket from."),
+                            hint=_("Use the fair (leximin) lottery."))
         from sampling import legacy
         from sampling.lottery import seed_generator
 
@@ -174,13 +174,13 @@ def select(problem: Problem, seed: str | None, method: str = "leximin",
         panel = legacy.legacy_draw(problem, rng)
         probs = legacy.legacy_probabilities(problem, seed_generator(seed + "/estimate"))
         return Selection(panel, probs, seed, method, problem.pool_hash(), problem.quotas_hash(),
-                         notes=["legacy greedy draw: less fair; probabilities estimated from 1,000 draws"])
+                         notes=[_("legacy greedy draw: less fair; probabilities estimated from 1,000 draws")])
     if prepared is None:
         prepared = prepare(problem, progress, public, uniform)
     elif method not in METHODS:
-        raise OtosError(f"Unknown selection method {method!r}.", hint=f"Use one of: {', '.join(METHODS)}.")
+        raise OtosError(_("Unknown selection method {method!r}.").format(method=method), hint=_("Use one of: {join}.").format(join=', '.join(METHODS)))
     panel = prepared.draw(seed if ticket is None else None, ticket)
-    return Selection(panel, prepared.probabilities, seed if ticket is None else f"ticket {ticket}", method,
+    return Selection(panel, prepared.probabilities, seed if ticket is None else _("ticket {ticket}").format(ticket=ticket), method,
                      prepared.pool_hash, prepared.quotas_hash, prepared.distribution, list(prepared.notes),
                      prepared, ticket)
 
@@ -214,12 +214,10 @@ def resolve_note(lottery: dict) -> str:
     the record's integrity."""
     gap, rounded = resolve(lottery)
     if rounded:
-        return (f"re-solved: the probabilities of this lottery of {lottery['denominator']} tickets are within "
-                f"{gap:.2g} of the fair optimum (rounding to whole tickets moves them by up to a few tickets' worth)")
+        return (_("re-solved: the probabilities of this lottery of {denominator} tickets are within {gap:.2g} of the fair optimum (rounding to whole tickets moves them by up to a few tickets' worth)").format(denominator=lottery['denominator'], gap=gap))
     if gap <= 1e-6:
-        return f"re-solved: the recorded lottery is leximin-optimal (largest difference {gap:.1g})"
-    return (f"re-solving gives a different optimum (largest difference in a probability {gap:.3g}): the record "
-            "itself is intact; the solver version or the optimisation differs")
+        return _("re-solved: the recorded lottery is leximin-optimal (largest difference {gap:.1g})").format(gap=gap)
+    return (_("re-solving gives a different optimum (largest difference in a probability {gap:.3g}): the record itself is intact; the solver version or the optimisation differs").format(gap=gap))
 
 
 def select_v1(problem: Problem, seed: str) -> Selection:
@@ -244,12 +242,12 @@ def quotas_met(problem: Problem, panel: list[str]) -> list[str]:
         j = problem.features.index(q.feature)
         n = sum(1 for pid in panel if problem.values[index[pid]][j] == q.value)
         if not q.min <= n <= q.max:
-            broken.append(f"{q.feature}={q.value}: {n} seated, quota {q.min}-{q.max}")
+            broken.append(_("{feature}={value}: {n} seated, quota {min}-{max}").format(feature=q.feature, value=q.value, n=n, min=q.min, max=q.max))
     houses = [problem.households[index[pid]] for pid in panel if problem.households[index[pid]]]
     if len(houses) != len(set(houses)):
-        broken.append("two panel members share a household")
+        broken.append(_("two panel members share a household"))
     if len(panel) != problem.k:
-        broken.append(f"{len(panel)} seats filled, panel size {problem.k}")
+        broken.append(_("{count} seats filled, panel size {k}").format(count=len(panel), k=problem.k))
     return broken
 
 

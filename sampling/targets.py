@@ -26,6 +26,7 @@ from pool.reference import municipalities
 from sampling.categories import (DEFAULT_AGE_BANDS, NO_VALUE, OTHER_LANGUAGE, REGISTER_FEATURES, SAMI_GROUP, SEX_LABEL,
                                  Scheme, category_of, categorise, kind, register_frame)
 from sampling.problem import Quota
+from pool.i18n import _
 
 Margins = dict[str, Counter]
 
@@ -37,13 +38,12 @@ def margins_from_extract(engine: Engine, extract_id: int, features: list[str], *
     day = day or dt.date.today()
     for f in features:
         if kind(f) not in REGISTER_FEATURES:
-            raise OtosError(f"An extract has no {f!r}; margins from an extract cover age, sex, language "
-                            "and municipality.")
+            raise OtosError(_("An extract has no {f!r}; margins from an extract cover age, sex, language and municipality.").format(f=f))
     with Session(engine) as s:
         rows = s.execute(select(Person.birth_date, Person.sex, Person.mother_tongue, Person.municipality)
                          .where(Person.extract_id == extract_id, Person.deceased.is_(False))).all()
     if not rows:
-        raise OtosError(f"Extract {extract_id} has no people to take margins from.", hint="See otos extract list.")
+        raise OtosError(_("Extract {extract_id} has no people to take margins from.").format(extract_id=extract_id), hint=_("See otos extract list."))
     labels = categorise(register_frame(rows), features, day, Scheme(tuple(age_bands), groups))
     return {f: Counter({v: n for v, n in labels[f].value_counts().items() if v != NO_VALUE}) for f in features}
 
@@ -70,10 +70,10 @@ def margins_from_csv(path: str | Path, features: list[str], *, age_bands: tuple[
         col[key] = next((i for i, h in enumerate(header) if h in names or any(h.startswith(n) for n in names)), None)
     need = [k for k in ("count", *[f for f in features if f in ("age", "language", "sex")]) if col.get(k) is None]
     if "municipality" in features and col["area"] is None:
-        need.append("area")
+        need.append(_("area"))
     if need:
-        raise RejectedFile(f"{path}, line 1: no column for {', '.join(need)}.",
-                           hint="Expected the columns of table 11rl: Alue, Ikä, Kieli, Sukupuoli and a count.")
+        raise RejectedFile(_("{path}, line 1: no column for {join}.").format(path=path, join=', '.join(need)),
+                           hint=_("Expected the columns of table 11rl: Alue, Ikä, Kieli, Sukupuoli and a count."))
     names = {m.name_fi.casefold(): m.code for m in municipalities().values()}
     names |= {m.name_sv.casefold(): m.code for m in municipalities().values()}
     margins: Margins = {f: Counter() for f in features}
@@ -87,7 +87,7 @@ def margins_from_csv(path: str | Path, features: list[str], *, age_bands: tuple[
         try:
             count = int(float(cell("count").replace(" ", "").replace(",", ".")))
         except ValueError:
-            raise RejectedFile(f"{path}, line {reader.line_num}, column {col['count'] + 1}: the count is not a number.") from None
+            raise RejectedFile(_("{path}, line {line_num}, column {value}: the count is not a number.").format(path=path, line_num=reader.line_num, value=col['count'] + 1)) from None
         area = cell("area")
         code = names.get(re.sub(r"^(ks|ku)?\d+\s*", "", area.casefold()).strip(), area[-3:] if area[-3:].isdigit() else None)
         if areas and code not in areas:
@@ -108,7 +108,7 @@ def margins_from_csv(path: str | Path, features: list[str], *, age_bands: tuple[
             elif f == "municipality":
                 label = category_of("municipality", code, scheme) or None
             else:
-                raise OtosError(f"Margins files cover age, sex, language and municipality, not {f!r}.")
+                raise OtosError(_("Margins files cover age, sex, language and municipality, not {f!r}.").format(f=f))
             if label is not None:
                 margins[f][label] += count
     return margins
@@ -118,7 +118,7 @@ def seats_by_largest_remainder(counts: Counter, k: int) -> dict[str, int]:
     """Seats per value in proportion to ``counts``, rounded by largest remainder (Hare)."""
     total = sum(counts.values())
     if total <= 0:
-        raise OtosError("The margins hold no people.")
+        raise OtosError(_("The margins hold no people."))
     ideal = {v: c * k / total for v, c in counts.items()}
     seats = {v: math.floor(x) for v, x in ideal.items()}
     left = k - sum(seats.values())
@@ -130,7 +130,7 @@ def seats_by_largest_remainder(counts: Counter, k: int) -> dict[str, int]:
 def quotas_from_margins(margins: Margins, k: int, tolerance: int = 1) -> list[Quota]:
     """min = target - tolerance, max = target + tolerance per value (never below 0)."""
     if tolerance < 0:
-        raise OtosError("The tolerance cannot be negative.")
+        raise OtosError(_("The tolerance cannot be negative."))
     quotas = []
     for feature, counts in margins.items():
         for value, target in sorted(seats_by_largest_remainder(counts, k).items()):
@@ -165,12 +165,12 @@ def make_quotas(engine: Engine, size: int, *, tolerance: int = 1, features: list
     groups = groups if groups is not None else ws.municipality_groups()
     if margins_csv is not None:
         margins = margins_from_csv(margins_csv, features, age_bands=bands, groups=groups, areas=set(groups))
-        return QuotaSet(quotas_from_margins(margins, size, tolerance), f"margins file {Path(margins_csv).name}")
+        return QuotaSet(quotas_from_margins(margins, size, tolerance), _("margins file {name}").format(name=Path(margins_csv).name))
     if extract_id is None:
         with Session(engine) as s:
             extract_id = source_extract(s, recruitment_round, with_people=True)
         if extract_id is None:
-            raise OtosError("There is no extract to take population margins from.",
-                            hint="Import one (otos extract import) or give a margins file (--margins).")
+            raise OtosError(_("There is no extract to take population margins from."),
+                            hint=_("Import one (otos extract import) or give a margins file (--margins)."))
     margins = margins_from_extract(engine, extract_id, features, age_bands=bands, groups=groups)
-    return QuotaSet(quotas_from_margins(margins, size, tolerance), f"extract {extract_id}", extract_id)
+    return QuotaSet(quotas_from_margins(margins, size, tolerance), _("extract {extract_id}").format(extract_id=extract_id), extract_id)

@@ -30,6 +30,34 @@ HEADER = list(FIELD_LENGTHS)
 TODAY = dt.date(2026, 11, 27)
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """Every test starts in English (a test that chose another language cannot leak it)."""
+    from pool import i18n
+
+    i18n.set_language("en")
+
+
+@pytest.fixture
+def finnish():
+    """Speak Finnish in this test (the outputs a Finnish county reads), English again after."""
+    from pool import i18n
+
+    i18n.set_language("fi")
+    yield
+    i18n.set_language("en")
+
+
+@pytest.fixture
+def swedish():
+    """Speak Swedish in this test, English again after."""
+    from pool import i18n
+
+    i18n.set_language("sv")
+    yield
+    i18n.set_language("en")
+
+
 @pytest.fixture(scope="session")
 def pg_template():
     """A migrated template database; each test copies it (fast CREATE DATABASE ... TEMPLATE)."""

@@ -44,8 +44,10 @@ def test_rejected_file_exits_nonzero_with_one_paragraph(db, tmp_path, capsys):
 
 
 def test_bad_date_option_is_explained(db, capsys):
-    assert otos(db, "extract", "import", "x.csv", "--permit", "P", "--purpose", "x", "--delete-by", "31.12.2027") == 2
-    assert "YYYY-MM-DD" in capsys.readouterr().err
+    assert otos(db, "extract", "import", "x.csv", "--permit", "P", "--purpose", "x", "--delete-by", "31.13.2027") == 2
+    assert "--delete-by '31.13.2027': is not a date in the calendar" in capsys.readouterr().err
+    assert otos(db, "extract", "import", "x.csv", "--permit", "P", "--purpose", "x", "--delete-by", "2027/12/31") == 2
+    assert "write it as 1.12.2026 or 2026-12-01" in capsys.readouterr().err
 
 
 def test_purge_and_withdraw_need_confirmation_without_a_terminal(db, tmp_path, capsys, monkeypatch):

@@ -6,6 +6,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlmodel import Session
 
+from pool.i18n import _ as translate
 from letters.exports import RESERVES_TITLE, export_call_list, export_composition, export_reserve_calls, export_roster
 from pool import audit
 from pool.errors import OtosError
@@ -29,7 +30,7 @@ def panel(sqlite_engine):
     return sqlite_engine, panel_id, sel
 
 
-def test_roster_formats_list_seats_and_leavers_separately(panel, tmp_path):
+def test_roster_formats_list_seats_and_leavers_separately(panel, tmp_path, finnish):
     engine, panel_id, sel = panel
     assert export_roster(engine, panel_id, tmp_path / "r.csv", "csv") == 6
     text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
@@ -61,13 +62,13 @@ def test_roster_formats_list_seats_and_leavers_separately(panel, tmp_path):
     assert actions.count("export.roster") == 3
 
 
-def test_reserves_wait_seat_by_seat_on_the_roster_and_the_reserve_list(panel, tmp_path):
+def test_reserves_wait_seat_by_seat_on_the_roster_and_the_reserve_list(panel, tmp_path, finnish):
     engine, panel_id, sel = panel  # the fixture's dropout was filled by their own first reserve
     export_roster(engine, panel_id, tmp_path / "r.csv", "csv")
     text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
     seated_part, _, rest = text.partition("Paneelista poistuneet")
     seated = [r for r in csv.reader(seated_part.splitlines(), delimiter=";") if r][1:]
-    reserves = [r for r in csv.reader(rest.split(RESERVES_TITLE)[1].splitlines(), delimiter=";") if r and r[0]]
+    reserves = [r for r in csv.reader(rest.split(translate(RESERVES_TITLE))[1].splitlines(), delimiter=";") if r and r[0]]
     gone = sel.panel[0]
     assert len(reserves) == 5 and len({r[0] for r in reserves}) == 5  # one per seat, one of them now seated
     assert not {r[0] for r in reserves} & ({r[0] for r in seated} | {gone})

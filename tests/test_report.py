@@ -44,7 +44,7 @@ def test_shares_by_stage_and_quotas_met(drawn):
     assert "Every quota is met." in table and "lowest 0.2000" in table
 
 
-def test_pdf_report_has_no_personal_data(drawn, tmp_path):
+def test_pdf_report_has_no_personal_data(drawn, tmp_path, finnish):
     engine, panel_id, _ = drawn
     out = tmp_path / "r.pdf"
     write_pdf(engine, build_report(engine, panel_id), out)
@@ -99,7 +99,7 @@ def test_a_panels_report_is_unchanged_by_another_countys_extract(drawn, tmp_path
 
 
 @pytest.mark.parametrize("categories", [3, 25, 70])
-def test_pdf_report_of_any_number_of_categories_splits_over_numbered_pages(drawn, tmp_path, categories):
+def test_pdf_report_of_any_number_of_categories_splits_over_numbered_pages(drawn, tmp_path, categories, finnish):
     """A feature with many values (21 Lapland municipalities and more) continues over
     several charts and pages; every page is numbered; every font is embedded."""
     from letters.report import Report, Row

@@ -208,9 +208,9 @@ async def test_rejected_import_is_a_message_and_saves_nothing(sqlite_engine, tmp
 async def test_import_dialog_checks_the_date(sqlite_engine, tmp_path):
     app = OtosApp(sqlite_engine)
     async with app.run_test(size=SIZE) as pilot:
-        await fill_import_dialog(pilot, tmp_path / "x.csv", delete_by="31.12.2027")
+        await fill_import_dialog(pilot, tmp_path / "x.csv", delete_by="31.13.2027")
         assert isinstance(app.screen, ImportDialog)
-        assert "YYYY-MM-DD" in str(app.screen.query_one("#error", Static).render())
+        assert "is not a date in the calendar" in str(app.screen.query_one("#error", Static).render())
 
 
 async def test_purge_from_the_extracts_screen(sqlite_engine, tmp_path):

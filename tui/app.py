@@ -38,7 +38,9 @@ class OtosApp(App):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # dialogs get compact below 36 rows
     # The F-keys are shown by each screen's navigation line (tui.nav), not in the footer.
     BINDINGS = [Binding(key.lower(), f"switch_mode('{mode}')", _(name), id=f"show-{mode}", show=False)
-                for key, name, mode in SCREENS] + [Binding("ctrl+q", "quit", _("Quit"), id="quit")]
+                for key, name, mode in SCREENS] + [Binding("ctrl+q", "quit", _("Quit"), id="quit"),
+           Binding("ctrl+p", "command_palette", _("palette"), show=False, priority=True,
+                   tooltip=_("Open the command palette"))]
 
     def __init__(self, engine: Engine, opinions_example: Path | None = None) -> None:
         super().__init__()

@@ -34,9 +34,12 @@ EXIT_REJECTED = 2
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="otos", description=_("Fair, representative resident panels."))
+    ap.add_argument("--lang", metavar="fi|sv|en",
+                    help=_("language of the app, the messages and the files it writes (default: $OTOS_LANG, then "
+                           "the workspace's setting, then the system's language if fi, sv or en, else fi)"))
     ap.add_argument("--db", help=_("database: an SQLite file path or an SQLAlchemy URL (default: $OTOS_DATABASE_URL, else otos.db in this folder)"))
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser(_("tui"), help=_("open the terminal app (the default)"))
+    sub.add_parser("tui", help=_("open the terminal app (the default)"))
     for group in (cli_demo, cli_workspace, cli_extract, cli_invite, cli_letters, cli_pool, cli_panel, cli_export,
                   cli_opinions, cli_audit):
         group.add_parser(sub)
@@ -66,6 +69,8 @@ def _run(args: argparse.Namespace) -> int:
     from pool.db import open_database
 
     engine = open_database(args.db)
+    if not args.lang and not os.environ.get("OTOS_LANG"):
+        _workspace_language(engine)
     if args.command in (None, "tui"):
         from tui.app import OtosApp
 
@@ -75,6 +80,24 @@ def _run(args: argparse.Namespace) -> int:
     if not getattr(args, "json", False):
         _warn_overdue(engine)
     return _WITH_DATABASE[args.command](engine, args)
+
+
+def _workspace_language(engine) -> None:
+    """Speak the workspace's language when neither --lang nor OTOS_LANG chose one."""
+    from pool import i18n, workspace
+
+    if workspace.exists(engine):
+        i18n.set_language(i18n.choose(workspace=workspace.load(engine)["language"]))
+
+
+def _given_language(argv: list[str]) -> str | None:
+    """--lang from the command line, read before the parser is built (its help is translated)."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def _terminated(signum, frame) -> None:
@@ -114,8 +137,19 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)
-    args = _parser().parse_args(argv)
+    from pool import i18n
     from pool.errors import OtosError
+
+    try:  # a message about a bad --lang is in the language the environment chooses
+        i18n.set_language(i18n.choose())
+    except i18n.LanguageError:
+        i18n.set_language(i18n.system_language() or i18n.DEFAULT)
+    try:
+        i18n.set_language(i18n.choose(_given_language(sys.argv[1:] if argv is None else argv)))
+    except i18n.LanguageError as exc:
+        print(f"otos: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    args = _parser().parse_args(argv)
 
     with _safe_streams():  # file names and messages may carry control characters too
         try:

@@ -12,11 +12,11 @@ from pool.i18n import _
 
 
 def add_parser(sub) -> None:
-    aud = sub.add_parser(_("audit"), help=_("the audit log")).add_subparsers(dest="action", metavar="ACTION", required=True)
-    av = aud.add_parser(_("verify"), help=_("check the hash chain (and, with --anchor, that nothing up to it changed)"))
+    aud = sub.add_parser("audit", help=_("the audit log")).add_subparsers(dest="action", metavar="ACTION", required=True)
+    av = aud.add_parser("verify", help=_("check the hash chain (and, with --anchor, that nothing up to it changed)"))
     av.add_argument("--anchor", help=_("an anchor printed earlier by otos audit anchor (COUNT:HASH)"))
-    aud.add_parser(_("anchor"), help=_("print the log's anchor, to file outside the database"))
-    al = aud.add_parser(_("list"), help=_("newest entries"))
+    aud.add_parser("anchor", help=_("print the log's anchor, to file outside the database"))
+    al = aud.add_parser("list", help=_("newest entries"))
     al.add_argument("--limit", type=int, default=30)
     al.add_argument("--json", action="store_true")
 

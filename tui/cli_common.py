@@ -33,14 +33,14 @@ def pairs(items: list[str], what: str) -> dict[str, str]:
 
 
 def date(text: str, option: str):
-    import datetime as dt
-
+    """A date typed as 1.12.2026, 01.12.2026 or 2026-12-01."""
     from pool.errors import OtosError
+    from pool.i18n import parse_date
 
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise OtosError(_("{option} {text!r} is not a date.").format(option=option, text=text), hint=_("Write it as YYYY-MM-DD.")) from None
+        return parse_date(text)
+    except ValueError as exc:
+        raise OtosError(_("{option} {text!r}: {problem}.").format(option=option, text=text[:40], problem=exc)) from None
 
 
 def print_json(obj: Any) -> None:

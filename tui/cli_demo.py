@@ -13,7 +13,7 @@ DEMO_DB = "otos-demo.db"
 
 
 def add_parser(sub) -> None:
-    demo = sub.add_parser(_("demo"), help=_("build a demo workspace from generated people and open it"))
+    demo = sub.add_parser("demo", help=_("build a demo workspace from generated people and open it"))
     demo.add_argument("--county", default="Keski-Suomi", help=_("county or region name (default Keski-Suomi)"))
     demo.add_argument("--rows", type=int, default=8000, help=_("people in the generated extract"))
     demo.add_argument("--fresh", action="store_true", help=_("rebuild the demo database from scratch"))

@@ -7,22 +7,22 @@ from pool.i18n import _
 
 
 def add_parser(sub) -> None:
-    exp = sub.add_parser(_("export"), help=_("rosters, composition table, call list")).add_subparsers(
+    exp = sub.add_parser("export", help=_("rosters, composition table, call list")).add_subparsers(
         dest="action", metavar="ACTION", required=True)
-    er = exp.add_parser(_("roster"), help=_("a panel's roster for facilitators (contact details)"))
+    er = exp.add_parser("roster", help=_("a panel's roster for facilitators (contact details)"))
     er.add_argument("--panel", type=int, required=True)
     er.add_argument("--format", choices=["csv", "xlsx", "pdf"], default="csv")
     er.add_argument("--out", required=True)
-    ec = exp.add_parser(_("composition"), help=_("anonymised composition of a panel, for publication"))
+    ec = exp.add_parser("composition", help=_("anonymised composition of a panel, for publication"))
     ec.add_argument("--panel", type=int, required=True)
     ec.add_argument("--out", required=True)
-    el = exp.add_parser(_("calls"), help=_("call list: active members with a phone but no e-mail"))
+    el = exp.add_parser("calls", help=_("call list: active members with a phone but no e-mail"))
     el.add_argument("--out", required=True)
-    ev = exp.add_parser(_("reserves"), help=_("a panel's reserves to call when a member drops out, in call order"))
+    ev = exp.add_parser("reserves", help=_("a panel's reserves to call when a member drops out, in call order"))
     ev.add_argument("--panel", type=int, required=True)
     ev.add_argument("--out", required=True)
 
-    rep = sub.add_parser(_("report"), help=_("how representative a panel is: population, invited, volunteers, panel"))
+    rep = sub.add_parser("report", help=_("how representative a panel is: population, invited, volunteers, panel"))
     rep.add_argument("--panel", type=int, required=True)
     rep.add_argument("--out", help=_("FILE.pdf with bar charts (without it, a table in the terminal)"))
 

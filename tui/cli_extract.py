@@ -10,24 +10,24 @@ from pool.i18n import _, number
 
 
 def add_parser(sub) -> None:
-    ext = sub.add_parser(_("extract"), help=_("DVV extracts")).add_subparsers(dest="action", metavar="ACTION", required=True)
-    imp = ext.add_parser(_("import"), help=_("import an extract file"))
+    ext = sub.add_parser("extract", help=_("DVV extracts")).add_subparsers(dest="action", metavar="ACTION", required=True)
+    imp = ext.add_parser("import", help=_("import an extract file"))
     imp.add_argument("file")
     imp.add_argument("--permit", required=True, help=_("DVV permit number"))
     imp.add_argument("--purpose", required=True, help=_("what the extract is used for"))
-    imp.add_argument("--delete-by", required=True, help=_("date the permit requires deletion, YYYY-MM-DD"))
+    imp.add_argument("--delete-by", required=True, help=_("date the permit requires deletion, e.g. 31.12.2027"))
     imp.add_argument("--profile", default="dvv", help=_("import profile name or .toml path (default dvv)"))
     imp.add_argument("--encoding", help=_("override detection (utf-8, cp1252, latin-1)"))
     imp.add_argument("--strict", action="store_true", help=_("reject the whole file on any row fault"))
     imp.add_argument("--json", action="store_true")
-    lst = ext.add_parser(_("list"), help=_("list extracts"))
+    lst = ext.add_parser("list", help=_("list extracts"))
     lst.add_argument("--json", action="store_true")
-    flt = ext.add_parser(_("faults"), help=_("rows left out of an extract and why"))
+    flt = ext.add_parser("faults", help=_("rows left out of an extract and why"))
     flt.add_argument("id", type=int)
-    pur = ext.add_parser(_("purge"), help=_("delete the register rows of everyone who did not join the pool"))
+    pur = ext.add_parser("purge", help=_("delete the register rows of everyone who did not join the pool"))
     pur.add_argument("id", type=int)
     pur.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
-    ext.add_parser(_("profiles"), help=_("list the shipped import profiles"))
+    ext.add_parser("profiles", help=_("list the shipped import profiles"))
 
 
 def run(engine, args: argparse.Namespace) -> int:

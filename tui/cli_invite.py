@@ -11,9 +11,9 @@ from pool.i18n import _, number
 
 
 def add_parser(sub) -> None:
-    inv = sub.add_parser(_("invite"), help=_("stage 1: the invitation sample")).add_subparsers(
+    inv = sub.add_parser("invite", help=_("stage 1: the invitation sample")).add_subparsers(
         dest="action", metavar="ACTION", required=True)
-    idr = inv.add_parser(_("draw"), help=_("draw a stratified invitation sample from an extract"))
+    idr = inv.add_parser("draw", help=_("draw a stratified invitation sample from an extract"))
     idr.add_argument("--extract", type=int, required=True)
     idr.add_argument("--size", type=int, required=True, help=_("number of invitations"))
     idr.add_argument("--seed", required=True)
@@ -28,7 +28,7 @@ def add_parser(sub) -> None:
     idr.add_argument("--round", help=_("name of the recruitment round (default: month and county, e.g. '2026-12 Lappi')"))
     idr.add_argument("--table", metavar="FILE.csv", help=_("also write the allocation of every stratum to this CSV"))
     idr.add_argument("--json", action="store_true", help=_("print one JSON object, every stratum included"))
-    ils = inv.add_parser(_("list"), help=_("the recruitment rounds: name, extract, invited, registered so far"))
+    ils = inv.add_parser("list", help=_("the recruitment rounds: name, extract, invited, registered so far"))
     ils.add_argument("--json", action="store_true", help=_("print one JSON array"))
 
 

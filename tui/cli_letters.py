@@ -7,9 +7,9 @@ from pool.i18n import _, number
 
 
 def add_parser(sub) -> None:
-    let = sub.add_parser(_("letters"), help=_("invitation letters")).add_subparsers(dest="action", metavar="ACTION",
+    let = sub.add_parser("letters", help=_("invitation letters")).add_subparsers(dest="action", metavar="ACTION",
                                                                              required=True)
-    lp = let.add_parser(_("print"), help=_("write a round's letters as one print-ready PDF, and its mailing list"))
+    lp = let.add_parser("print", help=_("write a round's letters as one print-ready PDF, and its mailing list"))
     lp.add_argument("--round", required=True, help=_("the recruitment round of the invitations"))
     lp.add_argument("--out", required=True, help=_("FILE.pdf (the mailing list goes beside it as FILE.csv)"))
     lp.add_argument("--reminder", action="store_true", help=_("only those who have not answered"))

@@ -9,7 +9,7 @@ from pool.i18n import _
 
 
 def add_parser(sub) -> None:
-    opi = sub.add_parser(_("opinions"), help=_("opinion groups, consensus and divisive statements from votes (Polis export or Otos votes CSV)")).add_subparsers(
+    opi = sub.add_parser("opinions", help=_("opinion groups, consensus and divisive statements from votes (Polis export or Otos votes CSV)")).add_subparsers(
         dest="action", metavar="ACTION", required=True)
     for name, help_ in (("analyze", _("find the opinion groups and print them")),
                         ("report", _("write the opinion summary as a PDF, with CSV tables beside it"))):

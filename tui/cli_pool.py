@@ -11,8 +11,8 @@ from pool.i18n import _, number
 
 
 def add_parser(sub) -> None:
-    pool = sub.add_parser(_("pool"), help=_("the resident pool")).add_subparsers(dest="action", metavar="ACTION", required=True)
-    add = pool.add_parser(_("add"), help=_("register a volunteer (by response code or by hand)"))
+    pool = sub.add_parser("pool", help=_("the resident pool")).add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = pool.add_parser("add", help=_("register a volunteer (by response code or by hand)"))
     add.add_argument("--code", help=_("response code from the invitation letter"))
     for f in ("first-names", "surname", "email", "phone", "street", "postal-code", "post-office",
               "birth-year", "sex", "mother-tongue", "municipality", "education", "needs"):
@@ -21,14 +21,14 @@ def add_parser(sub) -> None:
     add.add_argument("--extra", action="append", default=[], metavar="KEY=VALUE", help=_("self-reported attribute"))
     add.add_argument("--consent-version", required=True, help=_("version of the consent text agreed to"))
     add.add_argument("--json", action="store_true")
-    pim = pool.add_parser(_("import"), help=_("import volunteers from a registration-survey CSV"))
+    pim = pool.add_parser("import", help=_("import volunteers from a registration-survey CSV"))
     pim.add_argument("file")
     pim.add_argument("--map", action="append", default=[], required=True, metavar="FIELD=COLUMN",
                      help=_("map a member field to a CSV column (repeat)"))
     pim.add_argument("--consent-version", required=True)
     pim.add_argument("--round", help=_("recruitment round for these members"))
     pim.add_argument("--delimiter", help=_("CSV delimiter (default: detected)"))
-    pls = pool.add_parser(_("list"), help=_("list pool members"))
+    pls = pool.add_parser("list", help=_("list pool members"))
     pls.add_argument("--search", default="")
     pls.add_argument("--status")
     pls.add_argument("--municipality")
@@ -37,13 +37,13 @@ def add_parser(sub) -> None:
     pls.add_argument("--limit", type=int, default=50)
     pls.add_argument("--offset", type=int, default=0)
     pls.add_argument("--json", action="store_true")
-    shw = pool.add_parser(_("show"), help=_("show one member"))
+    shw = pool.add_parser("show", help=_("show one member"))
     shw.add_argument("id", type=int)
     shw.add_argument("--json", action="store_true")
-    edt = pool.add_parser(_("edit"), help=_("change a member's fields"))
+    edt = pool.add_parser("edit", help=_("change a member's fields"))
     edt.add_argument("id", type=int)
     edt.add_argument("--set", action="append", default=[], required=True, metavar="FIELD=VALUE")
-    wdr = pool.add_parser(_("withdraw"), help=_("withdraw a member and erase their personal data"))
+    wdr = pool.add_parser("withdraw", help=_("withdraw a member and erase their personal data"))
     wdr.add_argument("id", type=int)
     wdr.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
 

@@ -13,13 +13,13 @@ from pool.i18n import _
 
 
 def add_parser(sub) -> None:
-    ws = sub.add_parser(_("workspace"), help=_("the county and letter settings of this workspace")).add_subparsers(
+    ws = sub.add_parser("workspace", help=_("the county and letter settings of this workspace")).add_subparsers(
         dest="action", metavar="ACTION", required=True)
-    init = ws.add_parser(_("init"), help=_("start the workspace for a county, with defaults for every setting"))
+    init = ws.add_parser("init", help=_("start the workspace for a county, with defaults for every setting"))
     init.add_argument("--county", required=True, help=_("e.g. Lappi, Lapin hyvinvointialue or Lapplands välfärdsområde"))
-    show = ws.add_parser(_("show"), help=_("every setting, and what letters still need"))
+    show = ws.add_parser("show", help=_("every setting, and what letters still need"))
     show.add_argument("--json", action="store_true", help=_("print one JSON object"))
-    st = ws.add_parser(_("set"), help=_("change one setting (otos workspace show lists them)"))
+    st = ws.add_parser("set", help=_("change one setting (otos workspace show lists them)"))
     st.add_argument("key", help=_("e.g. phone, register_url, sender, topic.fi, compensation.sv, age_bands"))
     st.add_argument("value", help=_("the new value; sender and signature lines are separated by |; logo: a PNG or SVG file"))
 

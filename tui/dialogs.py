@@ -17,7 +17,7 @@ from textual.worker import get_current_worker
 from pool.errors import OtosError
 from tui.guard import Guarded, guarded
 from tui.plain import plain_row
-from pool.i18n import N_, _
+from pool.i18n import N_, _, parse_date
 
 
 def _titled(widget, title: str):
@@ -119,10 +119,10 @@ class ImportDialog(FormDialog):
         with Vertical(classes="dialog"):
             yield Label(_("Import a DVV extract"), classes="title")
             with VerticalScroll(classes="fields"):
-                yield _titled(Input(placeholder=_("path of the extract file"), id="path"), "File")
-                yield _titled(Input(placeholder=_("DVV permit number"), id="permit"), "Permit")
-                yield _titled(Input(placeholder=_("purpose, e.g. Asukaspaneeli 2026 kutsut"), id="purpose"), "Purpose")
-                yield _titled(Input(placeholder=_("delete by (YYYY-MM-DD)"), id="delete-by"), _("Delete by"))
+                yield _titled(Input(placeholder=_("path of the extract file"), id="path"), _("File"))
+                yield _titled(Input(placeholder=_("DVV permit number"), id="permit"), _("Permit"))
+                yield _titled(Input(placeholder=_("purpose, e.g. Asukaspaneeli 2026 kutsut"), id="purpose"), _("Purpose"))
+                yield _titled(Input(placeholder=_("delete by (e.g. 31.12.2027)"), id="delete-by"), _("Delete by"))
                 yield _titled(Select([(p, p) for p in shipped_profiles()], value="dvv", allow_blank=False,
                                      id="profile"), _("File layout"))
                 yield Checkbox(_("Reject the whole file on any faulty row (strict)"), id="strict")
@@ -136,9 +136,9 @@ class ImportDialog(FormDialog):
                         ("delete-by", _("the delete-by date"))):
             return
         try:
-            delete_by = dt.date.fromisoformat(value("delete-by"))
-        except ValueError:
-            self.show_error(_("The delete-by date must be written YYYY-MM-DD."))
+            delete_by = parse_date(value("delete-by"))
+        except ValueError as exc:
+            self.show_error(_("The delete-by date {problem}.").format(problem=exc))
             return
         self.dismiss(ImportRequest(str(Path(value("path")).expanduser()), value("permit"), value("purpose"), delete_by,
                                    str(self.query_one("#profile", Select).value),
@@ -161,7 +161,7 @@ class SurveyDialog(FormDialog):
         with Vertical(classes="dialog"):
             yield Label(_("Import volunteers from a survey export"), classes="title")
             with VerticalScroll(classes="fields"):
-                yield _titled(Input(placeholder=_("path of the CSV file"), id="path"), "File")
+                yield _titled(Input(placeholder=_("path of the CSV file"), id="path"), _("File"))
                 yield _titled(Input(placeholder=_("e.g. code=Vastauskoodi, email=Sähköposti, phone=Puhelin"),
                                     id="columns"), _("Columns (field=column in the file)"))
                 yield _titled(Input(placeholder=_("the consent text's version, e.g. 2026-1"), id="consent"),
@@ -179,7 +179,7 @@ class SurveyDialog(FormDialog):
                         ("consent", _("the consent version"))):
             return
         try:
-            mapping = pairs([c for c in value("columns").split(",") if c.strip()], "Column")
+            mapping = pairs([c for c in value("columns").split(",") if c.strip()], _("Column"))
         except OtosError as exc:
             self.show_error(_("{exc} For example: code=Vastauskoodi, email=Sähköposti.").format(exc=exc))
             self.query_one("#columns", Input).focus()
@@ -209,7 +209,7 @@ class InviteDialog(FormDialog):
         with Vertical(classes="dialog"):
             yield Label(_("Invite residents from extract {extract_id}").format(extract_id=self.extract_id), classes="title")
             with VerticalScroll(classes="fields"):
-                yield _titled(Input(placeholder=_("how many letters, e.g. 3000"), id="size"), "Invitations")
+                yield _titled(Input(placeholder=_("how many letters, e.g. 3000"), id="size"), _("Invitations"))
                 yield _titled(Input(placeholder=_("a public seed, e.g. the lottery numbers of the week"), id="seed"),
                               "Seed")
                 yield _titled(Input(placeholder=_("leave empty for month and county, e.g. 2027-01 Lappi"),

@@ -322,13 +322,13 @@ class DrawScreen(Guarded, Screen):
     def compose(self) -> ComposeResult:
         yield NavBar("draw")
         with Horizontal(id="draw-choose"):
-            yield _titled(Select([], prompt=_("no panel drawn yet"), id="draw-panels"), "Panel")
+            yield _titled(Select([], prompt=_("no panel drawn yet"), id="draw-panels"), _("Panel"))
         with Horizontal(id="draw-inputs"):
             yield _titled(Input(placeholder=_("e.g. the lottery numbers of the week"), id="seed"), _("Public seed"))
-            yield _titled(Input("30", id="draw-size"), "Seats")
-            yield _titled(Input("1", id="draw-reserves"), "Reserves")
+            yield _titled(Input("30", id="draw-size"), _("Seats"))
+            yield _titled(Input("1", id="draw-reserves"), _("Reserves"))
             yield _titled(Select([(_("fair (leximin)"), "leximin"), (_("greedy (less fair)"), "legacy")],
-                                 value="leximin", allow_blank=False, id="method"), "Method")
+                                 value="leximin", allow_blank=False, id="method"), _("Method"))
             yield Button(_("Draw"), variant="primary", id="draw")
         yield ProgressBar(total=1.0, show_eta=False, id="draw-progress")
         yield Static(_("Set the quotas on the Quotas screen (F4), give a seed, then Draw (Ctrl+D)."), id="draw-status",

@@ -56,15 +56,15 @@ class OpinionsScreen(Guarded, Screen):
         yield NavBar("opinions")
         with Horizontal(classes="inputs"):
             yield _titled(Input("", placeholder=_("Polis export folder, or votes.csv (statements.csv beside it)"),
-                                id="op-source"), "Votes")
-            yield _titled(Input(_("otos"), id="op-seed"), "Seed")
+                                id="op-source"), _("Votes"))
+            yield _titled(Input(_("otos"), id="op-seed"), _("Seed"))
             yield Button(_("Analyze (Ctrl+R)"), variant="primary", id="op-analyze")
         with Horizontal(classes="inputs"):
             yield _titled(Input("", placeholder=_("(optional) participants.csv"), id="op-participants"),
                           _("Participants' strata"))
             yield _titled(Input("", placeholder=_("(optional) population.csv"), id="op-population"),
                           _("Population margins"))
-            yield _titled(Select([], prompt="none", id="op-panel"), _("Panel of linked members"))
+            yield _titled(Select([], prompt=_("none"), id="op-panel"), _("Panel of linked members"))
         with Horizontal(classes="inputs"):
             yield _titled(Input(_("mielipiteet.pdf"), id="op-out"), _("Report file"))
             yield Button(_("Report PDF + CSV (Ctrl+O)"), id="op-report")

@@ -138,7 +138,7 @@ class ExportsScreen(Guarded, Screen):
     def compose(self) -> ComposeResult:
         yield NavBar("exports")
         with Horizontal(classes="inputs"):
-            yield _titled(Select([], prompt=_("no panel drawn yet"), id="panel"), "Panel")
+            yield _titled(Select([], prompt=_("no panel drawn yet"), id="panel"), _("Panel"))
             yield _titled(Input(".", id="folder"), _("Folder for the files"))
         with Grid(id="export-buttons"):
             for kind, (key, label, _unused) in EXPORTS.items():

@@ -31,7 +31,7 @@ class SettingEditor(FormDialog):
         with Vertical(classes="dialog"):
             yield Label(self.key, classes="title")
             yield Static(self.meaning, markup=False)
-            yield _titled(Input(self.value, id="value"), "Value")
+            yield _titled(Input(self.value, id="value"), _("Value"))
             yield from self.form_end("Save", "save")
 
     @on(Button.Pressed, "#save")
