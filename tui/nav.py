@@ -15,15 +15,19 @@ SCREENS = [("F2", N_("Extracts"), "extracts"), ("F3", N_("Pool"), "pool"), ("F4"
 class NavBar(Static):
     """``NavBar(mode)``: the screens, with ``mode`` (a key of ``OtosApp.MODES``) marked."""
 
-    # One line of 77 columns in English; a longer language wraps to a second line.
+    # One line at 80 columns in every language (see the gap below).
     DEFAULT_CSS = "NavBar { background: $panel; color: $text-muted; height: auto; padding: 0 1; }"
 
     def __init__(self, mode: str) -> None:
         line = Text()
-        for i, (key, name, screen_mode) in enumerate(SCREENS):
+        names = [(key, _(name), screen_mode) for key, name, screen_mode in SCREENS]
+        # A space between items when the line fits 78 columns (80 less the padding); a
+        # longer language (Finnish) lets the reversed F-keys alone separate the names.
+        gap = " " if sum(len(k) + len(n) + 1 for k, n, _m in names) - 1 <= 78 else ""
+        for i, (key, name, screen_mode) in enumerate(names):
             if i:
-                line.append(" ")
+                line.append(gap)
             here = screen_mode == mode
             line.append(key, style="bold reverse")
-            line.append(_(name), style="bold reverse" if here else "")
+            line.append(name, style="bold reverse" if here else "")
         super().__init__(line, id="nav")

@@ -248,13 +248,15 @@ class PoolScreen(Guarded, Screen):
 
         self.total = total
         self._count_needed = False
+        from sampling.categories import sex_name
+
         munis = municipalities()
         table = self.query_one("#members", DataTable)
         table.clear()
         for m in page:
             muni = munis[m.municipality].name_fi if m.municipality in munis else (m.municipality or "")
             table.add_row(*plain_row(m.id, m.surname, m.first_names, m.birth_year or "",
-                                     {1: "m", 2: "f"}.get(m.sex, ""), muni, m.preferred_language, m.education or "",
+                                     sex_name(m.sex), muni, m.preferred_language, m.education or "",
                                      m.status, m.recruitment_round or ""), key=str(m.id))
         if total:
             info = _("Members {value}–{value2} of {total}  (n / b: next / previous page)").format(value=number(self.page_start + 1), value2=number(self.page_start + len(page)), total=number(total))
