@@ -171,11 +171,21 @@ def parse_date(text: str) -> dt.date:
     raise ValueError(_("is not a date: write it as 1.12.2026 or 2026-12-01"))
 
 
+_csv_choice: str | None = None
+
+
+def set_csv_dialect(choice: str) -> None:
+    """Write people's CSV files in ``choice`` (excel-fi or comma) from now on (--csv-dialect)."""
+    global _csv_choice
+    csv_dialect(choice)  # refused here if unknown
+    _csv_choice = choice
+
+
 def csv_dialect(given: str | None = None) -> tuple[str, str]:
     """(delimiter, encoding) of CSV files for people to open: ``excel-fi`` (the default:
     ';' and UTF-8 with a byte order mark, what Excel in a Finnish locale opens as
     columns) or ``comma`` (',' and plain UTF-8, for other programs)."""
-    choice = (given or os.environ.get("OTOS_CSV_DIALECT") or "excel-fi").strip().lower()
+    choice = (given or _csv_choice or os.environ.get("OTOS_CSV_DIALECT") or "excel-fi").strip().lower()
     if choice in ("excel-fi", "excel", "semicolon"):
         return ";", "utf-8-sig"
     if choice in ("comma", "rfc4180", "plain"):

@@ -152,6 +152,17 @@ def test_csv_dialect_comma_on_request(drawn_panel, tmp_path, monkeypatch, finnis
     assert not raw.startswith(b"\xef\xbb\xbf") and raw.decode().splitlines()[0].startswith("ominaisuus,arvo,")
 
 
+def test_csv_dialect_option_is_checked_and_used(tmp_path, capsys):
+    db = str(tmp_path / "w.db")
+    assert main(["--csv-dialect", "tabs", "--db", db, "extract", "list"]) == 2
+    assert "excel-fi" in capsys.readouterr().err
+    try:
+        assert main(["--csv-dialect", "comma", "--db", db, "extract", "list"]) == 0
+        assert i18n.csv_dialect() == (",", "utf-8")
+    finally:
+        i18n._csv_choice = None
+
+
 @pytest.fixture
 def drawn_panel(sqlite_engine):
     from pool.members import add_member

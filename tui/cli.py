@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--lang", metavar="fi|sv|en",
                     help=_("language of the app, the messages and the files it writes (default: $OTOS_LANG, then "
                            "the workspace's setting, then the system's language if fi, sv or en, else fi)"))
+    ap.add_argument("--csv-dialect", metavar="excel-fi|comma",
+                    help=_("CSV files for people: excel-fi (';' and a byte order mark, what Excel in a Finnish "
+                           "locale opens as columns; the default, or $OTOS_CSV_DIALECT) or comma"))
     ap.add_argument("--db", help=_("database: an SQLite file path or an SQLAlchemy URL (default: $OTOS_DATABASE_URL, else otos.db in this folder)"))
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("tui", help=_("open the terminal app (the default)"))
@@ -150,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"otos: {exc}", file=sys.stderr)
         return EXIT_REJECTED
     args = _parser().parse_args(argv)
+    if args.csv_dialect:
+        try:
+            i18n.set_csv_dialect(args.csv_dialect)
+        except i18n.LanguageError as exc:
+            print(f"otos: {exc}", file=sys.stderr)
+            return EXIT_REJECTED
 
     with _safe_streams():  # file names and messages may carry control characters too
         try:
