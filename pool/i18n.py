@@ -75,6 +75,11 @@ def set_language(lang: str) -> None:
     """Speak ``lang`` (fi, sv or en) from now on, in this process."""
     global _current
     _current = _checked(lang, "language")
+    # argparse's own words (usage, errors) come from gettext's default domain and the
+    # LANGUAGE variable: point them at Otos's catalog (their texts: tui.cli.ARGPARSE_TEXTS).
+    _gettext.bindtextdomain(DOMAIN, str(LOCALE_DIR))
+    _gettext.textdomain(DOMAIN)
+    os.environ["LANGUAGE"] = _current
 
 
 def language() -> str:

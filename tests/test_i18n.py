@@ -224,3 +224,10 @@ def test_the_app_at_80x24_speaks_finnish_and_swedish(tmp_path, lang, words):
         assert word in seen[key], (key, seen[key])
     for key, screen in seen.items():
         assert english_words(html.unescape(screen), lang) == set(), (key, screen)
+
+
+def test_argparse_speaks_finnish_too(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--lang", "fi", "--db", str(tmp_path / "w.db"), "panel", "drw"])
+    err = capsys.readouterr().err
+    assert "käyttö: otos panel" in err and "virheellinen valinta: 'drw'" in err

@@ -27,9 +27,18 @@ from tui import (
     cli_workspace,
 )
 from tui.cli_common import plain_streams
-from pool.i18n import _
+from pool.i18n import N_, _
 
 EXIT_REJECTED = 2
+# argparse's own texts (Python 3.11+), translated in Otos's catalog (pool.i18n.set_language).
+ARGPARSE_TEXTS = (
+    N_("usage: "), N_("positional arguments"), N_("options"), N_("show this help message and exit"),
+    N_("%(prog)s: error: %(message)s\n"), N_("argument %(argument_name)s: %(message)s"),
+    N_("the following arguments are required: %s"), N_("one of the arguments %s is required"),
+    N_("unrecognized arguments: %s"), N_("not allowed with argument %s"), N_("expected one argument"),
+    N_("invalid %(type)s value: %(value)r"), N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+)
 
 
 def _parser() -> argparse.ArgumentParser:
