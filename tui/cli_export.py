@@ -11,7 +11,8 @@ def add_parser(sub) -> None:
         dest="action", metavar="ACTION", required=True)
     er = exp.add_parser("roster", help=_("a panel's roster for facilitators (contact details)"))
     er.add_argument("--panel", type=int, required=True)
-    er.add_argument("--format", choices=["csv", "xlsx", "pdf"], default="csv")
+    er.add_argument("--format", choices=["csv", "xlsx", "pdf"],
+                    help=_("csv, xlsx or pdf (default: from the --out file's ending, else csv)"))
     er.add_argument("--out", required=True)
     ec = exp.add_parser("composition", help=_("anonymised composition of a panel, for publication"))
     ec.add_argument("--panel", type=int, required=True)
@@ -31,7 +32,9 @@ def run_export(engine, args: argparse.Namespace) -> int:
     from letters import exports
 
     if args.action == "roster":
-        n = exports.export_roster(engine, args.panel, args.out, args.format)
+        ending = str(args.out).lower().rsplit(".", 1)[-1]
+        fmt = args.format or (ending if ending in ("csv", "xlsx", "pdf") else "csv")
+        n = exports.export_roster(engine, args.panel, args.out, fmt)
         print(_("Wrote the roster of panel {panel} ({n} seats) to {out} (owner-only: contact details).").format(panel=args.panel, n=n, out=args.out))
     elif args.action == "composition":
         n = exports.export_composition(engine, args.panel, args.out)
