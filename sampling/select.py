@@ -180,7 +180,7 @@ def select(problem: Problem, seed: str | None, method: str = "leximin",
     elif method not in METHODS:
         raise OtosError(_("Unknown selection method {method!r}.").format(method=method), hint=_("Use one of: {join}.").format(join=', '.join(METHODS)))
     panel = prepared.draw(seed if ticket is None else None, ticket)
-    return Selection(panel, prepared.probabilities, seed if ticket is None else _("ticket {ticket}").format(ticket=ticket), method,
+    return Selection(panel, prepared.probabilities, seed if ticket is None else f"ticket {ticket}", method,
                      prepared.pool_hash, prepared.quotas_hash, prepared.distribution, list(prepared.notes),
                      prepared, ticket)
 
