@@ -16,13 +16,13 @@ from pool.errors import OtosError
 from pool.models import PanelSeat, PoolMember
 from pool.i18n import N_, _, csv_dialect, language, percent
 from pool.reference import municipalities
+from sampling.panels import ROLE_NAMES as ROLES
 
 # Column headers and roles in the reader's language (translated where written).
 ROSTER_COLUMNS = [N_("member"), N_("role"), N_("surname"), N_("first names"), N_("e-mail"), N_("phone"),
                   N_("street address"), N_("postal code"), N_("post office"), N_("language"), N_("municipality"),
                   N_("needs"), N_("quota group")]
-ROLES = {"seated": N_("selected"), "replacement": N_("replacement member"), "dropped": N_("left the panel"),
-         "reserve": N_("reserve")}
+
 PDF_COLUMNS = [0, 1, 2, 3, 4, 5, 9, 10, 11, 12]  # the facilitator's page: no postal address
 PDF_WIDTHS = [38, 72, 70, 78, 130, 90, 32, 64, 52, 124]  # points; landscape A4 between its margins
 RESERVES_TITLE = N_("Reserves (reserve 1 / 37: the first to call if member 37 drops out)")

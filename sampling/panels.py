@@ -28,7 +28,11 @@ from sampling.problem import Problem, Quota, quotas_from_json, quotas_to_json, s
 from sampling.record import Verification
 from sampling.select import Prepared, Selection, prepare, resolve_note, select, select_v1
 from sampling.categories import Scheme, categorise, members_frame
-from pool.i18n import _
+from pool.i18n import N_, _
+
+# A seat's role as the reader reads it (stored in English: seated, replacement, dropped, reserve).
+ROLE_NAMES = {"seated": N_("selected"), "replacement": N_("replacement member"), "dropped": N_("left the panel"),
+              "reserve": N_("reserve")}
 
 
 def quota_values(quotas: list[Quota]) -> tuple[list[str], dict[str, list[str]]]:
@@ -758,4 +762,6 @@ def panel_seats(engine: Engine, panel_id: int) -> list[dict]:
 
 def role_label(seat: dict) -> str:
     """How a row of ``panel_seats`` names its role: "seated", ..., "reserve 2 for 118"."""
-    return _("reserve {rank} for {reserve_for}").format(rank=seat['rank'], reserve_for=seat['reserve_for']) if seat["role"] == "reserve" else seat["role"]
+    if seat["role"] == "reserve":
+        return _("reserve {rank} for {reserve_for}").format(rank=seat["rank"], reserve_for=seat["reserve_for"])
+    return _(ROLE_NAMES[seat["role"]]) if seat["role"] in ROLE_NAMES else seat["role"]
