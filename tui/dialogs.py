@@ -126,7 +126,7 @@ class ImportDialog(FormDialog):
                 yield _titled(Select([(p, p) for p in shipped_profiles()], value="dvv", allow_blank=False,
                                      id="profile"), _("File layout"))
                 yield Checkbox(_("Reject the whole file on any faulty row (strict)"), id="strict")
-            yield from self.form_end("Import", "ok")
+            yield from self.form_end(_("Import"), "ok")
 
     @on(Button.Pressed, "#ok")
     @guarded
@@ -167,7 +167,7 @@ class SurveyDialog(FormDialog):
                 yield _titled(Input(placeholder=_("the consent text's version, e.g. 2026-1"), id="consent"),
                               _("Consent version"))
                 yield _titled(Input(placeholder=_("optional"), id="round-name"), _("Recruitment round"))
-            yield from self.form_end("Import", "ok")
+            yield from self.form_end(_("Import"), "ok")
 
     @on(Button.Pressed, "#ok")
     @guarded
@@ -377,7 +377,7 @@ class MemberForm(FormDialog):
                     if not self.member:
                         yield _titled(Input(placeholder=_("Consent text version agreed to"), id="consent"),
                                       _("Consent version"))
-            yield from self.form_end("Save", "save")
+            yield from self.form_end(_("Save"), "save")
 
     @on(Button.Pressed, "#save")
     @guarded

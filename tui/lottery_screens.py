@@ -33,7 +33,7 @@ class QuotaEditor(FormDialog):
             yield Label(_("Quota {feature} = {value}").format(feature=self.quota.feature, value=self.quota.value), classes="title")
             yield _titled(Input(str(self.quota.min), id="min"), _("Minimum seats"))
             yield _titled(Input(str(self.quota.max), id="max"), _("Maximum seats"))
-            yield from self.form_end("Save", "save")
+            yield from self.form_end(_("Save"), "save")
 
     @on(Button.Pressed, "#save")
     @guarded
@@ -61,7 +61,7 @@ class NameDialog(FormDialog):
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="title")
             yield _titled(Input(self.value, id="name"), self.label)
-            yield from self.form_end("Save", "save")
+            yield from self.form_end(_("Save"), "save")
 
     @on(Button.Pressed, "#save")
     @guarded

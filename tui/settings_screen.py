@@ -32,7 +32,7 @@ class SettingEditor(FormDialog):
             yield Label(self.key, classes="title")
             yield Static(self.meaning, markup=False)
             yield _titled(Input(self.value, id="value"), _("Value"))
-            yield from self.form_end("Save", "save")
+            yield from self.form_end(_("Save"), "save")
 
     @on(Button.Pressed, "#save")
     @guarded
