@@ -13,10 +13,9 @@ from sqlmodel import Session
 from pool import audit
 from pool.private import csv_writer, private_file, xlsx_table
 from pool.errors import OtosError
-from pool.models import PanelSeat, PoolMember
+from pool.models import ROLE_NAMES, PanelSeat, PoolMember
 from pool.i18n import N_, _, csv_dialect, language, percent
 from pool.reference import municipalities
-from sampling.panels import ROLE_NAMES as ROLES
 
 # Column headers and roles in the reader's language (translated where written).
 ROSTER_COLUMNS = [N_("member"), N_("role"), N_("surname"), N_("first names"), N_("e-mail"), N_("phone"),
@@ -88,11 +87,11 @@ def _panel_rows(engine: Engine, panel_id: int) -> tuple[list[list], list[list], 
                 ident = int(seat.snapshot_id) if seat.snapshot_id.isdigit() else seat.snapshot_id
                 return [ident, role, _("(left the pool)")] + [""] * (len(ROSTER_COLUMNS) - 4) + [" · ".join(group)]
             return _member_row(m, role, munis, group)
-        seated = [row(seat, m, _(ROLES[seat.role])) for seat, m in seats if seat.role in ("seated", "replacement")]
-        left = [row(seat, m, _(ROLES[seat.role])) for seat, m in seats if seat.role == "dropped"]
+        seated = [row(seat, m, _(ROLE_NAMES[seat.role])) for seat, m in seats if seat.role in ("seated", "replacement")]
+        left = [row(seat, m, _(ROLE_NAMES[seat.role])) for seat, m in seats if seat.role == "dropped"]
         # a reserve no longer active in the pool cannot be called; one drawn by a replacement
         # lottery ("called") is listed by the seat it took
-        spare = [(seat.reserve_for, seat.rank, row(seat, m, _(ROLES["reserve"]))) for seat, m in reserves]
+        spare = [(seat.reserve_for, seat.rank, row(seat, m, _(ROLE_NAMES["reserve"]))) for seat, m in reserves]
     return seated, left, spare
 
 

@@ -117,11 +117,6 @@ def N_(message: str) -> str:
     return message
 
 
-def in_language(lang: str, message: str) -> str:
-    """``message`` in ``lang``, whatever the language in use (a letter's own language)."""
-    return _catalog(lang if lang in LANGUAGES else DEFAULT).gettext(message)
-
-
 # --- formats -----------------------------------------------------------------------
 
 def _babel(lang: str | None) -> str:
@@ -202,7 +197,7 @@ def csv_dialect(given: str | None = None) -> tuple[str, str]:
 # --- catalogs (developer tools) --------------------------------------------------------
 
 PACKAGES = ("pool", "sampling", "letters", "opinions", "tui", "sample_data")
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "in_language": (2,)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 
 def extract():

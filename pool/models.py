@@ -15,7 +15,7 @@ from typing import Optional
 
 from sqlalchemy import Column, ForeignKey, Integer, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
-from pool.i18n import _
+from pool.i18n import N_, _
 
 
 def utcnow() -> dt.datetime:
@@ -195,6 +195,11 @@ class Panel(SQLModel, table=True):
     # the stored lottery the panel was drawn from (None: recorded before lotteries were stored)
     lottery_id: Optional[int] = Field(default=None, index=True)
     ticket: Optional[int] = None  # drawn by a hand-drawn ticket number instead of a seed
+
+
+# A seat's role as the reader reads it (stored in English, see PanelSeat.role).
+ROLE_NAMES = {"seated": N_("selected"), "replacement": N_("replacement member"), "dropped": N_("left the panel"),
+              "reserve": N_("reserve")}
 
 
 class PanelSeat(SQLModel, table=True):

@@ -22,17 +22,13 @@ from sqlmodel import Session
 from pool import audit
 from pool.db import reading, unit_of_work
 from pool.errors import Cancelled, NotFound, OtosError
-from pool.models import Lottery, Panel, PanelSeat, PoolMember, checked_text, utcnow
+from pool.models import ROLE_NAMES, Lottery, Panel, PanelSeat, PoolMember, checked_text, utcnow
 from sampling import margins, record
 from sampling.problem import Problem, Quota, quotas_from_json, quotas_to_json, shared_dwellings
 from sampling.record import Verification
 from sampling.select import Prepared, Selection, prepare, resolve_note, select, select_v1
 from sampling.categories import Scheme, categorise, members_frame
-from pool.i18n import N_, _
-
-# A seat's role as the reader reads it (stored in English: seated, replacement, dropped, reserve).
-ROLE_NAMES = {"seated": N_("selected"), "replacement": N_("replacement member"), "dropped": N_("left the panel"),
-              "reserve": N_("reserve")}
+from pool.i18n import _
 
 
 def quota_values(quotas: list[Quota]) -> tuple[list[str], dict[str, list[str]]]:

@@ -57,7 +57,7 @@ class OpinionsScreen(Guarded, Screen):
         with Horizontal(classes="inputs"):
             yield _titled(Input("", placeholder=_("Polis export folder, or votes.csv (statements.csv beside it)"),
                                 id="op-source"), _("Votes"))
-            yield _titled(Input(_("otos"), id="op-seed"), _("Seed"))
+            yield _titled(Input("otos", id="op-seed"), _("Seed"))
             yield Button(_("Analyze (Ctrl+R)"), variant="primary", id="op-analyze")
         with Horizontal(classes="inputs"):
             yield _titled(Input("", placeholder=_("(optional) participants.csv"), id="op-participants"),
