@@ -86,10 +86,12 @@ def language() -> str:
     """The language in use (chosen from the environment when none was set)."""
     global _current
     if _current is None:
+        # provisional first: the message about a bad OTOS_LANG is itself translated
+        _current = system_language() or DEFAULT
         try:
             _current = choose()
         except LanguageError:
-            _current = DEFAULT
+            pass
     return _current
 
 

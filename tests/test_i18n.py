@@ -231,3 +231,13 @@ def test_argparse_speaks_finnish_too(tmp_path, capsys):
         main(["--lang", "fi", "--db", str(tmp_path / "w.db"), "panel", "drw"])
     err = capsys.readouterr().err
     assert "käyttö: otos panel" in err and "virheellinen valinta: 'drw'" in err
+
+
+def test_a_bad_otos_lang_is_a_message_not_a_traceback(tmp_path):
+    env = dict(os.environ, OTOS_LANG="xx", LANG="sv_FI.UTF-8")
+    env.pop("LC_ALL", None)
+    env.pop("LC_MESSAGES", None)
+    out = subprocess.run([sys.executable, "-m", "tui.cli", "--db", str(tmp_path / "w.db"), "extract", "list"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "OTOS_LANG: Otos talar fi, sv och en, inte 'xx'" in out.stderr  # in the system's language
