@@ -31,12 +31,13 @@ from letters.address import FIRST_LINE_FROM_TOP, LEADING, LEFT, SIZE, AddressErr
 from letters.fonts import register
 from letters.language import letter_languages
 from letters.logo import draw_logo
-from letters.template import Template, check_values, load_template
+from letters.template import Template, check_values, load_template, parse_template
 from pool import audit, codes
 from pool.errors import ImportCancelled, OtosError
 from pool.models import Extract, Invitation, Person
 from pool.private import csv_writer, output_path, private_dir, private_outputs
-from pool.i18n import _, number as fmt_number
+from pool.i18n import N_, _, language_name, ngettext, number as fmt_number
+from pool.workspace import SAMI_TEMPLATES
 
 PAGE_W, PAGE_H = A4
 TEXT_WIDTH = PAGE_W - 2 * LEFT
@@ -62,6 +63,8 @@ class LetterSettings:
     templates: str | None = None
     signature: tuple[str, ...] = ()  # name, title: signed under the body when given
     logo: dict | None = None  # the workspace's logo setting (pool.logo), top right of every letter
+    sami_templates: dict[str, str] = field(default_factory=dict)  # se/smn/sms -> the translated template's text
+    sodankyla_in_homeland: bool = False
 
     @classmethod
     def from_workspace(cls, engine: Engine, *, topic: dict[str, str] | None = None, templates: str | None = None,
@@ -83,10 +86,24 @@ class LetterSettings:
                    compensation={lang: ws.text("compensation", lang) for lang in langs},
                    hours={lang: ws.text("hours", lang) for lang in langs},
                    reply_by=reply_by, templates=templates, signature=tuple(ws["signature"] or ()),
-                   logo=ws["logo"])
+                   logo=ws["logo"], sodankyla_in_homeland=bool(ws["sami_homeland_sodankyla"]),
+                   sami_templates={lang: ws[f"template.{lang}"]["text"] for lang in workspace.SAMI_TEMPLATES
+                                   if ws[f"template.{lang}"]})
 
     def pick(self, texts: dict[str, str], language: str) -> str:
         return texts.get(language) or texts.get("fi") or ""
+
+    def template(self, language: str) -> Template | None:
+        """The checked template of ``language``: from the batch's folder, else (Sámi) the
+        workspace's translation, else the shipped one. None for a Sámi language nobody
+        has translated a letter into yet; an error for any other missing template."""
+        if language in SAMI_TEMPLATES:
+            if self.templates and (Path(self.templates) / f"{language}.txt").is_file():
+                return load_template(language, self.templates)
+            text = self.sami_templates.get(language)
+            source = _("the workspace's {language} letter template").format(language=language_name(language))
+            return parse_template(language, text, source) if text else None
+        return load_template(language, self.templates)
 
 
 @dataclass
@@ -96,18 +113,34 @@ class BatchReport:
     letters: int
     left_out: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    sami_missing: dict[str, int] = field(default_factory=dict)  # se/smn/sms -> letters printed without that page
+
+    def summary(self) -> list[str]:
+        """What the batch holds and lacks, line by line, for the CLI and the app."""
+        lines = [ngettext("{number} letter written to {pdf}, the mailing list to {mailing_list} (owner-only files: they hold personal data).",
+                          "{number} letters written to {pdf}, the mailing list to {mailing_list} (owner-only files: they hold personal data).",
+                          self.letters).format(number=fmt_number(self.letters), pdf=self.pdf, mailing_list=self.mailing_list)]
+        lines += [_("Left out: {number} ({reason}).").format(number=fmt_number(n), reason=_(reason))
+                  for reason, n in self.left_out.items()]
+        for lang, n in self.sami_missing.items():
+            lines.append(ngettext(
+                "{number} {language} letter is missing: the workspace has no {language} template, so that person got the Finnish letter only.",
+                "{number} {language} letters are missing: the workspace has no {language} template, so those people got the Finnish letter only.",
+                n).format(number=fmt_number(n), language=language_name(lang))
+                + " " + _("Have the Finnish template translated and give it with otos workspace set template.{code} FILE, then print again.").format(code=lang))
+        return lines + self.problems
 
 
 def _reason(registered: bool, protected: bool, deceased: bool, mailable: bool) -> str | None:
-    """Why a letter cannot be printed for this person, or None."""
+    """Why a letter cannot be printed for this person (a message id), or None."""
     if not registered:
-        return _("register data already purged")
+        return N_("register data already purged")
     if protected:
-        return _("turvakielto (no contact address)")
+        return N_("turvakielto (no contact address)")
     if deceased:
-        return "deceased"
+        return N_("deceased")
     if not mailable:
-        return _("no domestic address")
+        return N_("no domestic address")
     return None
 
 
@@ -215,8 +248,8 @@ class _Renderer:
     def _closing(self, language: str) -> float:
         """The greeting and the signature (name, title, county) under the letter's body."""
         c = self.c
-        lines = [CLOSING.get(language, CLOSING["fi"]), "", *self.settings.signature,
-                 self.settings.pick(self.settings.county, language)]
+        greeting = [CLOSING[language], ""] if language in CLOSING else []  # a Sámi page: Otos writes no Sámi
+        lines = [*greeting, *self.settings.signature, self.settings.pick(self.settings.county, language)]
         c.setFont(self.regular, 10.5)
         for i, line in enumerate(lines):
             c.drawString(LEFT, -i * 10.5 * 1.35, line)
@@ -298,12 +331,13 @@ def _letter_values(first_names: str, code: str, ext: Extract) -> dict[str, str]:
             "permit": ext.permit, "delete_by": f"{ext.delete_by:%-d.%-m.%Y}"}
 
 
-def _letters(engine: Engine, where: list, settings: LetterSettings, left_out: dict[str, int],
-             problems: list[str]) -> Iterator[tuple]:
+def _letters(engine: Engine, where: list, settings: LetterSettings, template: Callable[[str], Template | None],
+             left_out: dict[str, int], problems: list[str], sami_missing: dict[str, int]) -> Iterator[tuple]:
     """(invitation id, code, extract, first names, name, street, postal code, office,
     window lines, languages) of each letter to print, in print order. Columns, not ORM
     objects, streamed: memory stays flat however big the round. Counts the invitations
-    left out by reason in ``left_out``."""
+    left out by reason in ``left_out``, and the Sámi pages owed but without a template
+    (``template`` gives None) in ``sami_missing``."""
     P, I = Person, Invitation
     q = (select(I.id, I.response_code, I.extract_id, P.id, P.first_names, P.surname, P.street_fi, P.street_sv,
                 P.postal_code, P.post_office_fi, P.post_office_sv, P.municipality, P.mother_tongue,
@@ -316,7 +350,11 @@ def _letters(engine: Engine, where: list, settings: LetterSettings, left_out: di
              office_sv, municipality, tongue, protected, deceased, mailable) in s.execute(q):
             reason = _reason(person_id is not None, protected, deceased, mailable)
             if reason is None:
-                langs = letter_languages(tongue, municipality, english_for_others=settings.english_for_others)
+                langs = letter_languages(tongue, municipality, english_for_others=settings.english_for_others,
+                                         sodankyla_in_homeland=settings.sodankyla_in_homeland)
+                for lang in [x for x in langs if x in SAMI_TEMPLATES and template(x) is None]:
+                    langs.remove(lang)
+                    sami_missing[lang] = sami_missing.get(lang, 0) + 1
                 swedish = langs[0] == "sv"  # Swedish letters use the Swedish street and post office names
                 street = street_sv if swedish and street_sv else street_fi
                 office = office_sv if swedish and office_sv else office_fi
@@ -324,12 +362,28 @@ def _letters(engine: Engine, where: list, settings: LetterSettings, left_out: di
                 try:
                     lines = address_lines(name, street, postal, office)
                 except AddressError as exc:
-                    reason = _("address does not fit the window")
+                    reason = N_("address does not fit the window")
                     problems.append(_("invitation {inv_id}: {exc}").format(inv_id=inv_id, exc=exc))
             if reason:
                 left_out[reason] = left_out.get(reason, 0) + 1
                 continue
             yield inv_id, codes.display(code), extracts[ext_id], first, name, street, postal, office, lines, langs
+
+
+def _templates(settings: LetterSettings, today: dt.date) -> tuple[Callable[[str], Template | None], dict]:
+    """The batch's templates, each loaded and checked against its values the first time
+    a letter needs it: (template of a language, values by language)."""
+    templates: dict[str, Template | None] = {}
+    values: dict[str, dict[str, str]] = {}
+
+    def template_for(lang: str) -> Template | None:
+        if lang not in templates:
+            values[lang] = _batch_values(settings, today, lang)
+            templates[lang] = settings.template(lang)
+            if templates[lang] is not None:
+                check_values(templates[lang], values[lang])
+        return templates[lang]
+    return template_for, values
 
 
 def print_round(engine: Engine, round_name: str, out: str | Path, settings: LetterSettings | None = None, *,
@@ -339,15 +393,7 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
     Without ``settings``, the workspace's (``LetterSettings.from_workspace``)."""
     settings = settings or LetterSettings.from_workspace(engine)
     today = today or dt.date.today()
-    templates: dict[str, Template] = {}
-    values: dict[str, dict[str, str]] = {}
-
-    def template_for(lang: str) -> Template:
-        if lang not in templates:
-            values[lang] = _batch_values(settings, today, lang)
-            templates[lang] = load_template(lang, settings.templates)
-            check_values(templates[lang], values[lang])
-        return templates[lang]
+    template_for, values = _templates(settings, today)
 
     template_for("fi")
     out = output_path(out, (".pdf",))
@@ -356,14 +402,16 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
     with Session(engine) as s:
         total = s.execute(select(func.count()).select_from(I).where(*where)).scalar_one()
     if not total:
-        raise OtosError(_("Round {round_name!r} has no invitations{value}.").format(round_name=round_name, value=' left unanswered' if reminder else ''),
+        raise OtosError((_("Round {round_name!r} has no invitations left unanswered.") if reminder else
+                         _("Round {round_name!r} has no invitations.")).format(round_name=round_name),
                         hint=_("Draw invitations first (otos invite draw), or check the round's name."))
     left_out: dict[str, int] = {}
     problems: list[str] = []
+    sami_missing: dict[str, int] = {}
 
     def chunks() -> Iterator[list[tuple]]:
         """Letters a chunk at a time, each with its QR image (encoded a chunk at once)."""
-        it = _letters(engine, where, settings, left_out, problems)
+        it = _letters(engine, where, settings, template_for, left_out, problems, sami_missing)
         while chunk := list(itertools.islice(it, CHUNK)):
             images = _qr_images([qr_text(settings, row[1]) for row in chunk])
             yield [(*row, img) for row, img in zip(chunk, images)]
@@ -373,7 +421,7 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
     def record(digests: dict[Path, str]) -> None:
         with Session(engine) as s:
             audit.record(s, "letters.print", round=round_name, letters=number, reminder=reminder,
-                         left_out=left_out, pdf_sha256=digests[out], list_sha256=digests[listing])
+                         left_out=left_out, sami_missing=sami_missing, pdf_sha256=digests[out], list_sha256=digests[listing])
             s.commit()
 
     # The batch is drawn as parts of PART_LETTERS letters (reportlab holds a document's
@@ -414,14 +462,14 @@ def print_round(engine: Engine, round_name: str, out: str | Path, settings: Lett
                     progress(number / total, _("{number} letters").format(number=fmt_number(number)))
             if c is None:
                 raise OtosError(_("None of the {total} invitations of round {round_name!r} can be mailed.").format(total=total, round_name=round_name),
-                                hint=_("See the reasons: ") + ", ".join(f"{k}: {v}" for k, v in left_out.items()) + ".")
+                                hint=_("See the reasons: ") + ", ".join(f"{_(k)}: {v}" for k, v in left_out.items()) + ".")
             c.save()
             pdfjoin.join(parts, files.open(out, "wb", (".pdf",)), title=f"Kutsukirjeet {round_name}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if progress:
         progress(1.0, _("{number} letters").format(number=fmt_number(number)))
-    return BatchReport(out, listing, number, left_out, problems)
+    return BatchReport(out, listing, number, left_out, problems, sami_missing)
 
 
 def preview(engine: Engine, round_name: str, settings: LetterSettings | None = None,
@@ -432,14 +480,14 @@ def preview(engine: Engine, round_name: str, settings: LetterSettings | None = N
     today = today or dt.date.today()
     groups: Counter = Counter()
     first = None
-    for row in _letters(engine, [Invitation.round == round_name], settings, {}, []):
+    template_for, values_by_language = _templates(settings, today)
+    for row in _letters(engine, [Invitation.round == round_name], settings, template_for, {}, [], {}):
         groups["+".join(row[-1])] += 1
         first = first or row
     if first is None:
         raise OtosError(_("Round {round_name!r} has no letters to print.").format(round_name=round_name))
     _x, code, ext, first_names, _x, _x, _x, _x, lines, langs = first
-    values = _batch_values(settings, today, langs[0]) | _letter_values(first_names, code, ext)
-    template = load_template(langs[0], settings.templates)
-    check_values(template, values)
+    template = template_for(langs[0])
+    values = values_by_language[langs[0]] | _letter_values(first_names, code, ext)
     return groups, "\n".join(lines) + "\n\n" + "\n\n".join(template.fill(values))
 

@@ -7,6 +7,7 @@ unknown placeholder, or one without a value, is an error naming it and its line.
 from __future__ import annotations
 
 import string
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -50,14 +51,45 @@ def load_template(language: str, folder: str | Path | None = None) -> Template:
         path = Path(folder) / f"{language}.txt"
         if not path.is_file():
             raise TemplateError(_("There is no letter template {path}.").format(path=path), hint=_("Write one per language: fi.txt, sv.txt ..."))
-        source, text = str(path), path.read_text("utf-8")
-    else:
-        res = resources.files("letters") / "templates" / f"{language}.txt"
-        if not res.is_file():
-            raise TemplateError(_("Otos ships no letter template for language {language!r}.").format(language=language),
-                                hint=_("Give a folder of templates with --templates."))
-        source, text = _("template {language}.txt").format(language=language), res.read_text("utf-8")
+        return parse_template(language, read_text(path), str(path))
+    res = resources.files("letters") / "templates" / f"{language}.txt"
+    if not res.is_file():
+        raise TemplateError(_("Otos ships no letter template for language {language!r}.").format(language=language),
+                            hint=_("Give a folder of templates with --templates."))
+    return parse_template(language, res.read_text("utf-8"), _("template {language}.txt").format(language=language))
+
+
+MAX_TEMPLATE = 20_000  # characters: a one-page letter is far shorter
+
+
+def read_text(path: str | Path) -> str:
+    """A template file's text: UTF-8, at most MAX_TEMPLATE characters, else a clear error."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise TemplateError(_("There is no letter template {path}.").format(path=path),
+                            hint=_("Give the path of a UTF-8 text file."))
+    if path.stat().st_size > 4 * MAX_TEMPLATE:
+        raise TemplateError(_("{path} is too long for a one-page letter.").format(path=path))
+    try:
+        text = path.read_text("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TemplateError(_("{path}: byte {position} is not UTF-8.").format(path=path, position=exc.start + 1),
+                            hint=_("Save the file as UTF-8 text.")) from None
+    if len(text) > MAX_TEMPLATE:
+        raise TemplateError(_("{path} is too long for a one-page letter.").format(path=path))
+    return text
+
+
+def parse_template(language: str, text: str, source: str) -> Template:
+    """A template's ``text`` (from ``source``, named in errors) checked: placeholders
+    known and well formed, no control characters, not empty."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # saved on Windows, or an old Mac
     for number, line in enumerate(text.splitlines(), start=1):
+        bad = next((i for i, ch in enumerate(line) if ch != "\t" and unicodedata.category(ch) in ("Cc", "Cf")
+                    and ch not in "\u00ad\u200d\u2060"), None)
+        if bad is not None:
+            raise TemplateError(_("{source}, line {number}, column {column}: a control character.").format(
+                source=source, number=number, column=bad + 1), hint=_("Delete it and save the file again."))
         try:
             fields = [f for _x, f, _x, _x in string.Formatter().parse(line) if f is not None]
         except ValueError as exc:

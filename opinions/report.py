@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from opinions import plain
 from opinions.analysis import Analysis
 from opinions.strata import Strata, compare, post_stratified
 from opinions.summary import STATEMENT_COLUMNS, statement_rows
 from pool.private import Outputs, csv_writer, output_path, private_outputs
-from pool.i18n import _
+from pool.i18n import _, number, percent
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 UNGROUPED = "#c8c8c8"
@@ -102,7 +103,7 @@ def opinion_map(a: Analysis, width: float = 460, height: float = 300):
     for g, size in enumerate(a.sizes()):
         y = height - margin - 14 * (g + 1)
         d.add(Circle(width - 84, y + 3, 4, fillColor=colors.HexColor(PALETTE[g % len(PALETTE)]), strokeColor=None))
-        d.add(String(width - 76, y, _("group {g} ({size})").format(g=g, size=size), fontName=regular, fontSize=8))
+        d.add(String(width - 76, y, f"{plain.group_name(g)} ({number(size)})", fontName=regular, fontSize=8))
     y = height - margin - 14 * (a.k + 1)
     d.add(Circle(width - 84, y + 3, 4, fillColor=colors.HexColor(UNGROUPED), strokeColor=None))
     d.add(String(width - 76, y, _("not grouped"), fontName=regular, fontSize=8))
@@ -110,7 +111,9 @@ def opinion_map(a: Analysis, width: float = 460, height: float = 300):
 
 
 def write_report(a: Analysis, out: str | Path, strata: Strata | None = None) -> list[Path]:
-    """Write the PDF summary and the CSV tables beside it; returns the files written."""
+    """Write the PDF summary and the CSV tables beside it; returns the files written.
+    The PDF speaks to a reader who is no statistician (opinions.plain); its appendix
+    names the technical measures, and the CSV files hold every number."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
@@ -118,79 +121,91 @@ def write_report(a: Analysis, out: str | Path, strata: Strata | None = None) -> 
 
     from letters.fonts import register
     from letters.pdf import document
-    from opinions.summary import text_summary
 
     out = output_path(out, (".pdf",))
     regular, bold = register()
     styles = getSampleStyleSheet()
-    for name in ("Title", "Heading2", "BodyText"):
+    for name in ("Title", "Heading2", "Heading3", "BodyText"):
         styles[name].fontName = bold if name != "BodyText" else regular
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
     grid = TableStyle([("FONT", (0, 0), (-1, -1), regular, 8), ("FONT", (0, 0), (-1, 0), bold, 8),
                        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")])
 
+    def para(text: str, style=None) -> Paragraph:
+        return Paragraph(_escape(text), style or styles["BodyText"])
+
     def text(sid: str) -> Paragraph:
-        return Paragraph(f"#{sid} " + _escape(a.conversation.texts.get(sid, "")), small)
+        return Paragraph(f"#{_escape(sid)} " + _escape(a.conversation.texts.get(sid, "")), small)
 
     def table(header, rows, widths):
-        t = Table([header] + rows, colWidths=widths, repeatRows=1)
+        cells = [[Paragraph(_escape(c), small) if isinstance(c, str) else c for c in row] for row in [header, *rows]]
+        t = Table(cells, colWidths=widths, repeatRows=1)
         t.setStyle(grid)
         return t
 
-    lines = text_summary(a)
-    story = [Paragraph(_("Opinion groups"), styles["Title"]),
-             Paragraph(_escape(lines[0]), styles["BodyText"]), Paragraph(_escape(lines[1]), styles["BodyText"])]
-    if a.stability:
-        story.append(Paragraph(_escape(lines[2]), styles["BodyText"]))
+    story = [para(_("Opinion groups"), styles["Title"])]
+    story += [para(line) for line in plain.overview(a)]
     story += [Spacer(1, 6), opinion_map(a), Spacer(1, 6)]
-    index = {s: j for j, s in enumerate(a.statements)}
-    for g in range(a.k):
-        reps = a.representative(g)
-        story.append(Paragraph(_("Group {g} ({value} people): statements that set it apart").format(g=g, value=a.sizes()[g]), styles["Heading2"]))
-        if not reps:
-            story.append(Paragraph(_("No statement separates this group significantly."), styles["BodyText"]))
+    story.append(para(_("How to read this report"), styles["Heading2"]))
+    story += [para(line, small) for line in plain.how_to_read()]
+    for g in range(a.k if a.k > 1 else 0):
+        story.append(para(_("What sets group {letter} apart ({size} people)").format(
+            letter=plain.group_letter(g), size=number(a.sizes()[g])), styles["Heading2"]))
+        rows = plain.apart_rows(a, g)
+        if not rows:
+            story.append(para(_("No statement sets this group clearly apart.")))
             continue
-        rows = []
-        for sid, side, _x in reps:
-            j = index[sid]
-            share = a.stats.pa[g, j] if side == "agree" else a.stats.pd[g, j]
-            z = a.stats.za[g, j] if side == "agree" else a.stats.zd[g, j]
-            rows.append([side, f"{share:.0%}", f"{z:.1f}", int(a.stats.votes[g, j]), text(sid)])
-        story.append(table(["side", "share", "z", "n", "statement"], rows, [45, 35, 30, 30, 330]))
-    story.append(Paragraph(_("Consensus: every group agrees (or disagrees)"), styles["Heading2"]))
-    cons = a.consensus()
-    story.append(table(["side", "gic", "statement"], [[side, f"{g:.2f}", text(s)] for s, side, g in cons[:15]],
-                       [45, 40, 385]) if cons else Paragraph(_("None."), styles["BodyText"]))
-    story.append(Paragraph(_("Divisive: the groups' agree shares differ by more than half"), styles["Heading2"]))
-    story.append(Paragraph(_("D = highest minus lowest group agree share among those who took a side, with its 90 % interval; divisive when the interval lies above 0.5."), small))
-    div = a.divisive_statements()
-    story.append(table(["D", _("90 % interval"), "statement"],
-                       [[f"{d:.2f}", f"{lo:.2f}-{hi:.2f}", text(s)] for s, d, lo, hi in div[:15]], [40, 70, 360])
-                 if div else Paragraph(_("None."), styles["BodyText"]))
+        story.append(table([_("The group's view"), _("In the group"), _("In the others"), _("Voted"),
+                            _("Statement")],
+                           [[view, mine, theirs, number(n), text(sid)] for view, mine, theirs, n, sid in rows],
+                           [55, 58, 48, 48, 261]))
+    story.append(para(_("Common ground: every group leans the same way") if a.k > 1 else
+                      _("Common ground: most who voted lean the same way"), styles["Heading2"]))
+    rows = plain.common_ground_rows(a)
+    story.append(table([_("View"), _("In every group at least") if a.k > 1 else _("Share"), _("Statement")],
+                       [[view, lowest, text(sid)] for view, lowest, sid in rows], [60, 70, 340])
+                 if rows else para(_("No statement on which every group clearly leans the same way.")))
+    if a.k > 1:
+        story.append(para(_("Statements that divide the groups"), styles["Heading2"]))
+        rows = plain.divisive_rows(a)
+        story.append(table([_("Agreed, by group (of those who took a side)"), _("Gap between groups"),
+                            _("Statement")], [[shares, gap, text(sid)] for shares, gap, sid in rows], [120, 80, 270])
+                     if rows else para(_("No statement on which the groups surely differ by more than half.")))
     if strata is not None:
-        story += _strata_story(a, strata, styles, small, table, text)
+        story += _strata_story(a, strata, styles, small, table, text, para)
+    story.append(para(_("Appendix: technical terms"), styles["Heading2"]))
+    for term, explanation in plain.appendix(a):
+        story.append(Paragraph(f'<font name="{bold}">{_escape(term)}</font>. {_escape(explanation)}', small))
     with private_outputs() as files:
         document(files.open(out, "wb", (".pdf",)), A4, _("Opinion groups")).build(story)
         return [out] + write_csvs(a, out, strata, files)
 
 
-def _strata_story(a, strata, styles, small, table, text) -> list:
-    from reportlab.platypus import Paragraph
+def _strata_story(a, strata, styles, small, table, text, para) -> list:
+    from sampling.categories import feature_name, value_name
 
     story = []
     comparison, weighted = strata_rows(a, strata)
     top = [sid for sid, *_x in a.divisive_statements()][:5] or a.statements[:5]
     for feature in strata.features:
-        story.append(Paragraph(_("By {feature}: agree share (95 % interval), n").format(feature=feature), styles["Heading2"]))
-        rows = [[r[1], r[2], r[3], f"{r[5]:.0%} ({r[6]:.0%}-{r[7]:.0%})" if r[5] != "" else "-", r[4]]
+        name = feature_name(feature)
+        story.append(para(_("Background: {feature}").format(feature=name), styles["Heading2"]))
+        story.append(para(_("How people of each {feature} group answered the statements that divide most: the share "
+                            "who agreed, and the range it is 95 % sure to lie in.").format(feature=name), small))
+        rows = [[value_name(feature, r[1]), number(r[2]), f"#{r[3]}",
+                 f"{percent(r[5], 0)} ({plain.interval(r[6], r[7])})" if r[5] != "" else "-", number(r[4])]
                 for r in comparison if r[0] == feature and r[3] in top]
-        story.append(table(["stratum", "people", "statement", "agree", "n"], rows, [90, 45, 55, 120, 40]))
+        story.append(table([name, _("People"), _("Statement"), _("Agreed (95 % range)"), _("Voted")], rows,
+                           [104, 58, 45, 100, 48]))
         w = [r for r in weighted if r[0] == feature]
         if w:
-            story.append(Paragraph(_("Population-weighted agreement by {feature} (post-stratified)").format(feature=feature), styles["Heading2"]))
-            story.append(table(["weighted", "95 %", "unweighted", "coverage", "statement"],
-                               [[f"{r[2]:.0%}", f"{r[3]:.0%}-{r[4]:.0%}", f"{r[5]:.0%}", f"{r[6]:.0%}", text(r[1])]
-                                for r in w[:25]], [50, 60, 55, 50, 255]))
+            story.append(para(_("Weighted to the population by {feature}").format(feature=name), styles["Heading3"]))
+            story.append(para(_("What the panel's answers would be if each {feature} group counted as much as its share "
+                                "of the population. Coverage is how much of the population the groups who voted "
+                                "stand for.").format(feature=name), small))
+            story.append(table([_("Agreed, weighted"), _("95 % range"), _("Unweighted"), _("Coverage"), _("Statement")],
+                               [[percent(r[2], 0), plain.interval(r[3], r[4]), percent(r[5], 0), percent(r[6], 0),
+                                 text(r[1])] for r in w[:25]], [60, 55, 78, 62, 215]))
     return story
 
 

@@ -4,7 +4,8 @@ they appear in the export."""
 from __future__ import annotations
 
 from opinions.analysis import Analysis
-from pool.i18n import _
+from opinions.plain import group_letter, side_name
+from pool.i18n import _, ngettext, number, percent
 
 STATEMENT_COLUMNS = ["statement", "group", "n", "agree", "disagree", "pass", "agree_share", "p_agree", "z_agree",
                      "p_disagree", "z_disagree", "ratio_agree", "z_agree_vs_rest", "gic_agree", "divisiveness",
@@ -83,31 +84,36 @@ def statement_rows(a: Analysis) -> list[list]:
 def text_summary(a: Analysis, width: int = 90) -> list[str]:
     """The lines ``otos opinions analyze`` prints."""
     out = [_("{count} participants, {count2} clustered (voted on at least min(7, statements)); {count3} statements used, {count4} moderated out. Seed {seed!r}.").format(count=len(a.conversation.participants), count2=len(a.clustered), count3=len(a.statements), count4=len(a.conversation.moderated_out), seed=a.seed),
-           _("{k} opinion group{value}, sizes {join}; silhouette {silhouette:.3f}.").format(k=a.k, value='' if a.k == 1 else 's', join=', '.join(map(str, a.sizes())), silhouette=a.silhouette)]
+           ngettext("{k} opinion group, sizes {sizes}; silhouette {silhouette}.",
+                    "{k} opinion groups, sizes {sizes}; silhouette {silhouette}.", a.k).format(
+               k=a.k, sizes=", ".join(map(str, a.sizes())), silhouette=number(a.silhouette, 3))]
     if a.k == 1:
         out.append(_("No split into groups of at least {min_group_size} people was found: everyone is in one group (a smaller --min-group-size may find groups).").format(min_group_size=a.min_group_size))
     if a.stability:
         st = a.stability
-        out.append(_("Stability (adjusted Rand index, 1 = same groups): other seeds {restart_ari_mean:.2f} (lowest {restart_ari_min:.2f}), statement bootstrap {bootstrap_ari_mean:.2f} (lowest {bootstrap_ari_min:.2f}), {restarts} runs each.").format(restart_ari_mean=st['restart_ari_mean'], restart_ari_min=st['restart_ari_min'], bootstrap_ari_mean=st['bootstrap_ari_mean'], bootstrap_ari_min=st['bootstrap_ari_min'], restarts=st['restarts']))
+        out.append(_("Stability (adjusted Rand index, 1 = same groups): other seeds {restart_ari_mean} (lowest {restart_ari_min}), statement bootstrap {bootstrap_ari_mean} (lowest {bootstrap_ari_min}), {restarts} runs each.").format(
+            **{k: number(st[k], 2) for k in ("restart_ari_mean", "restart_ari_min", "bootstrap_ari_mean", "bootstrap_ari_min")},
+            restarts=st["restarts"]))
     for g in range(a.k):
         out.append("")
-        out.append(_("Group {g} ({value} people) stands out by:").format(g=g, value=a.sizes()[g]))
+        out.append(_("Group {letter} ({size} people) stands out by:").format(letter=group_letter(g), size=a.sizes()[g]))
         reps = a.representative(g)
         if not reps:
             out.append(_("  (no statement separates this group significantly)"))
         j = {s: i for i, s in enumerate(a.statements)}
         for sid, side, _x in reps:
             share = a.stats.pa[g, j[sid]] if side == "agree" else a.stats.pd[g, j[sid]]
-            out.append(f"  {side:>8} {share:4.0%}  #{sid} {_text(a, sid, width - 22)}")
+            out.append(f"  {side_name(side):>12} {percent(share, 0):>5}  #{sid} {_text(a, sid, width - 26)}")
     out.append("")
     consensus = a.consensus()
-    out.append(_("Consensus ({count}): every group {value} significantly").format(count=len(consensus), value='agrees or disagrees' if consensus else 'shares') if consensus else _("Consensus: no statement that every group agrees (or disagrees) with significantly."))
+    out.append(_("Consensus ({count}): every group agrees or disagrees significantly").format(count=len(consensus))
+               if consensus else _("Consensus: no statement that every group agrees (or disagrees) with significantly."))
     for sid, side, gic in consensus[:10]:
-        out.append(_("  {side:>8} gic {gic:.2f}  #{sid} {text}").format(side=side, gic=gic, sid=sid, text=_text(a, sid, width - 26)))
+        out.append(f"  {side_name(side):>12} gic {number(gic, 2)}  #{sid} {_text(a, sid, width - 30)}")
     divisive = a.divisive_statements()
     out.append("")
     out.append(_("Divisive ({count}): groups' agree shares differ by more than half (90 % interval)").format(count=len(divisive))
                if divisive else _("Divisive: no statement whose groups' agree shares surely differ by more than half."))
     for sid, gap, lo, hi in divisive[:10]:
-        out.append(f"  D {gap:.2f} [{lo:.2f}, {hi:.2f}]  #{sid} {_text(a, sid, width - 26)}")
+        out.append(f"  D {number(gap, 2)} [{number(lo, 2)}; {number(hi, 2)}]  #{sid} {_text(a, sid, width - 26)}")
     return out

@@ -119,6 +119,15 @@ def N_(message: str) -> str:
     return message
 
 
+LANGUAGE_NAMES = {"fi": N_("Finnish"), "sv": N_("Swedish"), "en": N_("English"),
+                  "se": N_("North Sámi"), "smn": N_("Inari Sámi"), "sms": N_("Skolt Sámi")}
+
+
+def language_name(code: str) -> str:
+    """A language (of a letter, a setting) named in the language in use: se -> "pohjoissaame"."""
+    return _(LANGUAGE_NAMES[code]) if code in LANGUAGE_NAMES else code
+
+
 # --- formats -----------------------------------------------------------------------
 
 def _babel(lang: str | None) -> str:

@@ -27,7 +27,7 @@ FIELD_LENGTHS: dict[str, int] = {
     "kuntanumero": 3,
     "syntymaaika": 8,
     "sukupuoli": 1,
-    "aidinkieli": 2,
+    "aidinkieli": 3,  # ISO 639-1, but Inari and Skolt Sámi have only three-letter codes (smn, sms)
     "turvakielto": 1,
     "kuollut": 1,
     "asuinpaikantunnus": 16,

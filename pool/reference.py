@@ -34,6 +34,13 @@ class Municipality:
 # Mother tongues as the population register gives them: ISO 639-1, the Sámi languages
 # that have no two-letter code (ISO 639-2/3), and 98/99 for other and unknown.
 SAMI_LANGUAGES = frozenset({"se", "sme", "smn", "sms", "sma", "smj", "sjd", "sje", "sju", "sjt", "sia", "smi"})
+# The Sámi languages of Finland's Sámi Language Act (North, Inari, Skolt), by every code
+# the register may use for them, and the code their letter template is named by.
+SAMI_LETTER_LANGUAGE = {"se": "se", "sme": "se", "smn": "smn", "sms": "sms"}
+# The Sámi homeland's municipalities (Enontekiö, Inari, Utsjoki). Sodankylä's northern
+# part belongs to it too, which an address cannot tell: a workspace setting adds it whole.
+SAMI_HOMELAND = frozenset({"047", "148", "890"})
+SODANKYLA = "758"
 LANGUAGE_CODES = frozenset(
     "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv "
     "cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr "

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, NamedTuple
 
 from sqlalchemy import Engine, select
 from sqlmodel import Session
@@ -22,21 +23,32 @@ from pool.display import has_control
 from pool.errors import OtosError
 from pool.models import WorkspaceSetting
 from pool.reference import county_names, find_county, municipalities
-from pool.i18n import _
+from pool.i18n import N_, _, language_name, ngettext
 
 LANGUAGES = ("fi", "sv", "en")
+SAMI_TEMPLATES = ("se", "smn", "sms")  # North, Inari and Skolt Sámi: letters need a translated template
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
 _PHONE = re.compile(r"[+0-9 ()/-]{6,32}")
 
 
 @dataclass(frozen=True)
 class Key:
-    """One setting: what it is, how a typed value is read, whether letters need it."""
+    """One setting: its name in the reader's words, what it is, how a typed value is
+    read, whether letters need it. ``label`` and ``meaning`` are message ids, shown
+    through ``label_text`` and ``meaning_text`` (``{language}`` is the key's language)."""
 
     name: str
+    label: str
     meaning: str
     parse: Callable[[str], Any]
     required: bool = False
+    language: str = ""
+
+    def label_text(self) -> str:
+        return _(self.label).format(language=language_name(self.language))
+
+    def meaning_text(self) -> str:
+        return _(self.meaning).format(language=language_name(self.language))
 
 
 def _text(limit: int) -> Callable[[str], str]:
@@ -159,27 +171,56 @@ def _codes(value: str) -> list[str]:
     return sorted(set(out))
 
 
+def _template(language: str) -> Callable[[str], dict | None]:
+    """A translated letter template (the Sámi ones): the path of a text file, read and
+    checked now and kept in the workspace, so every official prints the same letter.
+    '' removes it."""
+    def parse(value: str) -> dict | None:
+        from letters.template import parse_template, read_text  # the letter format is the letters package's
+
+        value = value.strip()
+        if not value:
+            return None
+        text = read_text(value)
+        template = parse_template(language, text, value)
+        return {"file": Path(value).name, "text": text, "paragraphs": len(template.paragraphs)}
+    return parse
+
+
 KEYS: dict[str, Key] = {k.name: k for k in [
-    Key("county", "the wellbeing services county this workspace serves", lambda v: find_county(v)),
-    Key("sender", "lines under the county's name in the return address (unit, PO box, postcode and town)",
-        _lines),
-    Key("phone", "phone number for answering the invitation and for questions", _phone, required=True),
-    Key("email", "e-mail address for questions", _email),
-    Key("register_url", "web address where invited people register (https://...)", _url, required=True),
-    *[Key(f"hours.{lang}", f"when the phone is answered ({lang})", _text(60)) for lang in LANGUAGES],
-    *[Key(f"topic.{lang}", f"the panel's topic in {lang} letters", _text(200)) for lang in LANGUAGES],
-    *[Key(f"compensation.{lang}", f"the compensation for taking part, in {lang} letters", _text(120))
+    Key("county", N_("County"), N_("the wellbeing services county this workspace serves"), lambda v: find_county(v)),
+    Key("sender", N_("Return address"),
+        N_("lines under the county's name in the return address (unit, PO box, postcode and town)"), _lines),
+    Key("phone", N_("Phone"), N_("phone number for answering the invitation and for questions"), _phone,
+        required=True),
+    Key("email", N_("E-mail"), N_("e-mail address for questions"), _email),
+    Key("register_url", N_("Registration address"),
+        N_("web address where invited people register (https://...)"), _url, required=True),
+    *[Key(f"hours.{lang}", N_("Phone hours ({language})"), N_("when the phone is answered, in {language} letters"),
+          _text(60), language=lang) for lang in LANGUAGES],
+    *[Key(f"topic.{lang}", N_("Topic ({language})"), N_("the panel's topic in {language} letters"), _text(200),
+          language=lang) for lang in LANGUAGES],
+    *[Key(f"compensation.{lang}", N_("Compensation ({language})"),
+          N_("the compensation for taking part, in {language} letters"), _text(120), language=lang)
       for lang in LANGUAGES],
-    Key("signature", "who signs the letters: name | title (printed under the letter with the county)",
+    Key("signature", N_("Signature"),
+        N_("who signs the letters: name | title (printed under the letter with the county)"),
         lambda v: _lines(v)[:3] if len(_lines(v)) <= 3 else _too_many(3)),
-    Key("logo", "the county's logo on letters and reports: a PNG or SVG file ('' removes it)", _logo),
-    Key("age_bands", "ages where the age bands of quotas and strata start", _ages),
-    Key("min_age", "the youngest age invited", _age),
-    Key("language", "the language of the app and its files for everyone using this workspace: fi, sv or en",
-        lambda v: _language(v)),
-    Key("sami_homeland_sodankyla", "whether Sodankylä's Sámi speakers get Sámi letters (the extract cannot tell "
-        "whether they live in the homeland, its northern part): yes or no", lambda v: _yes_no(v)),
-    Key("municipalities_alone", "municipalities that get quotas of their own; the rest are 'muut'", _codes),
+    Key("logo", N_("Logo"), N_("the county's logo on letters and reports: a PNG or SVG file ('' removes it)"), _logo),
+    Key("age_bands", N_("Age bands"), N_("ages where the age bands of quotas and strata start"), _ages),
+    Key("min_age", N_("Youngest invited"), N_("the youngest age invited"), _age),
+    Key("language", N_("Language"),
+        N_("the language of the app and its files for everyone using this workspace: fi, sv or en "
+           "(takes effect when Otos is started again)"), lambda v: _language(v)),
+    *[Key(f"template.{lang}", N_("Letter template ({language})"),
+          N_("the {language} page of a Sámi speaker's letter in the Sámi homeland: a UTF-8 text file "
+             "translated from the Finnish template, same placeholders ('' removes it)"), _template(lang),
+          language=lang) for lang in SAMI_TEMPLATES],
+    Key("sami_homeland_sodankyla", N_("Sodankylä in the Sámi homeland"),
+        N_("whether Sodankylä's Sámi speakers get Sámi letters (the extract cannot tell whether they live in the "
+           "homeland, its northern part): yes or no"), lambda v: _yes_no(v)),
+    Key("municipalities_alone", N_("Municipalities with own quotas"),
+        N_("municipalities that get quotas of their own; the rest are 'muut'"), _codes),
 ]}
 
 DEFAULTS: dict[str, Any] = {
@@ -197,6 +238,7 @@ DEFAULTS: dict[str, Any] = {
     "min_age": 15,
     "language": None,  # none chosen: the system's language, else Finnish (pool.i18n.choose)
     "sami_homeland_sodankyla": False,
+    **{f"template.{lang}": None for lang in SAMI_TEMPLATES},
 }
 
 
@@ -217,6 +259,8 @@ class Workspace:
         out = {k: self[k] for k in self.values}
         if out.get("logo"):
             out["logo"] = {"type": out["logo"]["type"], "bytes": _logo_size(out["logo"])}
+        for key in (k for k in out if k.startswith("template.") and out[k]):
+            out[key] = {"file": out[key]["file"], "paragraphs": out[key]["paragraphs"]}
         return out
 
     @property
@@ -290,7 +334,7 @@ def set_value(engine: Engine, key: str, text: str) -> Any:
     try:
         value = KEYS[key].parse(text)
     except ValueError as exc:
-        raise OtosError(f"{key} {exc}.", hint=f"{key}: {KEYS[key].meaning}.") from None
+        raise OtosError(f"{KEYS[key].label_text()} ({key}): {exc}.", hint=KEYS[key].meaning_text() + ".") from None
     load(engine)  # a workspace must exist first
     with Session(engine) as s:
         row = s.get(WorkspaceSetting, key) or WorkspaceSetting(key=key, value="null")
@@ -318,8 +362,15 @@ def _default_alone(county: str) -> list[str]:
     return sorted(c for c, m in municipalities().items() if m.county == county and m.population >= ALONE_FROM)
 
 
-def describe(ws: Workspace) -> list[tuple[str, str, str]]:
-    """(key, value as text, meaning) of every setting, for show and the Settings screen."""
+class Setting(NamedTuple):
+    key: str  # as typed in otos workspace set KEY
+    label: str  # its name in the reader's words
+    text: str  # its value as text
+    meaning: str
+
+
+def describe(ws: Workspace) -> list[Setting]:
+    """Every setting as ``workspace show`` and the Settings screen show it."""
     out = []
     for key, spec in KEYS.items():
         value = ws[key]
@@ -328,9 +379,15 @@ def describe(ws: Workspace) -> list[tuple[str, str, str]]:
             text = ", ".join(munis[c].name_fi for c in value or [] if c in munis)
         elif key == "logo":
             text = _("{upper} logo, {value} KB").format(upper=value['type'].upper(), value=_logo_size(value) // 1024 + 1) if value else ""
+        elif key.startswith("template."):
+            text = ngettext("{file}, {count} paragraph", "{file}, {count} paragraphs", value["paragraphs"]).format(
+                file=value["file"], count=value["paragraphs"]) if value else ""
+        elif isinstance(value, bool):
+            text = _("yes") if value else _("no")
         elif isinstance(value, list):
             text = " | ".join(map(str, value)) if key in ("sender", "signature") else ",".join(map(str, value))
         else:
             text = "" if value is None else str(value)
-        out.append((key, text, spec.meaning + (_(" (required for letters)") if spec.required else "")))
+        out.append(Setting(key, spec.label_text(), text,
+                           spec.meaning_text() + (_(" (required for letters)") if spec.required else "")))
     return out

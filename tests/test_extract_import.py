@@ -130,6 +130,8 @@ def test_wrong_column_count_names_the_line(engine, tmp_path):
     (5, "0010", "postinumero", "5 digits"),
     (10, "3", "sukupuoli", "sex must be"),
     (11, "xx", "aidinkieli", "ISO 639-1"),
+    (11, "xyz", "aidinkieli", "ISO 639-1"),
+    (11, "smnx", "aidinkieli", "most allowed is 3"),
     (12, "2", "turvakielto", "must be 0"),
     (1, "A" * 101, "etunimet", "most allowed is 100"),
     (14, "X" * 17, "asuinpaikantunnus", "most allowed is 16"),

@@ -241,3 +241,32 @@ def test_a_bad_otos_lang_is_a_message_not_a_traceback(tmp_path):
                          env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "OTOS_LANG: Otos talar fi, sv och en, inte 'xx'" in out.stderr  # in the system's language
+
+
+OPINION_WORDS = ("agree", "disagree", "group", "Group", "Statement", "share", "Consensus", "Divisive", "stratum",
+                 "weighted", "side", "people")
+JARGON = ("siluetti", "Rand", "gic", "z-arvo", "bootstrap", "Wilson")
+
+
+def test_finnish_opinions_report_speaks_plainly_with_the_terms_in_an_appendix(tmp_path, finnish):
+    from opinions.analysis import analyze
+    from opinions.data import read_polis_export
+    from opinions.report import write_report
+    from opinions.strata import read_participants, read_population, Strata
+    from tests.test_opinions import planted, write_polis
+
+    labels, votes = planted()
+    conv = read_polis_export(write_polis(tmp_path / "c", votes))
+    (tmp_path / "p.csv").write_text("participant;sukupuoli\n" + "".join(
+        f"{i};{'mies' if i % 3 else 'nainen'}\n" for i in range(len(labels))), "utf-8")
+    (tmp_path / "v.csv").write_text("feature;value;count\nsukupuoli;mies;49\nsukupuoli;nainen;51\n", "utf-8")
+    strata = Strata(read_participants(tmp_path / "p.csv")[0], read_population(tmp_path / "v.csv"))
+    write_report(analyze(conv, "s", restarts=2), tmp_path / "m.pdf", strata)
+    text = "\n".join(p.extract_text() for p in PdfReader(str(tmp_path / "m.pdf")).pages)
+    assert "Mielipideryhmät" in text and "Mikä erottaa ryhmän A" in text and "samaa mieltä" in text
+    assert "Taustatekijä: sukupuoli" in text and "nainen" in text
+    assert re.search(r"\d+ %", text) and not re.search(r"\d\.\d", text)  # "62 %", decimal commas
+    words = {w for w in OPINION_WORDS if re.search(rf"(?<![\w-]){w}(?![\w-])", text)}
+    assert english_words(text) | words == set()
+    body, appendix = text.split("Liite: tekniset termit")
+    assert [w for w in JARGON if w in body] == [] and all(w in appendix for w in JARGON[:3])

@@ -170,8 +170,15 @@ def test_language_rules():
     assert letter_languages("fi", "272") == ["fi"]
     assert letter_languages(None, "272") == ["fi", "sv"]  # unknown: both
     assert letter_languages("ar", "272") == ["fi", "en"]
-    for sami in ("se", "smn", "sms"):  # Inari: Sámi speakers get the county's language, never English
-        assert letter_languages(sami, "148") == ["fi"]
+    for sami in ("se", "smn", "sms"):  # Inari, in the Sámi homeland: Finnish and their own Sámi, never English
+        assert letter_languages(sami, "148") == ["fi", sami]
+        assert letter_languages(sami, "698") == ["fi"]  # Rovaniemi is outside the homeland
+    assert letter_languages("sme", "890") == ["fi", "se"]  # North Sámi by its three-letter code
+    assert letter_languages("SE", "047") == ["fi", "se"]
+    assert letter_languages("sma", "890") == ["fi"]  # South Sámi is no language of Finland's Sámi Language Act
+    assert letter_languages("se", "758") == ["fi"]  # Sodankylä only when the workspace says so
+    assert letter_languages("se", "758", sodankyla_in_homeland=True) == ["fi", "se"]
+    assert letter_languages("fi", "890") == ["fi"]
 
 
 def test_swedish_letter_uses_swedish_names(sqlite_engine, tmp_path):

@@ -239,7 +239,9 @@ def test_report_pdf_and_csv_tables(tmp_path):
     assert [p.name for p in written] == ["op.pdf", "op-statements.csv", "op-groups.csv", "op-consensus.csv",
                                          "op-divisive.csv"]
     text = "\n".join(p.extract_text() for p in PdfReader(str(tmp_path / "op.pdf")).pages)
-    assert "Opinion groups" in text and "Group 2 (10 people)" in text and "Väite" in text
+    assert "Opinion groups" in text and "What sets group C apart (10 people)" in text and "Väite" in text
+    assert "3 groups were found (group A: 20, group B: 15, group C: 10)" in " ".join(text.split())
+    assert text.index("Appendix: technical terms") < text.index("Silhouette")  # the jargon only in the appendix
     fonts = fonts_in(tmp_path / "op.pdf")  # a print shop's preflight rejects a font that is not embedded
     assert fonts and all(fonts.values()), fonts
     rows = (tmp_path / "op-statements.csv").read_text(encoding="utf-8-sig").splitlines()

@@ -3,7 +3,7 @@ import datetime as dt
 
 from sqlalchemy import insert
 from sqlmodel import Session
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from pool.extract import import_extract, list_extracts
 from pool.members import count_members
@@ -820,16 +820,18 @@ async def test_settings_screen_starts_the_workspace_and_edits_a_value_at_80x24(s
         await pilot.click("#start")
         await pilot.pause()
         assert workspace.load(sqlite_engine).county == "Lapin hyvinvointialue"
-        assert "Letters still need: phone, register_url" in str(
+        assert "Letters still need: Phone, Registration address" in str(
             app.screen.query_one("#settings-status", Static).render())
         table = app.screen.query_one("#settings", DataTable)
-        table.move_cursor(row=[str(table.get_row_at(i)[0]) for i in range(table.row_count)].index("phone"))
+        table.move_cursor(row=[str(table.get_row_at(i)[0]) for i in range(table.row_count)].index("Phone"))
         await pilot.press("enter")
         await pilot.pause()
+        assert "Phone (phone)" in str(app.screen.query_one(".title", Label).render())  # the key for the CLI
         await pilot.press(*"016 123 4567", "enter")  # typed into the focused field, Enter saves
         await pilot.pause()
         assert workspace.load(sqlite_engine)["phone"] == "016 123 4567"
-        assert "Letters still need: register_url" in str(app.screen.query_one("#settings-status", Static).render())
+        assert "Letters still need: Registration address" in str(
+            app.screen.query_one("#settings-status", Static).render())
         await pilot.press("enter")  # the cursor is still on phone: a bad value is a message, nothing saved
         await pilot.pause()
         await pilot.press("ctrl+a", *"soita", "enter")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pool.i18n import _, number
+from pool.i18n import _
 
 
 def add_parser(sub) -> None:
@@ -27,9 +27,6 @@ def run(engine, args: argparse.Namespace) -> int:
     settings = LetterSettings.from_workspace(engine, topic=topic, templates=args.templates,
                                              reply_by=args.reply_by or "")
     report = print_round(engine, args.round, args.out, settings, reminder=args.reminder)
-    print(_("Wrote {letters} letters to {pdf} and the mailing list to {mailing_list} (owner-only files: they hold personal data).").format(letters=number(report.letters), pdf=report.pdf, mailing_list=report.mailing_list))
-    for reason, n in report.left_out.items():
-        print(_("  left out: {n} ({reason})").format(n=n, reason=reason))
-    for problem in report.problems:
-        print(f"  {problem}")
+    for line in report.summary():
+        print(line)
     return 0

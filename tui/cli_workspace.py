@@ -35,6 +35,8 @@ def run(engine, args: argparse.Namespace) -> int:
     if args.action == "set":
         workspace.set_value(engine, args.key, args.value)
         print(_("Saved {key}.").format(key=args.key))
+        if args.key == "language":
+            print(_("Otos speaks the new language when it is started again."))
         _missing(workspace.load(engine))
         return 0
     ws = workspace.load(engine)
@@ -42,10 +44,10 @@ def run(engine, args: argparse.Namespace) -> int:
         print(json.dumps(ws.public() | {"missing": ws.missing()}, ensure_ascii=False, indent=2))
         return 0
     rows = workspace.describe(ws)
-    width = max(len(k) for k, _x, _x in rows)
-    for key, text, meaning in rows:
-        print(f"{key:<{width}}  {printable(text) or '-'}")
-        print(f"{'':<{width}}  ({meaning})")
+    width = max(len(row.key) for row in rows)
+    for row in rows:
+        print(f"{row.key:<{width}}  {printable(row.text) or '-'}")
+        print(f"{'':<{width}}  {row.label}: {row.meaning}")
     _missing(ws)
     return 0
 

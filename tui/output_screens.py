@@ -102,8 +102,7 @@ class LettersScreen(Guarded, Screen):
         except OtosError as exc:
             self.app.call_from_thread(self._progress, 0.0, str(exc))
             return
-        left = "; ".join(f"{n} left out ({why})" for why, n in report.left_out.items())
-        self.app.call_from_thread(self._progress, 1.0, _("{letters} letters written to {pdf}, mailing list {mailing_list}. {left}").format(letters=number(report.letters), pdf=report.pdf, mailing_list=report.mailing_list, left=left))
+        self.app.call_from_thread(self._progress, 1.0, " ".join(report.summary()))
 
     def _progress(self, fraction: float, message: str) -> None:
         self.query_one("#letters-progress", ProgressBar).update(progress=fraction)

@@ -23,13 +23,14 @@ from pool.i18n import _
 class SettingEditor(FormDialog):
     """Type a new value for one setting; returns the text or None."""
 
-    def __init__(self, key: str, value: str, meaning: str) -> None:
+    def __init__(self, setting) -> None:
         super().__init__()
-        self.key, self.value, self.meaning = key, value, meaning
+        self.key, self.label, self.meaning = setting.key, setting.label, setting.meaning
+        self.value = setting.text
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.key, classes="title")
+            yield Label(f"{self.label} ({self.key})", classes="title", markup=False)
             yield Static(self.meaning, markup=False)
             yield _titled(Input(self.value, id="value"), _("Value"))
             yield from self.form_end(_("Save"), "save")
@@ -78,11 +79,11 @@ class SettingsScreen(Guarded, Screen):
             return
         ws = workspace.load(self.app.engine)
         self._rows = workspace.describe(ws)
-        for key, text, _meaning in self._rows:
-            table.add_row(*plain_row(key, text or "-"), key=key)
+        for row in self._rows:
+            table.add_row(*plain_row(row.label, row.text or "-"), key=row.key)
         missing = ws.missing()
         status.update(f"{ws.county_name('fi')}. " + (
-            _("Letters still need: ") + ", ".join(missing) + _(" (Enter on a row to edit).") if missing
+            _("Letters still need: ") + ", ".join(workspace.KEYS[k].label_text() for k in missing) + _(" (Enter on a row to edit).") if missing
             else _("Letters have every setting they need. Enter on a row edits it.")))
 
     @on(Button.Pressed, "#start")
@@ -103,7 +104,8 @@ class SettingsScreen(Guarded, Screen):
         table = self.query_one("#settings", DataTable)
         if not table.row_count:
             return
-        key, text, meaning = self._rows[table.cursor_row]
+        setting = self._rows[table.cursor_row]
+        key = setting.key
 
         def save(value: str | None) -> None:
             from pool import workspace
@@ -116,5 +118,7 @@ class SettingsScreen(Guarded, Screen):
                 self.app.notify(str(exc), severity="error", timeout=10)
                 return
             self.refresh_settings()
-            self.app.notify(_("Saved {key}.").format(key=key))
-        self.app.push_screen(SettingEditor(key, "" if text == "-" else text, meaning), self.guard(save))
+            self.app.notify(_("Saved: {label}.").format(label=setting.label) + (
+                " " + _("Otos speaks the new language when it is started again.") if key == "language" else ""))
+        editable = "" if key.startswith("template.") or key == "logo" else setting.text  # a file is given anew
+        self.app.push_screen(SettingEditor(setting._replace(text=editable)), self.guard(save))
