@@ -74,7 +74,7 @@ def _panel_rows(engine: Engine, panel_id: int) -> tuple[list[list], list[list], 
         panel = get_panel(s, panel_id)
         seats = s.execute(select(PanelSeat, PoolMember).outerjoin(PoolMember, PoolMember.id == PanelSeat.member_id)
                           .where(PanelSeat.panel_id == panel_id)).all()
-        groups = seat_groups(panel, [seat for seat, _x in seats])
+        groups = seat_groups(panel, [seat for seat, _x in seats], shown=True)
         seats.sort(key=lambda row: member_order(row[0].snapshot_id))
         reserves = sorted((row for row in seats if row[0].role == "reserve" and row[1] is not None
                            and row[1].status == "active"),

@@ -13,20 +13,20 @@ from importlib import resources
 from pathlib import Path
 
 from pool.errors import OtosError
-from pool.i18n import _
+from pool.i18n import N_, _
 
-PLACEHOLDERS = {
-    "county": "the wellbeing services county, in the letter's language",
-    "topic": "the panel topic",
-    "reply_by": "the last day to answer",
-    "compensation": "the compensation paid for taking part",
-    "contact_phone": "the phone number for answering and questions",
-    "contact_hours": "when the phone is answered",
-    "register_url": "the registration address",
-    "permit": "the DVV permit number (filled in from the extract)",
-    "delete_by": "the date the address data is deleted (filled in from the extract)",
-    "first_names": "the recipient's first names (filled in per letter)",
-    "code": "the response code (filled in per letter)",
+PLACEHOLDERS = {  # name -> what it is (a message id, shown translated)
+    "county": N_("the wellbeing services county, in the letter's language"),
+    "topic": N_("the panel topic"),
+    "reply_by": N_("the last day to answer"),
+    "compensation": N_("the compensation paid for taking part"),
+    "contact_phone": N_("the phone number for answering and questions"),
+    "contact_hours": N_("when the phone is answered"),
+    "register_url": N_("the registration address"),
+    "permit": N_("the DVV permit number (filled in from the extract)"),
+    "delete_by": N_("the date the address data is deleted (filled in from the extract)"),
+    "first_names": N_("the recipient's first names (filled in per letter)"),
+    "code": N_("the response code (filled in per letter)"),
 }
 PER_LETTER = ("first_names", "code", "permit", "delete_by")
 
@@ -111,4 +111,4 @@ def check_values(template: Template, values: dict[str, str]) -> None:
     missing = sorted(f for f in used - set(PER_LETTER) if not str(values.get(f, "")).strip())
     if missing:
         raise TemplateError(_("{source} uses {join} but no value was given.").format(source=template.source, join=', '.join('{' + m + '}' for m in missing)),
-                            hint=_("Give it: ") + "; ".join(f"{m} = {PLACEHOLDERS[m]}" for m in missing) + ".")
+                            hint=_("Give it: ") + "; ".join(f"{m} = {_(PLACEHOLDERS[m])}" for m in missing) + ".")

@@ -36,7 +36,7 @@ from pool.errors import ImportCancelled, NotFound, OtosError, RejectedFile, RowF
 from pool.models import Extract, ImportFault, Person, PoolMember, checked_text, utcnow
 from pool.profile import FIELD_LENGTHS, REQUIRED, Profile, load_profile
 from pool.reference import municipalities
-from pool.i18n import _, number
+from pool.i18n import _, date as fmt_date, number
 
 CHUNK_ROWS = 20_000
 PARALLEL_MIN_BYTES = 16 << 20  # from about 150,000 rows a reader process pays off
@@ -637,7 +637,7 @@ def import_extract(
             existing = session.execute(select(Extract).where(Extract.sha256 == scan.sha256)).scalar()
             if existing:
                 raise RejectedFile(
-                    _("{path}: this file was already imported as extract {id} on {imported_at:%Y-%m-%d}.").format(path=path, id=existing.id, imported_at=existing.imported_at),
+                    _("{path}: this file was already imported as extract {id} on {imported_at}.").format(path=path, id=existing.id, imported_at=fmt_date(existing.imported_at)),
                     hint=_("Use the existing extract (otos extract list)."),
                 )
             ext = Extract(file_name=path.name, sha256=scan.sha256, profile=prof.name, encoding=scan.encoding,

@@ -162,6 +162,20 @@ def date(value: dt.date | None) -> str:
     return f"{value.day}.{value.month}.{value.year}"
 
 
+def moment(value: dt.datetime | dt.date | str | None, *, with_time: bool = True) -> str:
+    """A stored time (a datetime, or its ISO text as JSON carries it) as the reader
+    writes it: 1.12.2026 14.05 in Finnish and Swedish, 1.12.2026 14:05 in English."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.strip())
+    if not with_time or not isinstance(value, dt.datetime):
+        return date(value)
+    from babel.dates import format_time
+
+    return f"{date(value)} {format_time(value.time(), 'short', locale=_babel(None))}"
+
+
 _DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 

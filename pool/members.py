@@ -221,12 +221,13 @@ def register_by_code(engine: Engine, code: str, data: dict[str, Any], *, consent
     with Session(engine) as s:
         member, problem = _register(s, canonical, values, consent_version, consent_at)
         if problem:
-            raise (NotFound if problem == UNKNOWN_CODE else OtosError)(problem[0], hint=problem[1])
+            raise (NotFound if problem == _unknown_code() else OtosError)(problem[0], hint=problem[1])
         s.commit()
         return member.id
 
 
-UNKNOWN_CODE = ("No invitation has that response code.", "Check the code on the letter.")
+def _unknown_code() -> tuple[str, str]:
+    return _("No invitation has that response code."), _("Check the code on the letter.")
 
 
 def _register(s: Session, canonical: str, values: dict[str, Any], consent_version: str,
@@ -235,7 +236,7 @@ def _register(s: Session, canonical: str, values: dict[str, Any], consent_versio
     Returns (member, None), or (None, (problem, hint)) and changes nothing."""
     inv = s.execute(select(Invitation).where(Invitation.response_code == canonical)).scalar()
     if inv is None:
-        return None, UNKNOWN_CODE
+        return None, _unknown_code()
     if inv.answered_at is not None:
         return None, (_("That response code has already been used to register."),
                       _("Look the person up in the pool instead."))

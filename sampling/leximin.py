@@ -38,7 +38,7 @@ import highspy
 
 from sampling.highs import INF, INFEASIBLE, INTEGER, OPTIMAL, SOLUTION_LIMIT, new_highs
 from sampling.problem import Types
-from pool.i18n import _
+from pool.i18n import _, number as fmt_number
 
 REDUCED_COST_EPS = 1e-7  # a panel must improve the LP by more than this to be added
 DUAL_FIX_EPS = 1e-7  # a type with a larger dual is tight at the current level
@@ -466,7 +466,7 @@ def _leximin_exact(types: Types, pricer: Pricer, panels: list[np.ndarray], impos
         for t in tight:
             master.fix(int(t), z)
             fixed[t] = True
-        say(fixed.mean(), _("level {levels}: {sum} of {count} types fixed, probability {z:.4f}").format(levels=levels, sum=fixed.sum(), count=types.count, z=z))
+        say(fixed.mean(), _("level {levels}: {sum} of {count} types fixed, probability {z}").format(levels=levels, sum=fixed.sum(), count=types.count, z=fmt_number(z, 4)))
 
     _x, _x, _x, w = master.solve()
     w = np.clip(w, 0.0, None)

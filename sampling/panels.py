@@ -27,7 +27,7 @@ from sampling import margins, record
 from sampling.problem import Problem, Quota, quotas_from_json, quotas_to_json, shared_dwellings
 from sampling.record import Verification
 from sampling.select import Prepared, Selection, prepare, resolve_note, select, select_v1
-from sampling.categories import Scheme, categorise, members_frame
+from sampling.categories import Scheme, categorise, members_frame, value_name
 from pool.i18n import _
 
 
@@ -621,13 +621,17 @@ def _served(s: Session, member_id: int) -> None:
     m.last_panel_at = utcnow()
 
 
-def seat_groups(panel: Panel, seats: list[PanelSeat]) -> dict[str, tuple]:
+def seat_groups(panel: Panel, seats: list[PanelSeat], *, shown: bool = False) -> dict[str, tuple]:
     """Each seat's quota group as the lottery saw it (member id -> values): the panel's
-    own snapshot, and for members who came by a fair replacement, that draw's snapshot."""
+    own snapshot, and for members who came by a fair replacement, that draw's snapshot.
+    ``shown``: the values as the reader reads them (value_name), for rosters."""
     groups = {}
     for snap in [panel.snapshot] + [x.snapshot for x in seats if x.snapshot]:
         data = json.loads(snap)
-        groups.update((i, tuple(v)) for i, v in zip(data["ids"], data["values"]) if i not in groups)
+        for i, values in zip(data["ids"], data["values"]):
+            if i not in groups:
+                groups[i] = (tuple(value_name(f, v) for f, v in zip(data["features"], values)) if shown
+                             else tuple(values))
     return groups
 
 
@@ -730,14 +734,14 @@ def member_order(member_id: str) -> tuple[int, str]:
 
 def panel_seats(engine: Engine, panel_id: int) -> list[dict]:
     """Seats with the holder's name (while they are in the pool), role, quota group,
-    probability and id in the published lottery record (``public_id``, None for panels
+    (``group``, and ``group_shown`` in the reader's words), probability and id in the published lottery record (``public_id``, None for panels
     drawn before records were stored): those holding a seat first, then those who left, each by member id,
     then the reserves waiting (role ``reserve``), seat by seat in call order (``rank``)."""
     with Session(engine) as s:
         panel = get_panel(s, panel_id)
         seats = list(s.execute(sql_select(PanelSeat).where(PanelSeat.panel_id == panel_id)
                                .order_by(PanelSeat.id)).scalars())
-        groups = seat_groups(panel, seats)
+        groups, shown = seat_groups(panel, seats), seat_groups(panel, seats, shown=True)
         lottery = s.get(Lottery, panel.lottery_id) if panel.lottery_id else None
         public = json.loads(lottery.pseudonyms) if lottery else {}
         rows = []
@@ -749,7 +753,8 @@ def panel_seats(engine: Engine, panel_id: int) -> list[dict]:
             rows.append({"member": seat.snapshot_id, "name": f"{m.surname}, {m.first_names}" if m else _("(withdrawn)"),
                          "role": seat.role, "rank": seat.rank if waiting else None,
                          "reserve_for": seat.reserve_for if waiting else None,
-                         "group": list(groups.get(seat.snapshot_id, ())), "probability": seat.probability,
+                         "group": list(groups.get(seat.snapshot_id, ())),
+                         "group_shown": list(shown.get(seat.snapshot_id, ())), "probability": seat.probability,
                          "public_id": public.get(seat.snapshot_id)})
     place = {"dropped": 1, "reserve": 2}
     return sorted(rows, key=lambda r: (place.get(r["role"], 0), member_order(r["reserve_for"] or r["member"]),

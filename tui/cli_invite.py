@@ -7,7 +7,7 @@ import shlex
 
 from pool.display import printable
 from tui.cli_common import print_json, strata_settings
-from pool.i18n import _, number
+from pool.i18n import _, moment, number
 
 
 def add_parser(sub) -> None:
@@ -52,7 +52,7 @@ def _list(engine, args: argparse.Namespace) -> int:
     width = max(24, *(len(r.name) for r in rounds))
     print(f"{'round':<{width}}  {'extract':>7}  {'invited':>8}  {'registered':>10}  drawn on")
     for r in rounds:
-        print(f"{printable(r.name):<{width}}  {r.extract_id:>7}  {r.invited:>8,}  {r.registered:>10,}  {r.drawn_on}")
+        print(f"{printable(r.name):<{width}}  {r.extract_id:>7}  {number(r.invited):>8}  {number(r.registered):>10}  {moment(r.drawn_on, with_time=False)}")
     return 0
 
 
@@ -73,8 +73,11 @@ def _draw(engine, args: argparse.Namespace) -> int:
         return 0
     print(_("Round {printable!r}: {drawn} invitations with response codes, from extract {extract}.").format(printable=printable(result.round), drawn=number(result.drawn), extract=args.extract))
     print(_("  {population} people aged {min_age}+ in {count} strata; {candidates} could be invited (mailable, one per dwelling, not invited before).").format(population=number(result.population), min_age=min_age, count=number(len(result.allocations)), candidates=number(result.candidates)))
+    from sampling.categories import feature_name, value_name
+
     for feature, counts in result.drawn_by_feature().items():
-        print(f"  {feature}: " + ", ".join(f"{printable(v) or '(unknown)'} {n:,}" for v, n in counts if v or n))
+        print(f"  {feature_name(feature)}: " + ", ".join(
+            f"{printable(value_name(feature, v)) if v else _('(unknown)')} {number(n)}" for v, n in counts if v or n))
     if table:
         print(_("The allocation of every stratum: {table}").format(table=table))
     else:

@@ -9,7 +9,7 @@ import sys
 from pool.display import printable
 from pool.errors import OtosError
 from tui.cli_common import ints, print_json, strata_settings
-from pool.i18n import _
+from pool.i18n import _, moment, number as fmt_number
 
 
 def add_parser(sub) -> None:
@@ -125,8 +125,11 @@ def run(engine, args: argparse.Namespace) -> int:
 
             quota_sets.save(engine, args.save, made.quotas, args.size)
         write_features(args.out, made.quotas)
+        from sampling.categories import feature_name, value_name
+
         for q in made.quotas:
-            print(f"{printable(q.feature):>13} {printable(q.value):<16} {q.min:>4} - {q.max:<4}")
+            print(f"{printable(feature_name(q.feature)):>13} {printable(value_name(q.feature, q.value)):<16} "
+                  f"{q.min:>4} - {q.max:<4}")
         print(_("Wrote {count} quotas for a panel of {size} to {out} (population from {source}).").format(count=len(made.quotas), size=args.size, out=args.out, source=made.source))
         if args.save:
             print(_("Kept them in the workspace as {save!r} (otos panel draw --quota-set).").format(save=args.save))
@@ -157,7 +160,7 @@ def run(engine, args: argparse.Namespace) -> int:
             print_json({"id": panel_id, **sel.as_json()})
             return 0
         how = _how(args)
-        print(_("Drew panel {panel_id}: {count} members with {how} ({algorithm}); lowest selection probability {min_probability:.4f}; {sum} reserves.").format(panel_id=panel_id, count=len(sel.panel), how=how, algorithm=sel.algorithm, min_probability=sel.min_probability, sum=sum(s['role'] == 'reserve' for s in panels.panel_seats(engine, panel_id))))
+        print(_("Drew panel {panel_id}: {count} members with {how} ({algorithm}); lowest selection probability {min_probability}; {sum} reserves.").format(panel_id=panel_id, count=len(sel.panel), how=how, algorithm=sel.algorithm, min_probability=fmt_number(sel.min_probability, 4), sum=sum(s['role'] == 'reserve' for s in panels.panel_seats(engine, panel_id))))
         if sel.prepared:
             print(_("The lottery's SHA-256: {sha256}").format(sha256=sel.prepared.sha256)
                   + (_(" (the one prepared and published before the draw).") if args.prepared else "."))
@@ -183,17 +186,17 @@ def run(engine, args: argparse.Namespace) -> int:
     if args.action == "replace":
         new = panels.replace_member(engine, args.id, args.member, redraw=args.redraw)
         how = (_("reserve number {reserve_rank} for member {reserve_for}").format(reserve_rank=new.reserve_rank, reserve_for=new.reserve_for) if new.reserve_rank is not None
-               else _("probability {probability:.4f} in the replacement lottery").format(probability=new.probability))
+               else _("probability {probability} in the replacement lottery").format(probability=fmt_number(new.probability, 4)))
         print(_("Member {member} dropped out of panel {id}; member {member2} takes the seat ({how}).").format(member=args.member, id=args.id, member2=new.member, how=how))
         return 0
     if args.action == "list":
         for p in panels.list_panels(engine):
-            print(_("{id:>4}  {created_at}  size {size:>3}  seed {seed!r}  {algorithm}  lowest probability {min_probability:.4f}").format(id=p['id'], created_at=p['created_at'], size=p['size'], seed=p['seed'], algorithm=p['algorithm'], min_probability=p['min_probability']))
+            print(_("{id:>4}  {created_at}  size {size:>3}  seed {seed!r}  {algorithm}  lowest probability {min_probability}").format(id=p['id'], created_at=moment(p['created_at']), size=p['size'], seed=p['seed'], algorithm=p['algorithm'], min_probability=fmt_number(p['min_probability'], 4)))
         waiting = panels.list_prepared(engine)
         if waiting:
             print(_("Prepared lotteries not drawn yet:"))
         for p in waiting:
-            print(_("      {created_at}  size {size:>3}  SHA-256 {sha256}").format(created_at=p['created_at'], size=p['size'], sha256=p['sha256'])
+            print(_("      {created_at}  size {size:>3}  SHA-256 {sha256}").format(created_at=moment(p['created_at']), size=p['size'], sha256=p['sha256'])
                   + (_("  {tickets} tickets").format(tickets=p['tickets']) if p["tickets"] else ""))
         return 0
     if args.action == "show" and args.all:
@@ -202,7 +205,7 @@ def run(engine, args: argparse.Namespace) -> int:
             print_json(probs)
         else:
             for pid, p in sorted(probs.items(), key=lambda x: (x[1], int(x[0]) if x[0].isdigit() else 0)):
-                print(f"{pid:>6}  {p:.4f}")
+                print(f"{pid:>6}  {fmt_number(p, 4)}")
         return 0
     if args.action == "show":
         seats = panels.panel_seats(engine, args.id)
@@ -211,8 +214,8 @@ def run(engine, args: argparse.Namespace) -> int:
             return 0
         for seat in seats:
             print(f"{seat['member']:>6}  {printable(seat['name']):<34} {panels.role_label(seat):<20} "
-                  f"{seat['probability']:.4f}  {seat['public_id'] or '':<10}  "
-                  + printable(" · ".join(seat["group"])))
+                  f"{fmt_number(seat['probability'], 4)}  {seat['public_id'] or '':<10}  "
+                  + printable(" · ".join(seat["group_shown"])))
         if any(seat["public_id"] for seat in seats):
             print(_("The fourth column is each member's id in the published lottery record (otos panel record)."))
         return 0
@@ -232,9 +235,9 @@ def _prepare(engine, args, quotas, size, fixed) -> int:
                     "tickets": args.uniform,
                     "min_probability_before_rounding": float(prep.min_before) if prep.min_before else None})
         return 0
-    print(_("Prepared the lottery for a panel of {size}: {count} possible panels, lowest selection probability {low:.4f}.").format(size=size, count=len(prep.lottery['panels']), low=low))
+    print(_("Prepared the lottery for a panel of {size}: {count} possible panels, lowest selection probability {low}.").format(size=size, count=len(prep.lottery['panels']), low=fmt_number(low, 4)))
     if prep.min_before is not None:
-        print(_("Rounded to {uniform} equally likely tickets: the lowest probability was {float:.4f} before rounding and is {low:.4f} after (fairness lost: {value:.4f}).").format(uniform=args.uniform, float=float(prep.min_before), low=low, value=float(prep.min_before) - low))
+        print(_("Rounded to {uniform} equally likely tickets: the lowest probability was {float} before rounding and is {low} after (fairness lost: {value}).").format(uniform=args.uniform, float=fmt_number(float(prep.min_before), 4), low=fmt_number(low, 4), value=fmt_number(float(prep.min_before) - low, 4)))
     print(_("Its SHA-256 (publish this before the draw):\n  {sha}").format(sha=sha))
     how = _("--ticket N (1-{uniform}) or --seed S").format(uniform=args.uniform) if args.uniform else _("--seed S")
     print(_("Then draw at the public event with: otos panel draw --prepared {value} {how}").format(value=sha[:16], how=how))
@@ -280,7 +283,7 @@ def run_quotas(engine, args: argparse.Namespace) -> int:
         if not sets:
             print(_("No quota sets saved yet (otos quotas save NAME --from features.csv --size N)."))
         for q in sets:
-            print(_("{printable:<30} {size:>4} seats  {quotas:>3} quotas  saved {value} by {printable2}").format(printable=printable(q['name']), size=q['size'], quotas=q['quotas'], value=q['saved_at'][:16], printable2=printable(q['saved_by'])))
+            print(_("{printable:<30} {size:>4} seats  {quotas:>3} quotas  saved {value} by {printable2}").format(printable=printable(q['name']), size=q['size'], quotas=q['quotas'], value=moment(q['saved_at']), printable2=printable(q['saved_by'])))
     elif args.action == "save":
         quota_sets.save(engine, args.name, read_features(args.source), args.size, replace=args.replace)
         print(_("Kept the quotas of {source} for a panel of {size} as {name!r}.").format(source=args.source, size=args.size, name=args.name))
@@ -320,7 +323,7 @@ def run_select(args: argparse.Namespace) -> int:
         record.save(args.record, record.assemble(prep.lottery, prepared_at=record.timestamp()))
         print(_("Prepared the lottery: {count} possible panels; wrote it to {record}.").format(count=len(prep.lottery['panels']), record=args.record))
         if prep.min_before is not None:
-            print(_("Rounded to {uniform} tickets: lowest probability {float:.4f} before, {float2:.4f} after.").format(uniform=args.uniform, float=float(prep.min_before), float2=float(lowest(prep.lottery))))
+            print(_("Rounded to {uniform} tickets: lowest probability {float} before, {float2} after.").format(uniform=args.uniform, float=fmt_number(float(prep.min_before), 4), float2=fmt_number(float(lowest(prep.lottery)), 4)))
         print(_("Its SHA-256 (publish this before the draw):\n  {sha256}").format(sha256=prep.sha256))
         return 0
     if args.seed is None and args.ticket is None:
@@ -334,7 +337,7 @@ def run_select(args: argparse.Namespace) -> int:
     print(_("Panel of {count} drawn with {how} ({algorithm}):").format(count=len(result.panel), how=_how(args), algorithm=result.algorithm))
     print("  " + ", ".join(result.panel))
     probs = sorted(result.probabilities.values())
-    print(_("Selection probabilities: lowest {value:.4f}, median {value2:.4f}, highest {value3:.4f}.").format(value=probs[0], value2=probs[len(probs) // 2], value3=probs[-1]))
+    print(_("Selection probabilities: lowest {value}, median {value2}, highest {value3}.").format(value=fmt_number(probs[0], 4), value2=fmt_number(probs[len(probs) // 2], 4), value3=fmt_number(probs[-1], 4)))
     for note in result.notes:
         print(_("Note: {note}.").format(note=note))
     if args.record:

@@ -18,7 +18,7 @@ from tui.dialogs import ConfirmDialog, FormDialog, _titled
 from tui.guard import Guarded, guarded, stop_work
 from tui.nav import NavBar
 from tui.plain import plain, plain_row
-from pool.i18n import _
+from pool.i18n import _, moment, number as fmt_number
 
 
 class QuotaEditor(FormDialog):
@@ -128,7 +128,7 @@ class QuotasScreen(Guarded, Screen):
         sets = quota_sets.listing(self.app.engine)
         select = self.query_one("#quota-sets", Select)
         with select.prevent(Select.Changed):  # showing the set in use is not choosing it again
-            select.set_options((plain(_("{name} · {size} seats · {quotas} quotas · {value}").format(name=q['name'], size=q['size'], quotas=q['quotas'], value=q['saved_at'][:10])), q["name"]) for q in sets)
+            select.set_options((plain(_("{name} · {size} seats · {quotas} quotas · {value}").format(name=q['name'], size=q['size'], quotas=q['quotas'], value=moment(q['saved_at'], with_time=False))), q["name"]) for q in sets)
             if self.app.quota_set in {q["name"] for q in sets}:
                 select.value = self.app.quota_set
 
@@ -359,7 +359,7 @@ class DrawScreen(Guarded, Screen):
         panels = list(reversed(list_panels(self.app.engine)))
         self.panels = {p["id"]: p for p in panels}
         select = self.query_one("#draw-panels", Select)
-        select.set_options((plain(_("panel {id} · {value} · {size} seats").format(id=p['id'], value=p['created_at'][:10], size=p['size'])
+        select.set_options((plain(_("panel {id} · {value} · {size} seats").format(id=p['id'], value=moment(p['created_at'], with_time=False), size=p['size'])
                                   + (f" · {p['round']}" if p["round"] else "")), p["id"]) for p in panels)
         if panels:
             select.value = chosen if chosen is not None else panels[0]["id"]
@@ -373,9 +373,9 @@ class DrawScreen(Guarded, Screen):
         self.panel_id = int(event.value)
         p = self.panels[self.panel_id]
         self.query_one("#draw-panel-info", Static).update(
-            _("Panel {id}, drawn {value} with ").format(id=p['id'], value=p['created_at'][:16])
+            _("Panel {id}, drawn {value} with ").format(id=p['id'], value=moment(p['created_at']))
             + (_("ticket {ticket}").format(ticket=p['ticket']) if p.get("ticket") is not None else _("the seed {seed!r}").format(seed=p['seed']))
-            + _(" ({algorithm}); lowest selection probability {min_probability:.4f}. r replaces the selected member, v verifies the draw, u takes its quotas for the next draw.").format(algorithm=p['algorithm'], min_probability=p['min_probability']))
+            + _(" ({algorithm}); lowest selection probability {min_probability}. r replaces the selected member, v verifies the draw, u takes its quotas for the next draw.").format(algorithm=p['algorithm'], min_probability=fmt_number(p['min_probability'], 4)))
         self.show_seats()
 
     @guarded
@@ -444,7 +444,7 @@ class DrawScreen(Guarded, Screen):
         self.query_one("#draw-progress", ProgressBar).update(progress=1.0)
         probs = sorted(sel.probabilities.values())
         self.query_one("#draw-status", Static).update(
-            _("Panel {panel_id} drawn ({algorithm}). Selection probabilities over the pool: lowest {value:.4f}, median {value2:.4f}, highest {value3:.4f}. ").format(panel_id=panel_id, algorithm=sel.algorithm, value=probs[0], value2=probs[len(probs) // 2], value3=probs[-1])
+            _("Panel {panel_id} drawn ({algorithm}). Selection probabilities over the pool: lowest {value}, median {value2}, highest {value3}. ").format(panel_id=panel_id, algorithm=sel.algorithm, value=fmt_number(probs[0], 4), value2=fmt_number(probs[len(probs) // 2], 4), value3=fmt_number(probs[-1], 4))
             + (_("Lottery SHA-256 {value}… (publish its record on F7, j). ").format(value=sel.prepared.sha256[:16]) if sel.prepared else "")
             + " ".join(f"Note: {n}." for n in sel.notes))
 
@@ -454,8 +454,8 @@ class DrawScreen(Guarded, Screen):
         table = self.query_one("#panel", DataTable)
         table.clear()
         for seat in panel_seats(self.app.engine, self.panel_id):
-            table.add_row(*plain_row(seat["member"], seat["name"], role_label(seat), f"{seat['probability']:.4f}",
-                                     " · ".join(seat["group"])), key=seat["member"])
+            table.add_row(*plain_row(seat["member"], seat["name"], role_label(seat), fmt_number(seat['probability'], 4),
+                                     " · ".join(seat["group_shown"])), key=seat["member"])
 
     def _chosen_panel(self) -> int:
         if self.panel_id is None:

@@ -17,7 +17,7 @@ from tui.dialogs import _titled
 from tui.guard import Guarded, error_message, guarded, show_error, stop_work
 from tui.nav import NavBar
 from tui.plain import plain_row
-from pool.i18n import N_, _
+from pool.i18n import N_, _, moment
 
 STATEMENT_TABLE = [N_("statement"), N_("group"), N_("n"), N_("agree %"), N_("disagree %"), N_("pass %"), N_("z agree"), N_("z disagree"),
                    N_("agree ratio"), N_("z vs rest"), N_("gic"), N_("divisive D"), N_("text")]
@@ -90,7 +90,7 @@ class OpinionsScreen(Guarded, Screen):
                                     ("#op-population", "population.csv")):
                 self.query_one(widget_id, Input).value = str(example / name)
         self.query_one("#op-panel", Select).set_options(
-            [(_("panel {id} ({value}, {size})").format(id=p['id'], value=p['created_at'][:10], size=p['size']), p["id"])
+            [(_("panel {id} ({value}, {size})").format(id=p['id'], value=moment(p['created_at'], with_time=False), size=p['size']), p["id"])
              for p in reversed(list_panels(self.app.engine))])
         self.analysis = None
         self.strata = None

@@ -16,7 +16,7 @@ from tui.dialogs import _titled
 from tui.guard import Guarded, guarded, stop_work
 from tui.nav import NavBar
 from tui.plain import plain
-from pool.i18n import N_, _, number
+from pool.i18n import N_, _, moment, number
 
 
 class LettersScreen(Guarded, Screen):
@@ -58,7 +58,7 @@ class LettersScreen(Guarded, Screen):
         self.title = _("Otos — Letters")
         rounds = list_rounds(self.app.engine)  # newest first
         select = self.query_one("#round", Select)
-        select.set_options((plain(_("{name} · {drawn_on} · {invited} invited").format(name=r.name, drawn_on=r.drawn_on, invited=number(r.invited))), r.name) for r in rounds)
+        select.set_options((plain(_("{name} · {drawn_on} · {invited} invited").format(name=r.name, drawn_on=moment(r.drawn_on, with_time=False), invited=number(r.invited))), r.name) for r in rounds)
         if rounds:
             select.value = rounds[0].name
 
@@ -154,7 +154,7 @@ class ExportsScreen(Guarded, Screen):
         self.title = _("Otos — Exports")
         panels = list(reversed(list_panels(self.app.engine)))
         select = self.query_one("#panel", Select)
-        select.set_options([(_("panel {id} · {value} · {size} seats").format(id=p['id'], value=p['created_at'][:10], size=p['size']), p["id"])
+        select.set_options([(_("panel {id} · {value} · {size} seats").format(id=p['id'], value=moment(p['created_at'], with_time=False), size=p['size']), p["id"])
                             for p in panels])
         if panels:
             select.value = panels[0]["id"]

@@ -14,7 +14,7 @@ from tui.dialogs import (ConfirmDialog, ImportDialog, ImportProgress, InviteDial
 from tui.guard import Guarded, guarded
 from tui.nav import NavBar
 from tui.plain import plain_row
-from pool.i18n import _, ngettext, number
+from pool.i18n import _, moment, ngettext, number
 
 PAGE_SIZE = 100
 
@@ -59,9 +59,9 @@ class ExtractsScreen(Guarded, Screen):
         table.clear()
         rows = list_extracts(self.app.engine)
         for e in rows:
-            state = "purged" if e["purged"] else (_("OVERDUE — purge") if e["overdue"] else _("in use"))
-            table.add_row(*plain_row(e["id"], e["file"], f"{e['rows']:,}", f"{e['rejected']:,}", f"{e['mailable']:,}",
-                                     e["delete_by"], state, e["permit"], e["purpose"]), key=str(e["id"]))
+            state = _("purged") if e["purged"] else (_("OVERDUE — purge") if e["overdue"] else _("in use"))
+            table.add_row(*plain_row(e["id"], e["file"], number(e['rows']), number(e['rejected']), number(e['mailable']),
+                                     moment(e["delete_by"], with_time=False), state, e["permit"], e["purpose"]), key=str(e["id"]))
         note = _("No extracts yet: press i to import one.") if not rows else ngettext("{count} extract.", "{count} extracts.", len(rows)).format(count=len(rows))
         self.query_one("#extracts-note", Static).update(note)
 
