@@ -23,7 +23,7 @@ from pool.display import has_control
 from pool.errors import OtosError
 from pool.models import WorkspaceSetting
 from pool.reference import county_names, find_county, municipalities
-from pool.i18n import N_, _, language_name, ngettext
+from pool.i18n import N_, _, language, language_name, ngettext
 
 LANGUAGES = ("fi", "sv", "en")
 SAMI_TEMPLATES = ("se", "smn", "sms")  # North, Inari and Skolt Sámi: letters need a translated template
@@ -140,10 +140,12 @@ def _logo_size(setting: dict) -> int:
     return len(logo_bytes(setting)[1])
 
 
-def _language(value: str) -> str:
+def _language(value: str) -> str | None:
     value = value.strip().lower()
+    if not value:
+        return None  # none chosen: the system's language, else Finnish
     if value not in LANGUAGES:
-        raise ValueError(_("must be fi, sv or en"))
+        raise ValueError(_("must be fi, sv or en ('' for the system's language)"))
     return value
 
 
@@ -374,7 +376,9 @@ def describe(ws: Workspace) -> list[Setting]:
     out = []
     for key, spec in KEYS.items():
         value = ws[key]
-        if key == "municipalities_alone":
+        if key == "county":
+            text = ws.county_name(language())
+        elif key == "municipalities_alone":
             munis = municipalities()
             text = ", ".join(munis[c].name_fi for c in value or [] if c in munis)
         elif key == "logo":

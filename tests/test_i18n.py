@@ -107,6 +107,10 @@ def test_the_workspace_setting_chooses_the_language_when_nothing_else_does(tmp_p
         assert "Inga uttag än" in capsys.readouterr().out
         assert main(["--db", db, "workspace", "set", "language", "de"]) == 2
         assert "fi, sv eller en" in capsys.readouterr().err
+        assert main(["--db", db, "workspace", "set", "language", ""]) == 0  # back to the system's language
+        monkeypatch.setenv("LANG", "fi_FI.UTF-8")
+        assert main(["--db", db, "extract", "list"]) == 0
+        assert "Ei vielä poimintoja" in capsys.readouterr().out
     finally:
         i18n.set_language("en")
 

@@ -830,6 +830,7 @@ async def test_settings_screen_starts_the_workspace_and_edits_a_value_at_80x24(s
         await pilot.press(*"016 123 4567", "enter")  # typed into the focused field, Enter saves
         await pilot.pause()
         assert workspace.load(sqlite_engine)["phone"] == "016 123 4567"
+        assert str(table.get_row_at(table.cursor_row)[0]) == "Phone"  # the cursor stays on the row edited
         assert "Letters still need: Registration address" in str(
             app.screen.query_one("#settings-status", Static).render())
         await pilot.press("enter")  # the cursor is still on phone: a bad value is a message, nothing saved

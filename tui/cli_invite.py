@@ -50,9 +50,12 @@ def _list(engine, args: argparse.Namespace) -> int:
         print(_("No rounds yet. Draw one with: otos invite draw --extract ID --size N --seed TEXT"))
         return 0
     width = max(24, *(len(r.name) for r in rounds))
-    print(f"{'round':<{width}}  {'extract':>7}  {'invited':>8}  {'registered':>10}  drawn on")
+    heads = [_("round"), _("extract"), _("invited"), _("registered"), _("drawn on")]
+    w = [max(len(h), 9) for h in heads]  # the headers are as long as their language makes them
+    print(f"{heads[0]:<{width}}  {heads[1]:>{w[1]}}  {heads[2]:>{w[2]}}  {heads[3]:>{w[3]}}  {heads[4]}")
     for r in rounds:
-        print(f"{printable(r.name):<{width}}  {r.extract_id:>7}  {number(r.invited):>8}  {number(r.registered):>10}  {moment(r.drawn_on, with_time=False)}")
+        print(f"{printable(r.name):<{width}}  {r.extract_id:>{w[1]}}  {number(r.invited):>{w[2]}}  "
+              f"{number(r.registered):>{w[3]}}  {moment(r.drawn_on, with_time=False)}")
     return 0
 
 

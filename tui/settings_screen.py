@@ -17,7 +17,7 @@ from tui.dialogs import FormDialog, _titled
 from tui.guard import Guarded, guarded
 from tui.nav import NavBar
 from tui.plain import plain_row
-from pool.i18n import _
+from pool.i18n import _, language
 
 
 class SettingEditor(FormDialog):
@@ -69,6 +69,7 @@ class SettingsScreen(Guarded, Screen):
         from pool import workspace
 
         table = self.query_one("#settings", DataTable)
+        row = table.cursor_row  # after an edit the cursor stays on the row edited
         table.clear()
         started = workspace.exists(self.app.engine)
         self.query_one("#settings-start").display = not started
@@ -79,10 +80,11 @@ class SettingsScreen(Guarded, Screen):
             return
         ws = workspace.load(self.app.engine)
         self._rows = workspace.describe(ws)
-        for row in self._rows:
-            table.add_row(*plain_row(row.label, row.text or "-"), key=row.key)
+        for setting in self._rows:
+            table.add_row(*plain_row(setting.label, setting.text or "-"), key=setting.key)
+        table.move_cursor(row=min(row, table.row_count - 1))
         missing = ws.missing()
-        status.update(f"{ws.county_name('fi')}. " + (
+        status.update(f"{ws.county_name(language())}. " + (
             _("Letters still need: ") + ", ".join(workspace.KEYS[k].label_text() for k in missing) + _(" (Enter on a row to edit).") if missing
             else _("Letters have every setting they need. Enter on a row edits it.")))
 
