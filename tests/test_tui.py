@@ -918,7 +918,7 @@ async def test_add_member_form_registers_by_response_code(sqlite_engine, tmp_pat
 async def test_every_screen_and_form_fits_80x24(sqlite_engine, tmp_path):
     """At 80x24 every field and button is on screen and wide enough to use; the screen
     names take one line and the footer has room for the screen's own keys."""
-    from textual.widgets import Button, Checkbox, Select
+    from textual.widgets import Button, Select
 
     from sampling.panels import draw_panel
     from sampling.problem import Quota
