@@ -9,7 +9,7 @@ from opinions.analysis import Analysis
 from opinions.strata import Strata, compare, post_stratified
 from opinions.summary import STATEMENT_COLUMNS, statement_rows
 from pool.private import Outputs, csv_writer, output_path, private_outputs
-from pool.i18n import _, number, percent
+from pool.i18n import _, csv_dialect, number, percent
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 UNGROUPED = "#c8c8c8"
@@ -42,6 +42,8 @@ WEIGHTED_COLUMNS = ["feature", "statement", "weighted_agree", "low95", "high95",
 def write_csvs(a: Analysis, out: Path, strata: Strata | None = None, files: Outputs | None = None) -> list[Path]:
     """Every table as CSV next to ``out`` (``<stem>-statements.csv`` ...), owner-only
     (participant ids and statement texts come from others), formula text neutralised.
+    The columns keep their stable names (analysts' scripts read them); the dialect is
+    the user's (``;`` with decimal commas for Excel in a Finnish locale, or ``,``).
     With ``files`` they join that set of outputs; otherwise they are written at once."""
     if files is None:
         with private_outputs() as own:
@@ -62,10 +64,13 @@ def write_csvs(a: Analysis, out: Path, strata: Strata | None = None, files: Outp
         tables["strata"] = (STRATA_COLUMNS, comparison)
         if weighted:
             tables["weighted"] = (WEIGHTED_COLUMNS, weighted)
+    delimiter, encoding = csv_dialect()
     written = []
     for name, (header, rows) in tables.items():
         path = out.with_name(f"{out.stem}-{name}.csv")
-        w = csv_writer(files.open(path, encoding="utf-8-sig", newline=""))
+        # Excel in a Finnish locale reads 0,62 as a number and 0.62 as text
+        w = csv_writer(files.open(path, encoding=encoding, newline=""), delimiter=delimiter,
+                       decimal_comma=delimiter == ";")
         w.writerow(header)
         w.writerows(rows)
         written.append(path)

@@ -46,22 +46,25 @@ def cell(value: object) -> object:
 
 
 class _SafeWriter:
-    """A csv writer whose every text value is neutralised by ``cell``."""
+    """A csv writer whose every text value is neutralised by ``cell``; with
+    ``decimal_comma`` a float is written 0,62 (a number to Excel in a Finnish locale)."""
 
-    def __init__(self, fh: IO[str], **kwargs) -> None:
+    def __init__(self, fh: IO[str], decimal_comma: bool = False, **kwargs) -> None:
         self._w = csv.writer(fh, **kwargs)
+        self._comma = decimal_comma
 
     def writerow(self, row) -> None:
-        self._w.writerow([cell(v) for v in row])
+        self._w.writerow([repr(v).replace(".", ",") if self._comma and isinstance(v, float) else cell(v)
+                          for v in row])
 
     def writerows(self, rows) -> None:
         for row in rows:
             self.writerow(row)
 
 
-def csv_writer(fh: IO[str], delimiter: str = ";", **kwargs) -> _SafeWriter:
+def csv_writer(fh: IO[str], delimiter: str = ";", *, decimal_comma: bool = False, **kwargs) -> _SafeWriter:
     """A csv writer for files people open in a spreadsheet (formula text neutralised)."""
-    return _SafeWriter(fh, delimiter=delimiter, **kwargs)
+    return _SafeWriter(fh, decimal_comma=decimal_comma, delimiter=delimiter, **kwargs)
 
 
 def xlsx_table(sheet, title: str, header: list[str], rows: list[list]) -> None:

@@ -2,6 +2,7 @@
 input is refused with where and what, and the CLI prints what the issue asks for."""
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -225,7 +226,7 @@ def test_the_analyze_command_stays_a_lean_process(tmp_path):
     assert out.stderr.strip().splitlines()[-1] == "[]"
 
 
-def test_report_pdf_and_csv_tables(tmp_path):
+def test_report_pdf_and_csv_tables(tmp_path, monkeypatch):
     from pypdf import PdfReader
 
     from tests.conftest import fonts_in
@@ -248,6 +249,12 @@ def test_report_pdf_and_csv_tables(tmp_path):
     assert rows[0].split(";") == STATEMENT_COLUMNS and len(rows) - 1 == len(a.statements) * 3  # every statement x group
     groups = (tmp_path / "op-groups.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
     assert len(groups) == len(labels)
+    assert all(re.fullmatch(r"-?\d+(,\d+)?", cell) for row in groups for cell in row.split(";")[2:])  # 0,62 for Excel
+    monkeypatch.setenv("OTOS_CSV_DIALECT", "comma")
+    write_report(a, tmp_path / "plain.pdf")
+    raw = (tmp_path / "plain-groups.csv").read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf") and all(
+        re.fullmatch(r"-?\d+(\.\d+)?", cell) for row in raw.decode().splitlines()[1:] for cell in row.split(",")[2:])
     with pytest.raises(OtosError, match="must end in .pdf"):
         write_report(a, tmp_path / "op.txt")
 
