@@ -231,7 +231,7 @@ class _Renderer:
         if notice is None and self.settings.signature:
             y -= self._at(y, ("closing", t.language), lambda: self._closing(t.language))
         if y < BOTTOM_MARGIN:  # text, or worse the response code, would fall off the page
-            raise OtosError(_("The {language} letter does not fit on one page: its text runs {value} mm past the bottom margin. Nothing was printed.").format(language=t.language, value=fmt_number((BOTTOM_MARGIN - y) / mm, 0)),
+            raise OtosError(_("The {language} letter does not fit on one page: its text runs {value} mm past the bottom margin. Nothing was printed.").format(language=language_name(t.language), value=fmt_number((BOTTOM_MARGIN - y) / mm, 0)),
                             hint=_("Shorten the topic (--topic) or the template's paragraphs."))
 
     def _head(self, language: str) -> float:

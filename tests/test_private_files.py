@@ -45,8 +45,9 @@ def hostile_panel(sqlite_engine):
 
 
 def is_number(text: str) -> bool:
+    """A number as a spreadsheet reads it, with a decimal point or (Finnish) comma."""
     try:
-        float(text)
+        float(text.replace(",", ".", 1) if text.count(",") == 1 and "." not in text else text)
     except ValueError:
         return False
     return True
