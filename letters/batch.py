@@ -331,13 +331,13 @@ def _letter_values(first_names: str, code: str, ext: Extract) -> dict[str, str]:
             "permit": ext.permit, "delete_by": f"{ext.delete_by:%-d.%-m.%Y}"}
 
 
-def _letters(engine: Engine, where: list, settings: LetterSettings, template: Callable[[str], Template | None],
+def _letters(engine: Engine, where: list, settings: LetterSettings, template_of: Callable[[str], Template | None],
              left_out: dict[str, int], problems: list[str], sami_missing: dict[str, int]) -> Iterator[tuple]:
     """(invitation id, code, extract, first names, name, street, postal code, office,
     window lines, languages) of each letter to print, in print order. Columns, not ORM
     objects, streamed: memory stays flat however big the round. Counts the invitations
     left out by reason in ``left_out``, and the Sámi pages owed but without a template
-    (``template`` gives None) in ``sami_missing``."""
+    (``template_of`` gives None) in ``sami_missing``."""
     P, I = Person, Invitation
     q = (select(I.id, I.response_code, I.extract_id, P.id, P.first_names, P.surname, P.street_fi, P.street_sv,
                 P.postal_code, P.post_office_fi, P.post_office_sv, P.municipality, P.mother_tongue,
@@ -352,9 +352,8 @@ def _letters(engine: Engine, where: list, settings: LetterSettings, template: Ca
             if reason is None:
                 langs = letter_languages(tongue, municipality, english_for_others=settings.english_for_others,
                                          sodankyla_in_homeland=settings.sodankyla_in_homeland)
-                for lang in [x for x in langs if x in SAMI_TEMPLATES and template(x) is None]:
-                    langs.remove(lang)
-                    sami_missing[lang] = sami_missing.get(lang, 0) + 1
+                missing = [x for x in langs if x in SAMI_TEMPLATES and template_of(x) is None]
+                langs = [x for x in langs if x not in missing]
                 swedish = langs[0] == "sv"  # Swedish letters use the Swedish street and post office names
                 street = street_sv if swedish and street_sv else street_fi
                 office = office_sv if swedish and office_sv else office_fi
@@ -367,6 +366,8 @@ def _letters(engine: Engine, where: list, settings: LetterSettings, template: Ca
             if reason:
                 left_out[reason] = left_out.get(reason, 0) + 1
                 continue
+            for lang in missing:  # counted for the letters printed, not for those left out
+                sami_missing[lang] = sami_missing.get(lang, 0) + 1
             yield inv_id, codes.display(code), extracts[ext_id], first, name, street, postal, office, lines, langs
 
 
