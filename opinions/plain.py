@@ -39,8 +39,8 @@ def share(count: float, n: float) -> str:
 def overview(a: Analysis) -> list[str]:
     """The report's opening: who voted, how many groups, how far apart and how sure."""
     people, clustered = len(a.conversation.participants), len(a.clustered)
-    out = [ngettext("{people} person took part and voted on {statements} statements.",
-                    "{people} people took part and voted on {statements} statements.", people).format(
+    out = [ngettext("{people} person took part; there were {statements} statements to vote on.",
+                    "{people} people took part; there were {statements} statements to vote on.", people).format(
         people=number(people), statements=number(len(a.statements)))]
     if clustered < people:
         out.append(ngettext(
