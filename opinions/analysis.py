@@ -48,6 +48,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -372,6 +373,11 @@ class Analysis:
     @property
     def k(self) -> int:
         return int(self.labels.max()) + 1 if len(self.labels) else 0
+
+    @cached_property
+    def columns(self) -> dict[str, int]:
+        """Statement id -> its column in the statistics (``stats``, ``gic_agree`` ...)."""
+        return {sid: j for j, sid in enumerate(self.statements)}
 
     def groups(self) -> dict[str, int]:
         return dict(zip(self.clustered, (int(g) for g in self.labels)))

@@ -91,7 +91,7 @@ def how_to_read() -> list[str]:
 def apart_rows(a: Analysis, g: int) -> list[tuple[str, str, str, int, str]]:
     """(view, share in the group, share in the others, voted, statement id) of the
     statements that set group ``g`` apart, most telling first."""
-    s, index, rows = a.stats, {sid: j for j, sid in enumerate(a.statements)}, []
+    s, index, rows = a.stats, a.columns, []
     for sid, side, _x in a.representative(g):
         j = index[sid]
         count = s.agree if side == "agree" else s.disagree
@@ -103,7 +103,7 @@ def apart_rows(a: Analysis, g: int) -> list[tuple[str, str, str, int, str]]:
 def common_ground_rows(a: Analysis, limit: int = 15) -> list[tuple[str, str, str]]:
     """(view, the smallest share of any group holding it, statement id) of the statements
     every group agrees (or disagrees) with, strongest first."""
-    s, index, rows = a.stats, {sid: j for j, sid in enumerate(a.statements)}, []
+    s, index, rows = a.stats, a.columns, []
     for sid, side, _x in a.consensus()[:limit]:
         j = index[sid]
         count = s.agree if side == "agree" else s.disagree
@@ -115,7 +115,7 @@ def common_ground_rows(a: Analysis, limit: int = 15) -> list[tuple[str, str, str
 def divisive_rows(a: Analysis, limit: int = 15) -> list[tuple[str, str, str]]:
     """(each group's agree share among those who took a side, the gap with the least it
     surely is, statement id) of the divisive statements, most divisive first."""
-    s, index, rows = a.stats, {sid: j for j, sid in enumerate(a.statements)}, []
+    s, index, rows = a.stats, a.columns, []
     for sid, gap, low, _high in a.divisive_statements()[:limit]:
         j = index[sid]
         sides = s.agree[:, j] + s.disagree[:, j]

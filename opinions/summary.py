@@ -22,7 +22,7 @@ def _text(a: Analysis, sid: str, width: int | None = None) -> str:
 def to_json(a: Analysis) -> dict:
     """The object ``otos opinions analyze --json`` prints."""
     low, high = a.divisive.interval
-    index = {s: j for j, s in enumerate(a.statements)}
+    index = a.columns
     return {
         "seed": a.seed,
         "participants": len(a.conversation.participants),
@@ -100,7 +100,7 @@ def text_summary(a: Analysis, width: int = 90) -> list[str]:
         reps = a.representative(g)
         if not reps:
             out.append(_("  (no statement separates this group significantly)"))
-        j = {s: i for i, s in enumerate(a.statements)}
+        j = a.columns
         for sid, side, _x in reps:
             share = a.stats.pa[g, j[sid]] if side == "agree" else a.stats.pd[g, j[sid]]
             out.append(f"  {side_name(side):>12} {percent(share, 0):>5}  #{sid} {_text(a, sid, width - 26)}")
