@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import string
 
-from opinions.analysis import Analysis
+from opinions.analysis import RUNS, Analysis
 from pool.i18n import N_, _, ngettext, number, percent
 
 SIDES = {"agree": N_("agree"), "disagree": N_("disagree")}
@@ -62,7 +62,7 @@ def overview(a: Analysis) -> list[str]:
     else:
         out.append(_("The groups overlap a lot: read them as broad leanings, not as camps."))
     if a.stability:
-        sure = min(a.stability["restart_ari_mean"], a.stability["bootstrap_ari_mean"])
+        sure = a.stability["bootstrap_ari_mean"]  # the whole calculation again, on resampled statements
         if sure >= SAME:
             out.append(_("Repeating the calculation in other ways gave nearly the same groups every time."))
         elif sure >= MOSTLY:
@@ -133,20 +133,22 @@ def appendix(a: Analysis) -> list[tuple[str, str]]:
     """(term, explanation with this analysis's figures) for the technical appendix."""
     out = [
         (_("Method"), _("As in Polis: the votes (agree 1, disagree -1, pass 0) are reduced to a two-dimensional "
-                        "map by principal components; people are grouped by k-means on that map, and the number "
-                        "of groups (2 to 5) is the one with the best silhouette. Seed {seed!r}; every group has at "
-                        "least {size} people; a person is placed when they voted on at least 7 statements (or on all, when there are fewer).").format(
-            seed=a.seed, size=a.min_group_size)),
+                        "map by principal components; people are put in up to 100 small clusters on that map by "
+                        "k-means, the small clusters into groups by k-means again, and the number of groups (2 to "
+                        "5) is the one with the best silhouette. This is done {runs} times from different starts "
+                        "and the grouping that agrees best with the others is kept. Seed {seed!r}; every group has "
+                        "at least {size} people; a person is placed when they voted on at least 7 statements (or "
+                        "on all, when there are fewer).").format(runs=number(RUNS), seed=a.seed, size=a.min_group_size)),
         (_("Silhouette"), _("{value}: how far apart the groups are, from -1 to 1. Above 0.5 clearly apart, 0.25 "
                             "to 0.5 moderately, below 0.25 overlapping.").format(value=number(a.silhouette, 3))),
     ]
     if a.stability:
         st = a.stability
         out.append((_("Adjusted Rand index (ARI)"), _(
-            "How alike two groupings are: 1 the same, 0 no more alike than chance. The clustering redone with "
-            "{runs} other seeds: mean {restart}, lowest {restart_min}; on {runs} bootstrap resamples of the "
-            "statements: mean {boot}, lowest {boot_min}.").format(
-            runs=st["restarts"], restart=number(st["restart_ari_mean"], 2), restart_min=number(st["restart_ari_min"], 2),
+            "How alike two groupings are: 1 the same, 0 no more alike than chance. The other {runs} runs "
+            "against the grouping kept: mean {restart}, lowest {restart_min}; the whole calculation on {boots} "
+            "bootstrap resamples of the statements: mean {boot}, lowest {boot_min}.").format(
+            runs=st["runs"], boots=st["bootstraps"], restart=number(st["restart_ari_mean"], 2), restart_min=number(st["restart_ari_min"], 2),
             boot=number(st["bootstrap_ari_mean"], 2), boot_min=number(st["bootstrap_ari_min"], 2))))
     out += [
         (_("z"), _("A statement sets a group apart when the group's agree (or disagree) probability "

@@ -51,7 +51,9 @@ def test_planted_groups_are_recovered_exactly(tmp_path):
     assert a.k == 3 and len(a.clustered) == len(labels)
     assert A.adjusted_rand(a.labels, labels) == 1.0
     assert a.sizes() == [20, 15, 10]  # groups numbered largest first
-    assert a.stability["restart_ari_min"] == 1.0
+    # most single runs find the planted groups too; the resampled statements all do
+    assert a.stability["runs"] == A.RUNS - 1 and a.stability["restart_ari_mean"] > 0.9
+    assert a.stability["bootstraps"] == 3 and a.stability["bootstrap_ari_min"] == 1.0
     # each group is represented by agreeing with its own statements
     for g in range(3):
         reps = a.representative(g, limit=None)
@@ -65,6 +67,36 @@ def test_the_seed_fixes_the_result_and_row_order_does_not_matter(tmp_path):
     shuffled = read_polis_export(write_polis(tmp_path / "b", votes[order], ids=[str(i) for i in order]))
     one, two, three = (A.analyze(c, "same", restarts=0) for c in (conv, conv, shuffled))
     assert one.groups() == two.groups() == three.groups()
+
+
+def test_polis_starts_from_the_first_distinct_points_in_order():
+    points = np.array([[3.0, 0], [3.0, 0], [1.0, 1], [0.0, 0], [1.0, 1], [5.0, 5]])
+    assert A.first_distinct(points, 3).tolist() == [[3, 0], [1, 1], [0, 0]]
+
+
+def test_polis_tops_the_clustered_up_to_fifteen_by_votes_cast():
+    cast = np.array([9, 3, 7, 0, 5, 5, 2] + [1] * 10)
+    chosen = A.taking_part(cast, 7)
+    # 2 qualify; 13 more by votes cast, ties in order; nobody who cast no vote
+    assert chosen.sum() == 15 and chosen[[0, 2, 1, 4, 5, 6]].all() and not chosen[3]
+    assert A.taking_part(np.array([7] * 20 + [1]), 7).sum() == 20  # enough already: no top-up
+
+
+def test_a_small_group_beside_a_large_one_is_found(tmp_path):
+    """As Polis finds a group of 8 beside one of 100 (bg2050)."""
+    labels, votes = planted(groups=(100, 8), statements=30, noise=0.1, seed=11)
+    a = A.analyze(read_polis_export(write_polis(tmp_path / "c", votes)), "s", restarts=0)
+    assert a.sizes() == [100, 8] and A.adjusted_rand(a.labels, labels) == 1.0
+
+
+def test_the_groups_are_the_run_that_agrees_best_with_the_others():
+    rng = np.random.default_rng(4)
+    points = np.vstack([rng.normal(c, 0.6, (40, 2)) for c in ((0, 0), (4, 0), (2, 3))])
+    labels, agreement = A.cluster(points, A.rng_for("x"), 3, runs=9)
+    runs = [A.polis_run(points, 3)] + [A.polis_run(points, 3, r) for r in [A.rng_for("x")] for _ in range(8)]
+    mean = [np.mean([A.adjusted_rand(r, o) for o in runs]) for r in runs]
+    assert A.adjusted_rand(labels, runs[int(np.argmax(mean))]) == 1.0
+    assert len(agreement) == 8 and max(mean) >= np.mean(agreement)
 
 
 def test_no_group_smaller_than_the_minimum(tmp_path):
@@ -178,7 +210,7 @@ def test_cli_analyze_json_has_groups_consensus_and_divisive(tmp_path, capsys):
     assert set(out["groups"]) == {str(i) for i in range(len(labels))}
     assert A.adjusted_rand([out["groups"][str(i)] for i in range(len(labels))], labels) == 1.0
     assert isinstance(out["consensus"], list) and isinstance(out["divisive"], list) and out["divisive"]
-    assert out["stability"]["restarts"] == 2
+    assert out["stability"]["bootstraps"] == 2 and out["stability"]["runs"] == A.RUNS - 1
     assert set(out["statements"]) == {str(j) for j in range(votes.shape[1])}  # every statement, every group
     one = out["statements"]["3"]["groups"]
     assert len(one) == 3 and all(g["n"] == g["agree"] + g["disagree"] + g["pass"] for g in one)
