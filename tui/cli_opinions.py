@@ -31,9 +31,25 @@ def add_parser(sub) -> None:
             op.add_argument("--json", action="store_true", help=_("print one JSON object"))
         else:
             op.add_argument("--out", required=True, help=_("the PDF to write"))
+    cmp = opi.add_parser("compare", help=_("compare how several audiences (e.g. residents, staff, the panel) answered the same statements"))
+    cmp.add_argument("--polis", action="append", required=True, metavar="DIR",
+                     help=_("a Polis export folder, once per audience, each followed by its --label"))
+    cmp.add_argument("--label", action="append", required=True, metavar="NAME", help=_("the audience's name"))
+    cmp.add_argument("--mapping", metavar="FILE",
+                     help=_("pairs statements by id when the wording differs: a column per label, a row per statement"))
+    cmp.add_argument("--weight", metavar="NAME",
+                     help=_("weight this audience to the population (with --participants and --population or --panel)"))
+    cmp.add_argument("--participants", metavar="FILE",
+                     help=_("the weighted audience's participants: participant, and member and/or strata columns"))
+    cmp.add_argument("--population", metavar="FILE", help=_("population margins: feature, value, share (or count)"))
+    cmp.add_argument("--panel", type=int, metavar="ID", help=_("the panel the weighted audience was drawn as: its members' strata and population shares"))
+    cmp.add_argument("--json", action="store_true", help=_("print one JSON object"))
+    cmp.add_argument("--out", metavar="FILE", help=_("write the comparison as a PDF for decision-makers"))
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "compare":
+        return run_compare(args)
     from opinions.analysis import analyze
     from opinions.data import read_polis_export, read_votes_csv
     from pool.errors import OtosError
@@ -102,3 +118,41 @@ def _opinion_strata(args: argparse.Namespace):
     if args.population:
         strata.population.update(read_population(args.population))
     return strata
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """``otos opinions compare``: parse, call opinions.compare, print or write."""
+    from opinions.compare import Audience, check_labels, compare, rake, read_mapping, to_json
+    from opinions.data import read_polis_export
+    from pool.errors import OtosError
+
+    if len(args.polis) != len(args.label):
+        raise OtosError(_("Give one --label for each --polis folder ({folders} folders, {labels} labels).").format(
+            folders=len(args.polis), labels=len(args.label)))
+    labels = check_labels(args.label)
+    if args.weight is None and (args.participants or args.population or args.panel is not None):
+        raise OtosError(_("--participants, --population and --panel go with --weight NAME (the audience to weight)."))
+    if args.weight is not None and args.weight.strip() not in labels:
+        raise OtosError(_("--weight {name!r} is none of the labels ({labels}).").format(
+            name=args.weight, labels=", ".join(labels)))
+    audiences = [Audience(label, read_polis_export(folder)) for folder, label in zip(args.polis, labels)]
+    if args.weight is not None:
+        if not args.participants or not (args.population or args.panel is not None):
+            raise OtosError(_("--weight needs --participants and the population: --population FILE or --panel ID."))
+        strata = _opinion_strata(args)
+        target = next(a for a in audiences if a.label == args.weight.strip())
+        target.weights, target.weighted_by = rake(target.conv, strata.of, strata.population)
+    mapping = read_mapping(args.mapping, audiences) if args.mapping else None
+    result = compare(audiences, mapping)
+    if args.json:
+        print(json.dumps(to_json(result), ensure_ascii=False))
+    else:
+        from opinions.compare_report import text_summary
+
+        print("\n".join(text_summary(result, audiences)))
+    if args.out:
+        from opinions.compare_report import write_comparison
+
+        print(_("Wrote {join}.").format(join=", ".join(str(p) for p in write_comparison(result, audiences, args.out))),
+              file=sys.stderr if args.json else sys.stdout)
+    return 0
