@@ -105,6 +105,13 @@ def check_labels(labels: list[str]) -> list[str]:
     return out
 
 
+def check_weighted(labels: list[str], weight: str | None) -> None:
+    """Refuse a weighted audience that is none of the labels."""
+    if weight is not None and weight.strip() not in [label.strip() for label in labels]:
+        raise OtosError(_("--weight {name!r} is none of the labels ({labels}).").format(
+            name=weight, labels=", ".join(labels)))
+
+
 def normalise(text: str) -> str:
     """Text for matching: NFKC, case-folded, punctuation dropped, white space collapsed."""
     text = unicodedata.normalize("NFKC", text).casefold()
@@ -318,3 +325,19 @@ def to_json(c: Comparison) -> dict:
     }
 
 
+
+
+def compare_exports(exports: list[tuple[str, str | Path]], mapping: str | Path | None = None,
+                    weight: str | None = None, strata=None) -> tuple[Comparison, list[Audience]]:
+    """The service the CLI and the app call: read each (label, Polis export folder),
+    weight the audience labelled ``weight`` by ``strata`` (opinions.strata.Strata: the
+    participants' strata and the population margins), match and compare."""
+    from opinions.data import read_polis_export
+
+    labels = check_labels([label for label, _folder in exports])
+    check_weighted(labels, weight)
+    audiences = [Audience(label, read_polis_export(folder)) for label, (_x, folder) in zip(labels, exports)]
+    if weight is not None:
+        target = next(a for a in audiences if a.label == weight.strip())
+        target.weights, target.weighted_by = rake(target.conv, strata.of, strata.population)
+    return compare(audiences, read_mapping(mapping, audiences) if mapping else None), audiences

@@ -163,6 +163,7 @@ def test_cli_compare_prints_json_and_writes_the_pdf(tmp_path, capsys):
     (["--weight", "Nobody"], "none of the labels"),
     (["--population", "p.csv"], "go with --weight"),
     (["--weight", "A"], "needs --participants"),
+    (["--weight", "Nobody", "--participants", "p.csv", "--population", "p.csv"], "none of the labels"),
 ])
 def test_cli_compare_refuses_bad_options(tmp_path, capsys, extra, expected):
     folders = audiences(tmp_path, [np.full(STATEMENTS, 0.5)] * 2, people=(30, 30))

@@ -3,7 +3,7 @@ import datetime as dt
 
 from sqlalchemy import insert
 from sqlmodel import Session
-from textual.widgets import DataTable, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static, TabbedContent
 
 from pool.extract import import_extract, list_extracts
 from pool.members import count_members
@@ -717,6 +717,49 @@ async def test_opinions_from_the_keyboard_at_80x24_a_wrong_file_is_a_message_and
         assert ns == sorted(ns) and ns != [table.get_row_at(i)[2] for i in range(table.row_count)][::-1]
         await pilot.press("s")
         assert [table.get_row_at(i)[2] for i in range(table.row_count)] == sorted(ns, reverse=True)
+
+
+async def test_three_audiences_compared_from_the_keyboard_at_80x24(sqlite_engine, tmp_path):
+    """Ctrl+K on the Opinions screen: the audiences typed into the dialog, a half-filled
+    row is a message in the dialog, then the Audiences tab lists every statement with the
+    planted difference first, and the PDF is written."""
+    import numpy as np
+
+    from tests.test_compare import STATEMENTS, TEXTS, audiences
+
+    base = np.full(STATEMENTS, 0.5)
+    staff = base.copy()
+    staff[6] = 0.95
+    folders = audiences(tmp_path, [base, staff, base])
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f8")
+        await pilot.pause()
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        for i, (label, folder) in enumerate(zip(("Asukkaat", "Henkilöstö", "Paneeli"), folders), 1):
+            await pilot.press(*label)
+            await pilot.press("tab")
+            if i == 3:  # a name without its folder first
+                await pilot.press("enter")
+                await pilot.pause()
+                assert "Audience 3: give both a name and a folder" in str(app.screen.query_one("#error", Static).render())
+            await pilot.press(*str(folder))
+            await pilot.press("tab")
+        await pilot.press("tab", "tab", "tab")  # past the empty fourth row and the mapping, to the PDF name
+        assert app.focused.id == "pdf"
+        await pilot.press("ctrl+u")
+        await pilot.press(*str(tmp_path / "vertailu.pdf"))
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.pause(0.5)
+        table = app.screen.query_one("#op-compare", DataTable)
+        assert table.row_count == STATEMENTS
+        first = table.get_row_at(0)
+        assert str(first[0]).startswith(TEXTS[6][:20]) and "Henkilöstö" in [str(c.label) for c in table.columns.values()]
+        assert app.screen.query_one("#op-tabs", TabbedContent).active == "op-compare-tab"
+        assert "vertailu.pdf" in str(app.screen.query_one("#op-status", Static).render())
+    assert (tmp_path / "vertailu.pdf").exists() and (tmp_path / "vertailu.csv").exists()
 
 
 async def test_a_user_error_is_a_message_and_the_screen_keeps_working(sqlite_engine):

@@ -122,28 +122,19 @@ def _opinion_strata(args: argparse.Namespace):
 
 def run_compare(args: argparse.Namespace) -> int:
     """``otos opinions compare``: parse, call opinions.compare, print or write."""
-    from opinions.compare import Audience, check_labels, compare, rake, read_mapping, to_json
-    from opinions.data import read_polis_export
+    from opinions.compare import check_weighted, compare_exports, to_json
     from pool.errors import OtosError
 
     if len(args.polis) != len(args.label):
         raise OtosError(_("Give one --label for each --polis folder ({folders} folders, {labels} labels).").format(
             folders=len(args.polis), labels=len(args.label)))
-    labels = check_labels(args.label)
+    check_weighted(args.label, args.weight)
     if args.weight is None and (args.participants or args.population or args.panel is not None):
         raise OtosError(_("--participants, --population and --panel go with --weight NAME (the audience to weight)."))
-    if args.weight is not None and args.weight.strip() not in labels:
-        raise OtosError(_("--weight {name!r} is none of the labels ({labels}).").format(
-            name=args.weight, labels=", ".join(labels)))
-    audiences = [Audience(label, read_polis_export(folder)) for folder, label in zip(args.polis, labels)]
-    if args.weight is not None:
-        if not args.participants or not (args.population or args.panel is not None):
-            raise OtosError(_("--weight needs --participants and the population: --population FILE or --panel ID."))
-        strata = _opinion_strata(args)
-        target = next(a for a in audiences if a.label == args.weight.strip())
-        target.weights, target.weighted_by = rake(target.conv, strata.of, strata.population)
-    mapping = read_mapping(args.mapping, audiences) if args.mapping else None
-    result = compare(audiences, mapping)
+    if args.weight is not None and (not args.participants or not (args.population or args.panel is not None)):
+        raise OtosError(_("--weight needs --participants and the population: --population FILE or --panel ID."))
+    strata = _opinion_strata(args) if args.weight is not None else None
+    result, audiences = compare_exports(list(zip(args.label, args.polis)), args.mapping, args.weight, strata)
     if args.json:
         print(json.dumps(to_json(result), ensure_ascii=False))
     else:

@@ -7,13 +7,13 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, Select, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, TabbedContent, TabPane, Tabs
 from textual.worker import get_current_worker
 
 from pool.errors import OtosError
-from tui.dialogs import _titled
+from tui.dialogs import FormDialog, _titled
 from tui.guard import Guarded, error_message, guarded, show_error, stop_work
 from tui.nav import NavBar
 from tui.plain import plain_row
@@ -35,7 +35,95 @@ def _number(value):
         return (0, 0.0, str(value))
 
 
-class OpinionsScreen(Guarded, Screen):
+AUDIENCE_ROWS = 4  # audiences the dialog asks for (Keski-Suomi compares three)
+
+
+class CompareDialog(FormDialog):
+    """Ask for the audiences (a label and a Polis export folder each), an optional
+    mapping file and the PDF to write (-> (audiences, mapping, pdf) or None)."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(_("Compare audiences"), classes="title")
+            with VerticalScroll(classes="fields"):
+                for i in range(1, AUDIENCE_ROWS + 1):
+                    with Horizontal(classes="inputs"):
+                        yield _titled(Input(placeholder=_("e.g. Asukkaat"), id=f"label-{i}", classes="label"),
+                                      _("Audience {number}").format(number=i))
+                        yield _titled(Input(placeholder=_("Polis export folder"), id=f"folder-{i}"), _("Folder"))
+                yield _titled(Input(placeholder=_("(optional) mapping.csv, when the wording differs"), id="mapping"),
+                              _("Statement mapping"))
+                yield _titled(Input(_("vertailu.pdf"), id="pdf"), _("PDF for decision-makers (empty: none)"))
+            yield from self.form_end(_("Compare"), "ok")
+
+    @on(Button.Pressed, "#ok")
+    @guarded
+    def _ok(self) -> None:
+        value = lambda wid: self.query_one(f"#{wid}", Input).value.strip()  # noqa: E731
+        audiences = []
+        for i in range(1, AUDIENCE_ROWS + 1):
+            label, folder = value(f"label-{i}"), value(f"folder-{i}")
+            if bool(label) != bool(folder):
+                self.show_error(_("Audience {number}: give both a name and a folder.").format(number=i))
+                self.query_one(f"#{'folder' if label else 'label'}-{i}", Input).focus()
+                return
+            if label:
+                audiences.append((label, str(Path(folder).expanduser())))
+        if len(audiences) < 2:
+            self.show_error(_("Give at least two audiences."))
+            return
+        self.dismiss((audiences, value("mapping") or None, value("pdf") or None))
+
+
+class Comparing:
+    """The Opinions screen's audience comparison: a dialog, a worker, the Audiences tab."""
+
+    @guarded
+    def action_compare(self) -> None:
+        def go(request) -> None:
+            if request is None:
+                return
+            self.query_one("#op-status", Static).update(_("Comparing… (Escape stops it)"))
+            self.run_compare(*request)
+
+        self.app.push_screen(CompareDialog(), self.guard(go))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="opinions")
+    def run_compare(self, audiences: list, mapping: str | None, pdf: str | None) -> None:
+        from opinions.compare import compare_exports
+        from opinions.compare_report import overview, write_comparison
+
+        try:
+            result, auds = compare_exports(audiences, mapping)
+            written = write_comparison(result, auds, Path(pdf).expanduser()) if pdf else []
+        except Exception as exc:  # noqa: BLE001 (a wrong folder: the status line says so)
+            self.app.call_from_thread(self._failed, exc)
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_comparison, result, overview(result, auds), written)
+
+    def _show_comparison(self, result, lines: list[str], written: list) -> None:
+        from pool.i18n import number, percent
+
+        table = self.query_one("#op-compare", DataTable)
+        table.clear(columns=True)
+        for label in [_("statement"), *result.audiences, _("gap"), _("differ"), _("common ground")]:
+            table.add_column(label, key=label)
+        for s in result.statements:
+            table.add_row(*plain_row(
+                s.text[:70], *[_("{share} of {n}").format(share=percent(s.shares[a].agree, 0), n=number(s.shares[a].n))
+                               if a in s.shares else "–" for a in result.audiences],
+                number(round(s.gap * 100)), _("yes") if s.significant else "", _("yes") if s.common_ground else ""))
+        status = self.query_one("#op-status", Static)
+        status.remove_class("error")
+        if written:
+            lines = lines + [_("Written: {join}.").format(join=", ".join(str(p) for p in written))]
+        status.update("\n".join(lines))
+        self.query_one("#op-tabs", TabbedContent).active = "op-compare-tab"
+        self.notify(lines[0])
+
+
+class OpinionsScreen(Comparing, Guarded, Screen):
     """Analyse a Polis export (folder) or an Otos votes CSV, optionally with strata. The
     analysis and the report run in workers; a failure is shown on the status line."""
 
@@ -43,6 +131,7 @@ class OpinionsScreen(Guarded, Screen):
     BINDINGS = [
         Binding("ctrl+r", "analyze", _("Analyze"), id="opinions-analyze", priority=True),
         Binding("ctrl+o", "report", _("Report"), id="opinions-report", priority=True),
+        Binding("ctrl+k", "compare", _("Compare audiences"), id="opinions-compare", priority=True),
         Binding("s", "sort", _("Sort by column"), id="opinions-sort"),
         Binding("escape", "focus_tabs", _("Stop / tables"), id="opinions-tables"),
     ]
@@ -51,6 +140,7 @@ class OpinionsScreen(Guarded, Screen):
         yield _("Analyse votes"), _("Find the opinion groups (Ctrl+R)"), self.action_analyze
         yield _("Opinions report"), _("Write the PDF and CSV tables (Ctrl+O)"), self.action_report
         yield _("Sort statements"), _("Sort the table by the column under the cursor (s)"), self.action_sort
+        yield _("Compare audiences"), _("The same statements in several conversations (Ctrl+K)"), self.action_compare
 
     def compose(self) -> ComposeResult:
         yield NavBar("opinions")
@@ -77,6 +167,8 @@ class OpinionsScreen(Guarded, Screen):
                 yield DataTable(id="op-statements", zebra_stripes=True, cursor_type="cell")
             with TabPane(_("Strata"), id="op-strata-tab"):
                 yield DataTable(id="op-strata", zebra_stripes=True, cursor_type="cell")
+            with TabPane(_("Audiences"), id="op-compare-tab"):
+                yield DataTable(id="op-compare", zebra_stripes=True, cursor_type="cell")
         yield Footer()
 
     @guarded
@@ -214,7 +306,8 @@ class OpinionsScreen(Guarded, Screen):
     def action_sort(self) -> None:
         """s: sort the table in view by the column under the cursor (again: reverse)."""
         tab = self.query_one("#op-tabs", TabbedContent).active
-        table = self.query_one("#op-strata" if tab == "op-strata-tab" else "#op-statements", DataTable)
+        table = self.query_one({"op-strata-tab": "#op-strata", "op-compare-tab": "#op-compare"}.get(tab, "#op-statements"),
+                               DataTable)
         if table.row_count == 0:
             raise OtosError(_("Analyse the votes first."))
         column = list(table.columns)[table.cursor_coordinate.column]
@@ -247,3 +340,4 @@ class OpinionsScreen(Guarded, Screen):
         status.remove_class("error")
         status.update(text)
         self.notify(text)
+
