@@ -77,23 +77,14 @@ CSV_COLUMNS = ["text", "audience", "statement_id", "n", "agree", "agree_low", "a
 
 def write_comparison(c: Comparison, audiences: list[Audience], out: str | Path) -> list[Path]:
     """The PDF (and a CSV of every number beside it); returns the files written."""
-    from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, Table, TableStyle
+    from reportlab.platypus import Paragraph, Table
 
-    from letters.fonts import register
     from letters.pdf import document
-    from opinions.report import _escape
+    from opinions.report import _escape, pdf_styles
 
     out = output_path(out, (".pdf",))
-    regular, bold = register()
-    styles = getSampleStyleSheet()
-    for name in ("Title", "Heading2", "BodyText"):
-        styles[name].fontName = bold if name != "BodyText" else regular
-    small = styles["BodyText"].clone("small", fontSize=8, leading=10)
-    grid = TableStyle([("FONT", (0, 0), (-1, -1), regular, 8), ("FONT", (0, 0), (-1, 0), bold, 8),
-                       ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")])
+    styles, small, grid, _bold = pdf_styles()
 
     def para(text: str, style=None) -> Paragraph:
         return Paragraph(_escape(text), style or styles["BodyText"])

@@ -115,19 +115,14 @@ def opinion_map(a: Analysis, width: float = 460, height: float = 300):
     return d
 
 
-def write_report(a: Analysis, out: str | Path, strata: Strata | None = None) -> list[Path]:
-    """Write the PDF summary and the CSV tables beside it; returns the files written.
-    The PDF speaks to a reader who is no statistician (opinions.plain); its appendix
-    names the technical measures, and the CSV files hold every number."""
+def pdf_styles():
+    """(paragraph styles, the small style, the table grid, the bold font) of the opinion PDFs."""
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+    from reportlab.platypus import TableStyle
 
     from letters.fonts import register
-    from letters.pdf import document
 
-    out = output_path(out, (".pdf",))
     regular, bold = register()
     styles = getSampleStyleSheet()
     for name in ("Title", "Heading2", "Heading3", "BodyText"):
@@ -135,6 +130,20 @@ def write_report(a: Analysis, out: str | Path, strata: Strata | None = None) -> 
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
     grid = TableStyle([("FONT", (0, 0), (-1, -1), regular, 8), ("FONT", (0, 0), (-1, 0), bold, 8),
                        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")])
+    return styles, small, grid, bold
+
+
+def write_report(a: Analysis, out: str | Path, strata: Strata | None = None) -> list[Path]:
+    """Write the PDF summary and the CSV tables beside it; returns the files written.
+    The PDF speaks to a reader who is no statistician (opinions.plain); its appendix
+    names the technical measures, and the CSV files hold every number."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import Paragraph, Spacer, Table
+
+    from letters.pdf import document
+
+    out = output_path(out, (".pdf",))
+    styles, small, grid, bold = pdf_styles()
 
     def para(text: str, style=None) -> Paragraph:
         return Paragraph(_escape(text), style or styles["BodyText"])
