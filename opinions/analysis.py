@@ -263,15 +263,18 @@ def kmeans_from(points: np.ndarray, centres: np.ndarray, w: np.ndarray,
 
 
 def polis_run(points: np.ndarray, min_group_size: int, rng: np.random.Generator | None = None,
-              max_groups: int = MAX_GROUPS) -> np.ndarray:
+              max_groups: int = MAX_GROUPS, distinct: int | None = None) -> np.ndarray:
     """One clustering the Polis way: up to 100 base clusters of the participants, then
     for each k from 2 to ``min(max_groups, 2 + base clusters // 12)`` weighted k-means
     of the base clusters' centres, and the k whose silhouette over the base clusters is
     best (among those whose every group has ``min_group_size`` people). A group is a
     union of base clusters. Without ``rng`` both k-means start as in Polis, from the
-    first distinct points in order; with it, from k-means++ starts."""
+    first distinct points in order; with it, from k-means++ starts. ``distinct``: the
+    number of distinct points, when the caller knows it."""
     n = len(points)
-    base_k = min(BASE_CLUSTERS, len(np.unique(points.round(12), axis=0)))
+    if distinct is None:
+        distinct = len(np.unique(points.round(12), axis=0))
+    base_k = min(BASE_CLUSTERS, distinct)
     if base_k < 2:
         return np.zeros(n, dtype=int)
     ones = np.ones(n)
@@ -297,8 +300,9 @@ def cluster(points: np.ndarray, rng: np.random.Generator, min_group_size: int, m
     start and from ``runs - 1`` k-means++ starts drawn from ``rng``, and the medoid of
     those: the one that agrees best (mean adjusted Rand index) with the others. Returns
     the groups (numbered largest first) and each other run's ARI against them."""
-    found = [polis_run(points, min_group_size, None, max_groups)]
-    found += [polis_run(points, min_group_size, rng, max_groups) for _x in range(runs - 1)]
+    distinct = len(np.unique(points.round(12), axis=0))
+    found = [polis_run(points, min_group_size, None, max_groups, distinct)]
+    found += [polis_run(points, min_group_size, rng, max_groups, distinct) for _x in range(runs - 1)]
     agree = np.eye(len(found))
     for i in range(len(found)):
         for j in range(i + 1, len(found)):

@@ -293,8 +293,8 @@ def compare(audiences: list[Audience], mapping: list[dict[str, str]] | None = No
                 unmatched[label] += 1
             continue
         first = next(a for a in audiences if a.label in ids)
-        shares = {label: s for label in by_label if label in ids
-                  for s in [share(by_label[label], ids[label])] if s is not None}
+        shares = {label: share(by_label[label], sid) for label, sid in ids.items()}
+        shares = {label: x for label, x in shares.items() if x is not None}
         text = " ".join(first.conv.texts.get(ids[first.label], "").split()) or f"#{ids[first.label]}"
         statements.append(Statement(text, ids, shares))
     if not statements:

@@ -71,6 +71,12 @@ def text_summary(c: Comparison, audiences: list[Audience]) -> list[str]:
     return out
 
 
+def agreed_cells(s: Statement, labels: list[str]) -> list[str]:
+    """'44 % of 300' per audience in ``labels`` ('–' where it was not asked)."""
+    return [_("{share} of {n}").format(share=percent(s.shares[label].agree, 0), n=number(s.shares[label].n))
+            if label in s.shares else "–" for label in labels]
+
+
 CSV_COLUMNS = ["text", "audience", "statement_id", "n", "agree", "agree_low", "agree_high", "disagree", "pass",
                "gap", "p", "significant", "common_ground"]
 
@@ -99,8 +105,7 @@ def write_comparison(c: Comparison, audiences: list[Audience], out: str | Path) 
     labels = c.audiences
 
     def cells(s: Statement) -> list[str]:
-        return [_("{share} of {n}").format(share=percent(s.shares[label].agree, 0), n=number(s.shares[label].n))
-                if label in s.shares else "–" for label in labels]
+        return agreed_cells(s, labels)
 
     agreed_by = [_("Agreed: {label}").format(label=label) for label in labels]
     story = [para(_("How the audiences answered the same statements"), styles["Title"])]

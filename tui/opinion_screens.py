@@ -103,17 +103,16 @@ class Comparing:
             self.app.call_from_thread(self._show_comparison, result, overview(result, auds), written)
 
     def _show_comparison(self, result, lines: list[str], written: list) -> None:
-        from pool.i18n import number, percent
+        from opinions.compare_report import agreed_cells
+        from pool.i18n import number
 
         table = self.query_one("#op-compare", DataTable)
         table.clear(columns=True)
         for label in [_("statement"), *result.audiences, _("gap"), _("differ"), _("common ground")]:
             table.add_column(label, key=label)
         for s in result.statements:
-            table.add_row(*plain_row(
-                s.text[:70], *[_("{share} of {n}").format(share=percent(s.shares[a].agree, 0), n=number(s.shares[a].n))
-                               if a in s.shares else "–" for a in result.audiences],
-                number(round(s.gap * 100)), _("yes") if s.significant else "", _("yes") if s.common_ground else ""))
+            table.add_row(*plain_row(s.text[:70], *agreed_cells(s, result.audiences), number(round(s.gap * 100)),
+                                     _("yes") if s.significant else "", _("yes") if s.common_ground else ""))
         status = self.query_one("#op-status", Static)
         status.remove_class("error")
         if written:
