@@ -163,3 +163,59 @@ def test_invite_cli_says_the_round_in_a_few_lines_and_lists_rounds(engine, extra
     listed = json.loads(capsys.readouterr().out)
     assert [(r["round"], r["invited"], r["registered"]) for r in listed] == [(f"{dt.date.today():%Y-%m} Keski-Suomi",
                                                                             50, 0)]
+
+
+def reference_draw(engine, extract_id, size, seed, day, groups):
+    """Stage 1 written out person by person from the ORM: the oracle for the compact reader."""
+    import numpy as np
+    import pandas as pd
+
+    from sampling.categories import DEFAULT_AGE_BANDS, NO_VALUE, Scheme, category_of
+    from sampling.invitations import _allocate
+    from sampling.lottery import seed_generator
+
+    scheme = Scheme(DEFAULT_AGE_BANDS, groups)
+    with Session(engine) as s:
+        invited = set(s.execute(select(Invitation.person_id)).scalars())
+        rows = s.execute(select(Person).where(Person.extract_id == extract_id, Person.deceased.is_(False))
+                         .order_by(Person.id)).scalars().all()
+        strata, candidates = {}, []
+        for p in rows:
+            if p.birth_date is None:
+                continue
+            exact_age = day.year - p.birth_date.year - ((p.birth_date.month, p.birth_date.day) > (day.month, day.day))
+            year_age = day.year - p.birth_date.year - (1 if (day.month, day.day) < (7, 1) else 0)
+            label = (category_of("age", year_age, scheme), category_of("sex", p.sex, scheme),
+                     category_of("language", p.mother_tongue, scheme), category_of("municipality", p.municipality, scheme))
+            if exact_age < 15 or label[0] == NO_VALUE:
+                continue
+            strata.setdefault(label, [0, []])[0] += 1
+            if p.mailable and p.id not in invited:
+                candidates.append((p.id, label, p.dwelling_id))
+    u = seed_generator(f"invitations/{extract_id}/{seed}").random(len(candidates))
+    best = {}
+    for (pid, label, dwelling), key in zip(candidates, u):
+        slot = dwelling if dwelling is not None else ("alone", pid)
+        if slot not in best or key < best[slot][0]:
+            best[slot] = (key, pid, label)
+    for key, pid, label in best.values():
+        strata[label][1].append((key, pid))
+    order = sorted(strata)
+    population = pd.Series([strata[s][0] for s in order], dtype=float)
+    available = pd.Series([len(strata[s][1]) for s in order])
+    seats = _allocate(population, available, size)
+    chosen = [pid for s, n in zip(order, seats) for _key, pid in sorted(strata[s][1])[: int(n)]]
+    return sorted(chosen), np.asarray(seats).tolist()
+
+
+def test_the_compact_reader_invites_exactly_whom_the_rules_say_in_any_chunk_size(engine, extract, monkeypatch):
+    import sampling.invitations as inv
+
+    day = dt.date(2026, 12, 1)
+    draw_invitations(engine, extract, 50, "earlier", day=day)  # some people invited before
+    expected, seats = reference_draw(engine, extract, 200, "Lotto", day, GROUPS)
+    big = draw_invitations(engine, extract, 200, "Lotto", groups=GROUPS, day=day, create=False)
+    monkeypatch.setattr(inv, "CHUNK", 7)  # values first seen in later chunks, dwellings across chunks
+    small = draw_invitations(engine, extract, 200, "Lotto", groups=GROUPS, day=day, create=False)
+    assert big.person_ids == small.person_ids == expected
+    assert [a.allocated for a in big.allocations] == seats
