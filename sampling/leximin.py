@@ -43,6 +43,7 @@ from pool.i18n import _, number as fmt_number
 REDUCED_COST_EPS = 1e-7  # a panel must improve the LP by more than this to be added
 DUAL_FIX_EPS = 1e-7  # a type with a larger dual is tight at the current level
 FIX_SLACK = 1e-9  # fixed levels are kept with this much room against rounding
+MIX_TOLERANCE = 1e-9  # a lottery's probabilities may differ from the target's by this much
 LP_ATTEMPTS = 25  # LP objectives tried for an integral vertex before the integer program
 
 
@@ -305,48 +306,68 @@ class _Face:
         return _step(r, v, self.lower, self.upper, [(lo, hi, m) for lo, hi, m, _x in self.rows], self.TOL)
 
 
-def _peel(face: _Face, target: np.ndarray, rng: np.random.Generator) -> tuple[list[tuple[np.ndarray, np.ndarray]], bool]:
+def _peel(face: _Face, target: np.ndarray, rng: np.random.Generator,
+          progress: Callable[[int], None] | None = None) -> tuple[list[tuple[np.ndarray, np.ndarray, float]], bool]:
     """Peel integer panels off ``target`` (Carathéodory) until done or at a dead end.
 
     Each step takes some integer panel ``v`` on the smallest face holding the current
     point ``r`` and moves ``r`` away from ``v`` as far as the polytope allows, which makes
-    one more constraint tight. Returns the path [(r before the step, v)] and whether it
-    ended exactly (True) or at a face with no integer panel (False).
+    one more constraint tight: ``r = lam v + (1 - lam) r'``. Returns the path
+    [(r before the step, v, lam)] and whether it ended exactly (True, the last lam 1) or
+    at a face with no integer panel (False). ``progress`` hears the step count.
     """
     t = len(target)
     r = target.astype(float).copy()
-    path: list[tuple[np.ndarray, np.ndarray]] = []
+    path: list[tuple[np.ndarray, np.ndarray, float]] = []
     while True:
+        if progress:
+            progress(len(path))
         face.restrict(r)
         found = face.pricer.any_panel(rng.random(t))
         if found is None:
             return path, False
         v = found[1]
-        path.append((r, v))
         if np.abs(v - r).max() <= 1e-7:
+            path.append((r, v, 1.0))
             return path, True
         lam = face.step(r, v.astype(float))
         if lam >= 1 - 1e-12:
+            path.append((r, v, 1.0))
             return path, True
+        path.append((r, v, lam))
         if lam <= 1e-12:
             return path, False
         r = np.clip((r - lam * v) / (1 - lam), face.lower, face.upper)
 
 
-def _as_lottery(types: Types, target: np.ndarray, pricer: Pricer,
-                extra: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray] | None:
+def _path_weights(path: list[tuple[np.ndarray, np.ndarray, float]], upto: int) -> tuple[np.ndarray, float]:
+    """The weights of the first ``upto`` panels of a peeling path, and the weight left
+    for the point the path reached there: lam_i times the product of (1 - lam_m), m < i."""
+    weights = np.empty(upto)
+    left = 1.0
+    for i in range(upto):
+        weights[i] = left * path[i][2]
+        left *= 1.0 - path[i][2]
+    return weights, left
+
+
+def _as_lottery(types: Types, target: np.ndarray, pricer: Pricer, extra: list[np.ndarray],
+                progress: Callable[[int], None] | None = None) -> tuple[list[np.ndarray], np.ndarray] | None:
     """Write ``target`` expected seats as a lottery over integer panels, or None when it
     is not one.
 
-    Peeling does the bulk cheaply; where it reaches a dead end, the last stretch of the
-    path is redone exactly by column generation inside the (small) face it lies in,
-    backing up further until that succeeds. A final LP over every panel found sets the
-    weights.
+    Peeling does the bulk cheaply, and its step sizes are the panels' weights; where it
+    reaches a dead end, the last stretch of the path is redone exactly by column
+    generation inside the (small) face it lies in, backing up further until that
+    succeeds. The mix is checked against the target; only if rounding has drifted it
+    off does a final LP over every panel found set the weights.
     """
     face = _Face(types, Pricer(types))
-    path, exact = _peel(face, target, np.random.default_rng(0))
-    panels = [v for _x, v in path]
-    if not exact:
+    path, exact = _peel(face, target, np.random.default_rng(0), progress)
+    panels = [v for _x, v, _l in path]
+    if exact:
+        weights, _left = _path_weights(path, len(path))
+    else:
         back = 8
         while True:
             j = max(0, len(path) - back)
@@ -354,11 +375,17 @@ def _as_lottery(types: Types, target: np.ndarray, pricer: Pricer,
             face.restrict(start)
             tail = _decompose(types, face.pricer, start, panels[j:])
             if tail is not None:
+                head, left = _path_weights(path, j)
                 panels = panels[:j] + tail[0]
+                weights = np.concatenate([head, left * np.clip(tail[1], 0.0, None)])
                 break
             if j == 0:
                 return None
             back *= 2
+    n = types.size.astype(float)
+    drift = np.abs(np.asarray(panels).T @ weights - target) / n
+    if abs(weights.sum() - 1.0) <= MIX_TOLERANCE and drift.max() <= MIX_TOLERANCE:
+        return panels, weights
     return _decompose(types, pricer, target, panels + extra)
 
 
