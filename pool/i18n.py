@@ -155,6 +155,13 @@ def percent(fraction: float, digits: int = 1, lang: str | None = None) -> str:
     return format_percent(fraction, format=pattern, locale=_babel(lang))
 
 
+def duration(seconds: float, lang: str | None = None) -> str:
+    """A length of time as a person says it, rounded: "2 minutes", "2 minuuttia", "40 s"."""
+    from babel.dates import format_timedelta
+
+    return format_timedelta(dt.timedelta(seconds=max(1.0, float(seconds))), threshold=1.5, locale=_babel(lang))
+
+
 def date(value: dt.date | None) -> str:
     """A date as every Finnish official reads it: 1.12.2026 ('' for none)."""
     if value is None:

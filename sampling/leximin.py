@@ -38,13 +38,14 @@ import highspy
 
 from sampling.highs import INF, INFEASIBLE, INTEGER, OPTIMAL, SOLUTION_LIMIT, new_highs
 from sampling.problem import Types
-from pool.i18n import _, number as fmt_number
+from pool.i18n import _, duration, number as fmt_number
 
 REDUCED_COST_EPS = 1e-7  # a panel must improve the LP by more than this to be added
 DUAL_FIX_EPS = 1e-7  # a type with a larger dual is tight at the current level
 FIX_SLACK = 1e-9  # fixed levels are kept with this much room against rounding
 MIX_TOLERANCE = 1e-9  # a lottery's probabilities may differ from the target's by this much
-LP_ATTEMPTS = 25  # LP objectives tried for an integral vertex before the integer program
+LP_ATTEMPTS = 25
+PROGRESS_EVERY = 0.5  # seconds between progress reports (each also checks for a stop)  # LP objectives tried for an integral vertex before the integer program
 
 
 class Pricer:
@@ -416,11 +417,11 @@ def leximin(types: Types, progress: Callable[[float, str], None] | None = None) 
     say = progress or (lambda f, m: None)
     pricer = Pricer(types)
     n = types.size.astype(float)
-    panels, impossible = _cover(types, pricer)
+    panels, impossible = _cover(types, pricer, lambda: say(0.1, _("checking which volunteers any panel can seat")))
     say(0.2, _("quotas checked; computing the fairest probabilities"))
     target = _relaxed_leximin(types, impossible)
     say(0.5, _("writing the fair probabilities as a lottery over panels"))
-    found = _as_lottery(types, target, pricer, panels)
+    found = _as_lottery(types, target, pricer, panels, _peel_progress(types, target, say))
     if found is not None:
         used, w = found
         w = np.clip(w, 0.0, None)
@@ -432,12 +433,36 @@ def leximin(types: Types, progress: Callable[[float, str], None] | None = None) 
     return _leximin_exact(types, pricer, panels, impossible, start, say)
 
 
-def _cover(types: Types, pricer: Pricer) -> tuple[list[np.ndarray], np.ndarray]:
+def _peel_progress(types: Types, target: np.ndarray, say: Callable[[float, str], None]) -> Callable[[int], None]:
+    """Progress of the peeling, at most every ``PROGRESS_EVERY`` seconds: panels written
+    of about as many as the types strictly inside their bounds (each step fixes about
+    one), and the time left at the pace so far."""
+    inside = (target > types.forced + 1e-9) & (target < types.size - 1e-9)
+    expected = max(1, int(inside.sum()))
+    started = time.perf_counter()
+    last = [started]
+
+    def peeled(steps: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] < PROGRESS_EVERY:
+            return
+        last[0] = now
+        text = _("writing the fair probabilities as a lottery: {count} of about {total} panels").format(
+            count=fmt_number(steps), total=fmt_number(expected))
+        if steps >= 3:  # a pace from a few steps on
+            text += _("; about {time} left").format(time=duration((now - started) / steps * max(expected - steps, 1)))
+        say(0.5 + 0.45 * min(1.0, steps / expected), text)
+    return peeled
+
+
+def _cover(types: Types, pricer: Pricer, tick: Callable[[], None] | None = None) -> tuple[list[np.ndarray], np.ndarray]:
     """Panels that between them seat every type that any feasible panel can seat, and
-    the types that no feasible panel can seat."""
+    the types that no feasible panel can seat. ``tick`` hears each round."""
     uncovered = types.forced == 0
     panels = []
     while uncovered.any():
+        if tick:
+            tick()
         # A quick panel first; only when it seats nobody new, the exact optimum decides.
         found = pricer.any_panel(uncovered.astype(float))
         if found is not None and not (uncovered & (found[1] > 0)).any():

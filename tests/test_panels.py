@@ -401,3 +401,26 @@ def test_a_stopped_draw_records_nothing(engine):
     assert list_panels(engine) == []
     with Session(engine) as s:
         assert s.execute(text("SELECT count(*) FROM panel_seat")).scalar_one() == 0
+
+
+def test_a_draw_stopped_while_the_lottery_is_written_records_nothing(engine, monkeypatch):
+    """Progress reaches the app while panels are peeled off, with the time left, and a
+    stop asked for then ends the draw at the next report with nothing recorded."""
+    import sampling.leximin
+    from pool.errors import Cancelled
+    from sampling.panels import list_panels
+
+    monkeypatch.setattr(sampling.leximin, "PROGRESS_EVERY", 0.0)  # every step reports
+    fill(engine, 30)
+    heard: list[tuple[float, str]] = []
+    panel_id, _sel = draw_panel(engine, QUOTAS, 6, "seed", progress=lambda f, m: heard.append((f, m)))
+    peeling = [(f, m) for f, m in heard if "of about" in m]
+    assert len(peeling) >= 3 and any("left" in m for _f, m in peeling)
+    fractions = [f for f, _m in heard]
+    assert fractions == sorted(fractions) and 0.5 <= peeling[0][0] and peeling[-1][0] <= 0.95
+    reports: list[str] = []
+    with pytest.raises(Cancelled, match="nothing was recorded"):
+        draw_panel(engine, QUOTAS, 6, "other seed", progress=lambda f, m: reports.append(m),
+                   cancelled=lambda: sum("of about" in m for m in reports) >= 2)
+    assert sum("of about" in m for m in reports) == 2  # stopped mid-way through the peeling
+    assert [p["id"] for p in list_panels(engine)] == [panel_id]
