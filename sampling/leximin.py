@@ -10,9 +10,13 @@ The fast path (``leximin``):
 1. ``_relaxed_leximin``: the leximin point of the LP relaxation of the quota polytope,
    one LP per level. No lottery over real panels can beat it in the leximin order.
 2. ``_as_lottery``: write that point as a lottery over integer panels. ``_peel`` does the
-   bulk (Carathéodory: take an integer panel on the point's face, step away from it);
-   where peeling reaches a face without integer panels, ``_decompose`` redoes the last
-   stretch exactly by column generation inside that face. Success proves optimality.
+   bulk (Carathéodory: take an integer panel on the point's face, step away from it;
+   the step sizes give the panels' weights); where peeling reaches a face without
+   integer panels, ``_decompose`` redoes the last stretch exactly by column generation
+   inside that face. Success proves optimality. Each step costs a few LPs (a random
+   objective, then pushes on the fractional seats until the vertex is integral), and
+   there are about as many steps as types, so large pools with many features spend
+   nearly all their time here; progress is reported step by step.
 
 The exact fallback (``_leximin_exact``), when the relaxed point is not a lottery:
 
@@ -89,9 +93,9 @@ class Pricer:
         """Some feasible panel (not necessarily the best for ``weights``): the LP vertex
         when it is integral, else the integer program's first solution. None when there
         is none, or none found within ``node_limit`` branch-and-bound nodes."""
-        for attempt in range(LP_ATTEMPTS):  # other objectives reach other vertices, often integral
-            w = weights if attempt == 0 else weights + self.rng.random(self.t)
-            self.lp.changeColsCost(self.t, self.idx, w.astype(float))
+        w = weights.astype(float)
+        for _attempt in range(LP_ATTEMPTS):  # other objectives reach other vertices, often integral
+            self.lp.changeColsCost(self.t, self.idx, w)
             self.lp.run()
             if self.lp.getModelStatus() == INFEASIBLE:
                 return None
@@ -99,9 +103,14 @@ class Pricer:
                 break
             x = np.asarray(self.lp.getSolution().col_value)
             counts = np.rint(x)
-            if np.abs(x - counts).max() < 1e-9:
+            fractional = np.abs(x - counts) >= 1e-9
+            if not fractional.any():
                 counts = counts.astype(np.int64)
                 return float(weights @ counts), counts
+            # Push only the fractional seats, each up or down at random: the next vertex
+            # is a few pivots away (a fifth fewer LPs than a whole new objective).
+            w = w.copy()
+            w[fractional] += self.rng.choice((-2.0, 2.0), int(fractional.sum()))
         h = self.h
         h.setOptionValue("mip_max_improving_sols", 1)
         h.setOptionValue("mip_max_nodes", node_limit)
