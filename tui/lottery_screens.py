@@ -18,7 +18,7 @@ from tui.dialogs import ConfirmDialog, FormDialog, _titled
 from tui.guard import Guarded, guarded, stop_work
 from tui.nav import NavBar
 from tui.plain import plain, plain_row
-from pool.i18n import _, moment, number as fmt_number
+from pool.i18n import _, moment, number as fmt_number, percent
 
 
 class QuotaEditor(FormDialog):
@@ -285,7 +285,7 @@ class QuotasScreen(Guarded, Screen):
         for q in quotas:
             n = counts[(q.feature, q.value)]
             share = n / pool if pool else 0.0
-            table.add_row(*plain_row(q.feature, q.value, q.min, q.max, n, f"{share:.1%}", f"{share * size:.1f}"))
+            table.add_row(*plain_row(q.feature, q.value, q.min, q.max, n, percent(share), fmt_number(share * size, 1)))
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
         feasibility = self.query_one("#feasibility", Static)
