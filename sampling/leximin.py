@@ -48,26 +48,39 @@ REDUCED_COST_EPS = 1e-7  # a panel must improve the LP by more than this to be a
 DUAL_FIX_EPS = 1e-7  # a type with a larger dual is tight at the current level
 FIX_SLACK = 1e-9  # fixed levels are kept with this much room against rounding
 MIX_TOLERANCE = 1e-9  # a lottery's probabilities may differ from the target's by this much
-LP_ATTEMPTS = 25
-PROGRESS_EVERY = 0.5  # seconds between progress reports (each also checks for a stop)  # LP objectives tried for an integral vertex before the integer program
+LP_ATTEMPTS = 25  # LP objectives tried for an integral vertex before the integer program
+PROGRESS_EVERY = 0.5  # seconds between progress reports (each also checks for a stop)
 
 
 class Pricer:
     """The integer program over quota-feasible panels, built once, re-priced per call."""
 
-    def __init__(self, types: Types) -> None:
-        self.t = types.count
+    def __init__(self, types: Types, rng: np.random.Generator | None = None) -> None:
+        self._load(types.forced.astype(float), types.size.astype(float), types.quota_rows, types.k,
+                   types.households, rng)
+
+    @classmethod
+    def over(cls, lower: np.ndarray, upper: np.ndarray, quota_rows: list, k: float, households: list,
+             rng: np.random.Generator) -> Pricer:
+        """A pricer over some columns only (bounds, rows by column index, seats to fill)."""
+        pricer = cls.__new__(cls)
+        pricer._load(lower, upper, quota_rows, k, households, rng)
+        return pricer
+
+    def _load(self, lower: np.ndarray, upper: np.ndarray, quota_rows: list, k: float, households: list,
+              rng: np.random.Generator | None) -> None:
+        self.t = len(lower)
         self.idx = np.arange(self.t, dtype=np.int32)
         h = new_highs()
         h.setOptionValue("mip_rel_gap", 1e-9)
         h.setOptionValue("mip_abs_gap", 1e-10)
-        h.addVars(self.t, types.forced.astype(float), types.size.astype(float))
+        h.addVars(self.t, lower, upper)
         h.changeColsIntegrality(self.t, self.idx, np.full(self.t, INTEGER))
         ones = lambda n: np.ones(n)  # noqa: E731
-        for lo, hi, members in types.quota_rows:
+        for lo, hi, members in quota_rows:
             h.addRow(float(lo), float(hi), len(members), members.astype(np.int32), ones(len(members)))
-        h.addRow(float(types.k), float(types.k), self.t, self.idx, ones(self.t))
-        for house in types.households:
+        h.addRow(float(k), float(k), self.t, self.idx, ones(self.t))
+        for house in households:
             h.addRow(-INF, 1.0, len(house), house.astype(np.int32), ones(len(house)))
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.h = h
@@ -79,7 +92,7 @@ class Pricer:
         lp.passModel(model)
         lp.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.lp = lp
-        self.rng = np.random.default_rng(1)
+        self.rng = rng if rng is not None else np.random.default_rng(1)
 
     def set_col_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
         for m in (self.h, self.lp):
@@ -291,26 +304,69 @@ def _decompose(types: Types, pricer: Pricer, target: np.ndarray, panels: list[np
 
 
 class _Face:
-    """Restricts a pricer to the smallest face of the quota polytope holding a point."""
+    """Restricts a pricer to the smallest face of the quota polytope holding a point.
+
+    Faces along a peeling path are nested: a seat count at its bound stays there. With
+    ``shrink``, once enough columns are fixed the LPs are rebuilt over the free ones
+    alone (rows and the panel size less what the fixed ones hold), so later steps
+    solve ever smaller LPs; ``panel`` answers in full-length seat counts either way.
+    """
 
     TOL = 1e-9
+    SHRINK_AT = 0.2  # rebuild when this share of the model's columns is fixed
+    SHRINK_MIN = 64  # ... and the model still has more columns than this
 
-    def __init__(self, types: Types, pricer: Pricer) -> None:
-        self.pricer = pricer
+    def __init__(self, types: Types, shrink: bool = False) -> None:
+        self.types = types
+        self.shrink = shrink
         self.lower = types.forced.astype(float)
         self.upper = types.size.astype(float)
         q = len(types.quota_rows)
         self.rows = [(float(lo), float(hi), m, i) for i, (lo, hi, m) in enumerate(types.quota_rows)]
         self.rows += [(-INF, 1.0, house, q + 1 + j) for j, house in enumerate(types.households)]
+        self.rng = np.random.default_rng(1)
+        self.pricer = Pricer(types, self.rng)
+        self.cols = np.arange(types.count)  # the model's columns, as type indices
+        self.held = np.zeros(types.count, dtype=np.int64)  # seats of the columns left out
+        self.held_in_row = np.zeros(len(self.rows))
+
+    def _rebuild(self, keep: np.ndarray, fixed_at: np.ndarray) -> None:
+        """The model over the columns ``keep`` only; the others hold ``fixed_at`` seats."""
+        held = np.rint(fixed_at).astype(np.int64)
+        held[keep] = 0
+        position = np.full(self.types.count, -1, dtype=np.int64)
+        position[keep] = np.arange(len(keep))
+        inside = lambda m: position[m][position[m] >= 0]  # noqa: E731
+        quota_rows = [(lo - held[m].sum(), hi - held[m].sum(), inside(m)) for lo, hi, m in self.types.quota_rows]
+        houses = [inside(house) for house in self.types.households]
+        self.pricer = Pricer.over(self.lower[keep], self.upper[keep], quota_rows, self.types.k - held.sum(), houses,
+                                  self.rng)
+        self.cols = keep
+        self.held = held
+        self.held_in_row = np.array([float(held[m].sum()) for _lo, _hi, m, _row in self.rows])
 
     def restrict(self, r: np.ndarray) -> None:
         tol = self.TOL
         at_low, at_high = r <= self.lower + tol, r >= self.upper - tol
-        self.pricer.set_col_bounds(np.where(at_high, self.upper, self.lower), np.where(at_low, self.lower, self.upper))
-        for lo, hi, m, row in self.rows:
+        fixed = (at_low | at_high)[self.cols]
+        if self.shrink and len(self.cols) > self.SHRINK_MIN and fixed.mean() >= self.SHRINK_AT:
+            self._rebuild(self.cols[~fixed], np.where(at_low, self.lower, self.upper))
+        c = self.cols
+        self.pricer.set_col_bounds(np.where(at_high[c], self.upper[c], self.lower[c]),
+                                   np.where(at_low[c], self.lower[c], self.upper[c]))
+        for (lo, hi, m, row), held in zip(self.rows, self.held_in_row):
             total = float(r[m].sum())
-            self.pricer.set_row_bounds(row, hi if total >= hi - tol else lo,
-                                       lo if (lo > -INF and total <= lo + tol) else hi)
+            self.pricer.set_row_bounds(row, (hi if total >= hi - tol else lo) - held,
+                                       (lo if (lo > -INF and total <= lo + tol) else hi) - held)
+
+    def panel(self, weights: np.ndarray) -> np.ndarray | None:
+        """Some integer panel on the face (full-length seats), or None."""
+        found = self.pricer.any_panel(weights[self.cols])
+        if found is None:
+            return None
+        seats = self.held.copy()
+        seats[self.cols] = found[1]
+        return seats
 
     def step(self, r: np.ndarray, v: np.ndarray) -> float:
         return _step(r, v, self.lower, self.upper, [(lo, hi, m) for lo, hi, m, _x in self.rows], self.TOL)
@@ -333,10 +389,9 @@ def _peel(face: _Face, target: np.ndarray, rng: np.random.Generator,
         if progress:
             progress(len(path))
         face.restrict(r)
-        found = face.pricer.any_panel(rng.random(t))
-        if found is None:
+        v = face.panel(rng.random(t))
+        if v is None:
             return path, False
-        v = found[1]
         if np.abs(v - r).max() <= 1e-7:
             path.append((r, v, 1.0))
             return path, True
@@ -372,13 +427,13 @@ def _as_lottery(types: Types, target: np.ndarray, pricer: Pricer, extra: list[np
     succeeds. The mix is checked against the target; only if rounding has drifted it
     off does a final LP over every panel found set the weights.
     """
-    face = _Face(types, Pricer(types))
-    path, exact = _peel(face, target, np.random.default_rng(0), progress)
+    path, exact = _peel(_Face(types, shrink=True), target, np.random.default_rng(0), progress)
     panels = [v for _x, v, _l in path]
     if exact:
         weights, _left = _path_weights(path, len(path))
     else:
         back = 8
+        face = _Face(types)  # the tail starts on a larger face than the path ended on
         while True:
             j = max(0, len(path) - back)
             start = path[j][0] if j < len(path) else target
