@@ -98,12 +98,50 @@ def rng_for(seed: str) -> np.random.Generator:
 
 # --- the opinion map -------------------------------------------------------------------
 
+BLOCK_CELLS = 4_000_000  # vote cells centred at a time (8 bytes each); smaller matrices in one block
+
+
+def statement_means(votes: np.ndarray) -> np.ndarray:
+    """Each statement's mean vote (0 where nobody voted), summed in float64 (exact: the
+    partial sums are whole numbers)."""
+    counts = (~np.isnan(votes)).sum(axis=0)
+    sums = np.nansum(votes, axis=0, dtype=np.float64)
+    return np.divide(sums, counts, out=np.zeros(votes.shape[1]), where=counts > 0)
+
+
+class Centred:
+    """The votes minus each statement's mean vote, blanks (the mean) 0, as a matrix that
+    is never held whole: products are taken a block of rows at a time, so a large
+    conversation costs its votes and one block, not another float64 copy."""
+
+    def __init__(self, votes: np.ndarray) -> None:
+        self.votes = votes
+        self.means = statement_means(votes)
+        self.shape = votes.shape
+        self.step = max(1, BLOCK_CELLS // max(1, votes.shape[1]))
+
+    def blocks(self):
+        for start in range(0, self.shape[0], self.step):
+            v = self.votes[start:start + self.step]
+            yield start, np.where(np.isnan(v), 0.0, v - self.means)
+
+    def gram(self) -> np.ndarray:
+        """centred.T @ centred (statements x statements)."""
+        out = np.zeros((self.shape[1], self.shape[1]))
+        for _start, block in self.blocks():
+            out += block.T @ block
+        return out
+
+    def __matmul__(self, other: np.ndarray) -> np.ndarray:
+        out = np.empty((self.shape[0], other.shape[1]))
+        for start, block in self.blocks():
+            out[start:start + len(block)] = block @ other
+        return out
+
+
 def centred_votes(votes: np.ndarray) -> np.ndarray:
-    """Votes minus each statement's mean vote; blanks (the mean) become 0."""
-    voted = ~np.isnan(votes)
-    counts = voted.sum(axis=0)
-    means = np.divide(np.nansum(votes, axis=0), counts, out=np.zeros(votes.shape[1]), where=counts > 0)
-    return np.where(voted, votes - means, 0.0)
+    """Votes minus each statement's mean vote; blanks (the mean) become 0 (whole)."""
+    return np.where(np.isnan(votes), 0.0, votes - statement_means(votes))
 
 
 def components(cov: np.ndarray, start: np.ndarray | None = None, iterations: int = 60) -> np.ndarray:
@@ -129,7 +167,7 @@ def components(cov: np.ndarray, start: np.ndarray | None = None, iterations: int
     return comps
 
 
-def scaled(centred: np.ndarray, comps: np.ndarray, cast: np.ndarray, statements: int) -> np.ndarray:
+def scaled(centred: np.ndarray | Centred, comps: np.ndarray, cast: np.ndarray, statements: int) -> np.ndarray:
     """Projections scaled by sqrt(statements / votes cast)."""
     return (centred @ comps) * np.sqrt(statements / np.maximum(cast, 1))[:, None]
 
@@ -357,9 +395,17 @@ class GroupStats:
 
 
 def group_stats(votes: np.ndarray, labels: np.ndarray, k: int) -> GroupStats:
-    a = np.stack([(votes[labels == g] == 1).sum(axis=0) for g in range(k)]).astype(float)
-    d = np.stack([(votes[labels == g] == -1).sum(axis=0) for g in range(k)]).astype(float)
-    p = np.stack([(votes[labels == g] == 0).sum(axis=0) for g in range(k)]).astype(float)
+    """Per group and statement: counts, probabilities and z's. ``labels`` -1: a row that
+    is in no group (not counted). Counted a block of rows at a time."""
+    a, d, p = (np.zeros((k, votes.shape[1])) for _x in range(3))
+    step = max(1, BLOCK_CELLS // max(1, votes.shape[1]))
+    for start in range(0, len(labels), step):
+        block, own = votes[start:start + step], labels[start:start + step]
+        for g in range(k):
+            rows = block[own == g]
+            a[g] += (rows == 1).sum(axis=0)
+            d[g] += (rows == -1).sum(axis=0)
+            p[g] += (rows == 0).sum(axis=0)
     n = a + d + p
     a_rest, d_rest, n_rest = a.sum(0) - a, d.sum(0) - d, n.sum(0) - n
     pa, pd = agree_probability(a, n), agree_probability(d, n)
@@ -459,21 +505,23 @@ def analyze(conv: Conversation, seed: str = "otos", *, min_group_size: int = 3, 
             min_votes: int = 7) -> Analysis:
     """Cluster a conversation and compute every statement's statistics per group."""
     active = conv.active
-    votes = conv.votes[:, active]
+    votes = conv.votes if active.all() else conv.votes[:, active]  # a view when nothing is moderated out
     statements = [s for s, keep in zip(conv.statements, active) if keep]
     m = conv.votes.shape[1]
     cast = (~np.isnan(conv.votes)).sum(axis=1)  # every vote counts towards taking part
     in_conv = taking_part(cast, min(min_votes, m))
     if in_conv.sum() < 2:
         raise OtosError(_("{source}: only {int} participant(s) voted on at least {min} statements; opinion groups need more.").format(source=conv.source, int=int(in_conv.sum()), min=min(min_votes, m)))
-    centred = centred_votes(votes)
-    cov = centred.T @ centred
+    centred = Centred(votes)
+    cov = centred.gram()
     comps = components(cov)
     cast_all = (~np.isnan(votes)).sum(axis=1) + (m - votes.shape[1])  # moderated-out count as zero votes
     points = scaled(centred, comps, cast_all, m)
     labels, agreement = cluster(points[in_conv], rng_for(seed), min_group_size)
     k = int(labels.max()) + 1
-    stats = group_stats(votes[in_conv], labels, k)
+    everyone = np.full(len(in_conv), -1)
+    everyone[in_conv] = labels
+    stats = group_stats(votes, everyone, k)
     gic_a = np.prod(stats.pa, axis=0)
     gic_d = np.prod(stats.pd, axis=0)
     analysis = Analysis(conv, seed, statements, [p for p, keep in zip(conv.participants, in_conv) if keep], labels,
@@ -508,7 +556,7 @@ def spread(points: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> 
     return silhouette(points, labels) if labels.max() > 0 else 0.0
 
 
-def bootstrap(centred: np.ndarray, cov: np.ndarray, comps: np.ndarray, cast: np.ndarray, statements: int,
+def bootstrap(centred: Centred, cov: np.ndarray, comps: np.ndarray, cast: np.ndarray, statements: int,
               in_conv: np.ndarray, labels: np.ndarray, seed: str, min_group_size: int, resamples: int) -> dict:
     """How much the groups depend on which statements were asked: ARI against the
     result of the whole pipeline on ``resamples`` bootstrap resamples of the statements."""

@@ -448,3 +448,34 @@ def test_cli_links_pool_members_without_a_panel(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert {r["feature"] for r in out["strata"]} == {"age", "sex", "language", "municipality"}
     assert out["weighted"] == []  # no extract in this workspace: nothing to weight by
+
+
+def test_a_large_export_read_and_analysed_in_blocks_gives_the_same_result(tmp_path, monkeypatch):
+    """Votes parsed a few rows at a time, a quoted meta field (the csv module's way) and
+    the centred matrix taken a few rows at a time: the same votes, groups and counts."""
+    from opinions import data
+
+    labels, votes = planted(groups=(30, 20, 12), statements=30, missing=0.4, seed=5)
+    ids = [str(i) for i in range(len(labels))]
+    folder = write_polis(tmp_path / "c", votes, ids=ids, groups=list(labels))
+    whole = read_polis_export(folder)
+    reference = A.analyze(whole, "s")
+    assert whole.votes.dtype == np.float32 and np.array_equal(whole.votes, votes, equal_nan=True)
+    monkeypatch.setattr(data, "PARSE_CELLS", 7)  # a row or less at a time
+    monkeypatch.setattr(A, "BLOCK_CELLS", 40)  # one row at a time
+    small = read_polis_export(folder)
+    assert np.array_equal(small.votes, votes, equal_nan=True) and small.polis_groups == whole.polis_groups
+    blocked = A.analyze(small, "s")
+    assert np.array_equal(blocked.labels, reference.labels)
+    assert np.array_equal(blocked.stats.agree, reference.stats.agree)
+    assert np.array_equal(blocked.stats.votes, reference.stats.votes)
+    assert np.allclose(blocked.points, reference.points, atol=1e-9)
+    centred = A.Centred(small.votes)
+    dense = A.centred_votes(small.votes)
+    assert np.allclose(centred.gram(), dense.T @ dense) and np.allclose(centred @ np.eye(30)[:, :2], dense[:, :2])
+    text = (folder / "participants-votes.csv").read_text().splitlines()
+    quoted = [text[0].replace("participant,", "participant,xid,", 1)]
+    quoted += [line.replace(",", ',"x, y",', 1) for line in text[1:]]  # an external id holding a comma
+    (folder / "participants-votes.csv").write_text("\r\n".join(quoted) + "\r\n")
+    careful = read_polis_export(folder)
+    assert np.array_equal(careful.votes, votes, equal_nan=True) and careful.participants == whole.participants
