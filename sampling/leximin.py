@@ -14,9 +14,11 @@ The fast path (``leximin``):
    the step sizes give the panels' weights); where peeling reaches a face without
    integer panels, ``_decompose`` redoes the last stretch exactly by column generation
    inside that face. Success proves optimality. Each step costs a few LPs (a random
-   objective, then pushes on the fractional seats until the vertex is integral), and
-   there are about as many steps as types, so large pools with many features spend
-   nearly all their time here; progress is reported step by step.
+   objective, then pushes on the fractional seats until the vertex is integral; two
+   models side by side on two cores), and there are about as many steps as types, so
+   large pools with many features spend nearly all their time here. The faces are
+   nested, so the LPs are rebuilt over the columns still free as the path goes on.
+   Progress is reported step by step.
 
 The exact fallback (``_leximin_exact``), when the relaxed point is not a lottery:
 
@@ -31,7 +33,9 @@ The exact fallback (``_leximin_exact``), when the relaxed point is not a lottery
 """
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -102,28 +106,28 @@ class Pricer:
         for m in (self.h, self.lp):
             m.changeRowBounds(row, lower, upper)
 
-    def any_panel(self, weights: np.ndarray, node_limit: int = 2000) -> tuple[float, np.ndarray] | None:
-        """Some feasible panel (not necessarily the best for ``weights``): the LP vertex
-        when it is integral, else the integer program's first solution. None when there
-        is none, or none found within ``node_limit`` branch-and-bound nodes."""
-        w = weights.astype(float)
-        for _attempt in range(LP_ATTEMPTS):  # other objectives reach other vertices, often integral
-            self.lp.changeColsCost(self.t, self.idx, w)
-            self.lp.run()
-            if self.lp.getModelStatus() == INFEASIBLE:
-                return None
-            if self.lp.getModelStatus() != OPTIMAL:
-                break
-            x = np.asarray(self.lp.getSolution().col_value)
-            counts = np.rint(x)
-            fractional = np.abs(x - counts) >= 1e-9
-            if not fractional.any():
-                counts = counts.astype(np.int64)
-                return float(weights @ counts), counts
-            # Push only the fractional seats, each up or down at random: the next vertex
-            # is a few pivots away (a fifth fewer LPs than a whole new objective).
-            w = w.copy()
-            w[fractional] += self.rng.choice((-2.0, 2.0), int(fractional.sum()))
+    def vertex(self, w: np.ndarray) -> tuple[str, np.ndarray | None]:
+        """The LP's optimal vertex for costs ``w``: ("integral", seats), ("fractional",
+        the next costs to try: only the fractional seats pushed, each up or down at
+        random, so the next vertex is a few pivots away), "infeasible" or "failed"."""
+        self.lp.changeColsCost(self.t, self.idx, w)
+        self.lp.run()
+        status = self.lp.getModelStatus()
+        if status == INFEASIBLE:
+            return "infeasible", None
+        if status != OPTIMAL:
+            return "failed", None
+        x = np.asarray(self.lp.getSolution().col_value)
+        counts = np.rint(x)
+        fractional = np.abs(x - counts) >= 1e-9
+        if not fractional.any():
+            return "integral", counts.astype(np.int64)
+        w = w.copy()
+        w[fractional] += self.rng.choice((-2.0, 2.0), int(fractional.sum()))
+        return "fractional", w
+
+    def first_solution(self, weights: np.ndarray, node_limit: int = 2000) -> tuple[float, np.ndarray] | None:
+        """The integer program's first solution within ``node_limit`` nodes, or None."""
         h = self.h
         h.setOptionValue("mip_max_improving_sols", 1)
         h.setOptionValue("mip_max_nodes", node_limit)
@@ -137,6 +141,22 @@ class Pricer:
         finally:
             h.setOptionValue("mip_max_improving_sols", 2147483647)
             h.setOptionValue("mip_max_nodes", 2147483647)
+
+    def any_panel(self, weights: np.ndarray, node_limit: int = 2000) -> tuple[float, np.ndarray] | None:
+        """Some feasible panel (not necessarily the best for ``weights``): the LP vertex
+        when it is integral, else the integer program's first solution. None when there
+        is none, or none found within ``node_limit`` branch-and-bound nodes."""
+        w = weights.astype(float)
+        for _attempt in range(LP_ATTEMPTS):  # other objectives reach other vertices, often integral
+            status, found = self.vertex(w)
+            if status == "infeasible":
+                return None
+            if status == "integral":
+                return float(weights @ found), found
+            if status == "failed":
+                break
+            w = found
+        return self.first_solution(weights, node_limit)
 
     def best(self, weights: np.ndarray) -> tuple[float, np.ndarray] | None:
         """The feasible panel with the largest weighted seat count, or None if none exists."""
@@ -319,13 +339,15 @@ class _Face:
     def __init__(self, types: Types, shrink: bool = False) -> None:
         self.types = types
         self.shrink = shrink
+        self.width = 2 if shrink and (os.cpu_count() or 1) > 1 else 1  # models searched side by side
+        self.threads = ThreadPoolExecutor(self.width) if self.width > 1 else None
         self.lower = types.forced.astype(float)
         self.upper = types.size.astype(float)
         q = len(types.quota_rows)
         self.rows = [(float(lo), float(hi), m, i) for i, (lo, hi, m) in enumerate(types.quota_rows)]
         self.rows += [(-INF, 1.0, house, q + 1 + j) for j, house in enumerate(types.households)]
-        self.rng = np.random.default_rng(1)
-        self.pricer = Pricer(types, self.rng)
+        self.rngs = [np.random.default_rng(1 + i) for i in range(self.width)]
+        self.pricers = [Pricer(types, rng) for rng in self.rngs]
         self.cols = np.arange(types.count)  # the model's columns, as type indices
         self.held = np.zeros(types.count, dtype=np.int64)  # seats of the columns left out
         self.held_in_row = np.zeros(len(self.rows))
@@ -339,8 +361,8 @@ class _Face:
         inside = lambda m: position[m][position[m] >= 0]  # noqa: E731
         quota_rows = [(lo - held[m].sum(), hi - held[m].sum(), inside(m)) for lo, hi, m in self.types.quota_rows]
         houses = [inside(house) for house in self.types.households]
-        self.pricer = Pricer.over(self.lower[keep], self.upper[keep], quota_rows, self.types.k - held.sum(), houses,
-                                  self.rng)
+        self.pricers = [Pricer.over(self.lower[keep], self.upper[keep], quota_rows, self.types.k - held.sum(), houses,
+                                    rng) for rng in self.rngs]
         self.cols = keep
         self.held = held
         self.held_in_row = np.array([float(held[m].sum()) for _lo, _hi, m, _row in self.rows])
@@ -352,21 +374,54 @@ class _Face:
         if self.shrink and len(self.cols) > self.SHRINK_MIN and fixed.mean() >= self.SHRINK_AT:
             self._rebuild(self.cols[~fixed], np.where(at_low, self.lower, self.upper))
         c = self.cols
-        self.pricer.set_col_bounds(np.where(at_high[c], self.upper[c], self.lower[c]),
-                                   np.where(at_low[c], self.lower[c], self.upper[c]))
+        lower, upper = np.where(at_high[c], self.upper[c], self.lower[c]), np.where(at_low[c], self.lower[c], self.upper[c])
+        rows = []
         for (lo, hi, m, row), held in zip(self.rows, self.held_in_row):
             total = float(r[m].sum())
-            self.pricer.set_row_bounds(row, (hi if total >= hi - tol else lo) - held,
-                                       (lo if (lo > -INF and total <= lo + tol) else hi) - held)
+            rows.append((row, (hi if total >= hi - tol else lo) - held,
+                         (lo if (lo > -INF and total <= lo + tol) else hi) - held))
+        for pricer in self.pricers:
+            pricer.set_col_bounds(lower, upper)
+            for row, lo, hi in rows:
+                pricer.set_row_bounds(row, lo, hi)
+
+    @property
+    def pricer(self) -> Pricer:
+        return self.pricers[0]
 
     def panel(self, weights: np.ndarray) -> np.ndarray | None:
-        """Some integer panel on the face (full-length seats), or None."""
-        found = self.pricer.any_panel(weights[self.cols])
+        """Some integer panel on the face (full-length seats), or None.
+
+        With two cores the two models try LP vertices side by side (HiGHS lets go of
+        Python's lock while it solves), ``weights`` on the first and the second model's
+        own random costs, in rounds; the first model's answer wins a tie, so the result
+        does not depend on which thread finishes first."""
+        costs = [weights[self.cols].astype(float)] + [rng.random(len(self.cols)) for rng in self.rngs[1:]]
+        for _attempt in range(LP_ATTEMPTS):
+            if self.width > 1:
+                answers = list(self.threads.map(lambda i: self.pricers[i].vertex(costs[i]), range(self.width)))
+            else:
+                answers = [self.pricers[0].vertex(costs[0])]
+            if any(status == "infeasible" for status, _x in answers):
+                return None
+            won = next((found for status, found in answers if status == "integral"), None)
+            if won is not None:
+                seats = self.held.copy()
+                seats[self.cols] = won
+                return seats
+            if any(status == "failed" for status, _x in answers):
+                break
+            costs = [found for _status, found in answers]
+        found = self.pricers[0].first_solution(weights[self.cols])
         if found is None:
             return None
         seats = self.held.copy()
         seats[self.cols] = found[1]
         return seats
+
+    def close(self) -> None:
+        if self.threads is not None:
+            self.threads.shutdown()
 
     def step(self, r: np.ndarray, v: np.ndarray) -> float:
         return _step(r, v, self.lower, self.upper, [(lo, hi, m) for lo, hi, m, _x in self.rows], self.TOL)
@@ -427,7 +482,11 @@ def _as_lottery(types: Types, target: np.ndarray, pricer: Pricer, extra: list[np
     succeeds. The mix is checked against the target; only if rounding has drifted it
     off does a final LP over every panel found set the weights.
     """
-    path, exact = _peel(_Face(types, shrink=True), target, np.random.default_rng(0), progress)
+    face = _Face(types, shrink=True)
+    try:
+        path, exact = _peel(face, target, np.random.default_rng(0), progress)
+    finally:
+        face.close()
     panels = [v for _x, v, _l in path]
     if exact:
         weights, _left = _path_weights(path, len(path))
