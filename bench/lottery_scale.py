@@ -1,7 +1,7 @@
 """The panel lottery at scale: large generated pools, seven features, shared dwellings.
 
     .venv/bin/pip install -e '.[bench]'      # the peer (GPL-3.0), only for this benchmark
-    .venv/bin/python bench/lottery_scale.py [--cases 50000x150x6 10000x300x7 5000x150x6d]
+    .venv/bin/python bench/lottery_scale.py [--cases 1000x150x6 50000x150x6 10000x300x7 5000x150x6d]
                                             [--seed 1] [--peer-timeout 300] [--profile CASE]
 
 Each case ``POOLxSEATSxFEATURES`` (a trailing ``d``: a fifth of the volunteers share a
@@ -223,7 +223,7 @@ def lp_bound(base: Path, k: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", nargs="*", default=["50000x150x6", "10000x300x7", "5000x150x6d"])
+    ap.add_argument("--cases", nargs="*", default=["1000x150x6", "50000x150x6", "10000x300x7", "5000x150x6d"])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--peer-timeout", type=float, default=300.0, help="seconds per peer run")
     ap.add_argument("--skip-peer", action="store_true")

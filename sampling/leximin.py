@@ -53,6 +53,7 @@ DUAL_FIX_EPS = 1e-7  # a type with a larger dual is tight at the current level
 FIX_SLACK = 1e-9  # fixed levels are kept with this much room against rounding
 MIX_TOLERANCE = 1e-9  # a lottery's probabilities may differ from the target's by this much
 LP_ATTEMPTS = 25  # LP objectives tried for an integral vertex before the integer program
+PEEL_RETRIES = 8  # times a dead end is backed away from before the column generation
 PROGRESS_EVERY = 0.5  # seconds between progress reports (each also checks for a stop)
 
 
@@ -428,7 +429,9 @@ class _Face:
 
 
 def _peel(face: _Face, target: np.ndarray, rng: np.random.Generator,
-          progress: Callable[[int], None] | None = None) -> tuple[list[tuple[np.ndarray, np.ndarray, float]], bool]:
+          progress: Callable[[int], None] | None = None,
+          resume: list[tuple[np.ndarray, np.ndarray, float]] | None = None,
+          ) -> tuple[list[tuple[np.ndarray, np.ndarray, float]], bool]:
     """Peel integer panels off ``target`` (Carathéodory) until done or at a dead end.
 
     Each step takes some integer panel ``v`` on the smallest face holding the current
@@ -436,10 +439,13 @@ def _peel(face: _Face, target: np.ndarray, rng: np.random.Generator,
     one more constraint tight: ``r = lam v + (1 - lam) r'``. Returns the path
     [(r before the step, v, lam)] and whether it ended exactly (True, the last lam 1) or
     at a face with no integer panel (False). ``progress`` hears the step count.
+    ``resume``: a path whose next step is taken again, from the point before it.
     """
     t = len(target)
-    r = target.astype(float).copy()
-    path: list[tuple[np.ndarray, np.ndarray, float]] = []
+    if resume:
+        path, r = resume[:-1], resume[-1][0]
+    else:
+        path, r = [], target.astype(float).copy()
     while True:
         if progress:
             progress(len(path))
@@ -476,15 +482,23 @@ def _as_lottery(types: Types, target: np.ndarray, pricer: Pricer, extra: list[np
     """Write ``target`` expected seats as a lottery over integer panels, or None when it
     is not one.
 
-    Peeling does the bulk cheaply, and its step sizes are the panels' weights; where it
-    reaches a dead end, the last stretch of the path is redone exactly by column
-    generation inside the (small) face it lies in, backing up further until that
-    succeeds. The mix is checked against the target; only if rounding has drifted it
+    Peeling does the bulk cheaply, and its step sizes are the panels' weights. Where it
+    reaches a dead end (a face without integer panels), it backs up a few steps and
+    peels on with other random panels, up to ``PEEL_RETRIES`` times; if that does not
+    get through, the last stretch of the path is redone exactly by column generation
+    inside the face it lies in, backing up further until that succeeds. The mix is checked against the target; only if rounding has drifted it
     off does a final LP over every panel found set the weights.
     """
+    rng = np.random.default_rng(0)
     face = _Face(types, shrink=True)
     try:
-        path, exact = _peel(face, target, np.random.default_rng(0), progress)
+        path, exact = _peel(face, target, rng, progress)
+        for attempt in range(PEEL_RETRIES):  # a dead end: back up 1, 2, 4 ... steps and peel on afresh
+            if exact or not path:
+                break
+            face.close()
+            face = _Face(types, shrink=True)  # the face behind is larger than the shrunk model
+            path, exact = _peel(face, target, rng, progress, path[:max(1, len(path) - 2 ** attempt + 1)])
     finally:
         face.close()
     panels = [v for _x, v, _l in path]
@@ -563,13 +577,14 @@ def _peel_progress(types: Types, target: np.ndarray, say: Callable[[float, str],
     inside = (target > types.forced + 1e-9) & (target < types.size - 1e-9)
     expected = max(1, int(inside.sum()))
     started = time.perf_counter()
-    last = [started]
+    last, most = [started], [0]
 
     def peeled(steps: int) -> None:
         now = time.perf_counter()
         if now - last[0] < PROGRESS_EVERY:
             return
         last[0] = now
+        steps = most[0] = max(most[0], steps)  # a step backed away from is not undone on the screen
         text = _("writing the fair probabilities as a lottery: {count} of about {total} panels").format(
             count=fmt_number(steps), total=fmt_number(expected))
         if steps >= 3:  # a pace from a few steps on

@@ -270,3 +270,30 @@ def test_exact_column_generation_fallback_matches_too(start, households, monkeyp
     sel = select(problem, "s")
     assert sel.distribution.levels > 0
     assert sorted(sel.probabilities.values()) == pytest.approx(independent_leximin(problem), abs=1e-6)
+
+
+def test_a_dead_end_in_the_peeling_is_backed_away_from(monkeypatch):
+    """A face without an integer panel part-way (simulated once): the peeling backs up a
+    step and goes on with other panels; the lottery is the same fair one, reached
+    without the column generation."""
+    import sampling.leximin as lex
+
+    problem = make_pool(120, 15, 7, households=True)
+    fair = select(problem, "first").probabilities
+    panel = lex._Face.panel
+    calls, dead, decomposed = [0], [], []
+
+    def sometimes_none(face, weights):
+        calls[0] += 1
+        if calls[0] == 6:
+            dead.append(calls[0])
+            return None
+        return panel(face, weights)
+    monkeypatch.setattr(lex._Face, "panel", sometimes_none)
+    decompose = lex._decompose
+    monkeypatch.setattr(lex, "_decompose", lambda *a, **k: decomposed.append(1) or decompose(*a, **k))
+    again = select(problem, "first")
+    assert dead and not decomposed
+    assert again.probabilities == pytest.approx(fair, abs=1e-9)
+    for i in range(100):
+        assert quotas_met(problem, again.prepared.draw(f"seed {i}")) == []
