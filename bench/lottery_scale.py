@@ -120,6 +120,15 @@ print(json.dumps({"seconds": seconds, "peak_mib": resource.getrusage(resource.RU
 """
 
 
+def household_sizes(people) -> dict[str, int]:
+    """People per household id, from the rows of people.csv."""
+    sizes: dict[str, int] = {}
+    for row in people:
+        if row.get("household"):
+            sizes[row["household"]] = sizes.get(row["household"], 0) + 1
+    return sizes
+
+
 def lottery_checks(lot: dict, base: Path, k: int) -> tuple[float, list[str]]:
     """The smallest selection probability of the lottery (from its panels and weights) and
     what is wrong with it: a panel off a quota or seating two of a dwelling, a weight sum
@@ -133,10 +142,7 @@ def lottery_checks(lot: dict, base: Path, k: int) -> tuple[float, list[str]]:
         people = {row["id"]: row for row in csv.DictReader(fh)}
     types = lot["types"]
     house_of = [[people[p].get("household") for p in tp["people"]] for tp in types]
-    shared = {}
-    for row in people.values():
-        if row.get("household"):
-            shared[row["household"]] = shared.get(row["household"], 0) + 1
+    shared = household_sizes(people.values())
     seen = [p for tp in types for p in tp["people"]]
     if sorted(seen) != sorted(people):
         faults.append("the lottery's types do not hold every person exactly once")
@@ -186,10 +192,7 @@ def lp_bound(base: Path, k: int) -> float:
     with (base / "people.csv").open(encoding="utf-8") as fh:
         people = list(csv.DictReader(fh))
     features = sorted({q[0] for q in quotas})
-    shared: dict[str, int] = {}
-    for p in people:
-        if p.get("household"):
-            shared[p["household"]] = shared.get(p["household"], 0) + 1
+    shared = household_sizes(people)
     groups: dict[tuple, list[int]] = {}
     for i, p in enumerate(people):
         alone = not p.get("household") or shared[p["household"]] == 1
