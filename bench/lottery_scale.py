@@ -2,7 +2,7 @@
 
     .venv/bin/pip install -e '.[bench]'      # the peer (GPL-3.0), only for this benchmark
     .venv/bin/python bench/lottery_scale.py [--cases 1000x150x6 50000x150x6 10000x300x7 5000x150x6d]
-                                            [--seed 1] [--peer-timeout 300] [--profile CASE]
+                                            [--seed 1] [--skew 1.0] [--peer-timeout 300] [--profile CASE]
 
 Each case ``POOLxSEATSxFEATURES`` (a trailing ``d``: a fifth of the volunteers share a
 dwelling with another) is generated here, seeded, in the layout of
@@ -62,14 +62,17 @@ def parse_case(text: str) -> tuple[int, int, int, bool]:
     return pool, seats, features, dwellings
 
 
-def generate(folder: Path, pool: int, seats: int, features: int, dwellings: bool, seed: int) -> None:
-    """Write features.csv, people.csv and panel_size.txt of one generated instance."""
+def generate(folder: Path, pool: int, seats: int, features: int, dwellings: bool, seed: int,
+             skew: float = 1.0) -> None:
+    """Write features.csv, people.csv and panel_size.txt of one generated instance.
+    ``skew`` scales the volunteers' over-representation (0: shaped like the population,
+    more types of volunteers; 1: as in FEATURES)."""
     rng = np.random.default_rng(seed)
     chosen = FEATURES[:features]
     columns = []
     for _name, values in chosen:
         share = np.array([s for _v, s, _o in values])
-        volunteer = share * np.array([o for _v, _s, o in values])
+        volunteer = share * (1 + skew * (np.array([o for _v, _s, o in values]) - 1))
         columns.append(rng.choice(len(values), size=pool, p=volunteer / volunteer.sum()))
     house = np.arange(pool)
     if dwellings:  # a fifth of the volunteers in pairs; a pair shares its municipality
@@ -229,6 +232,8 @@ def main() -> None:
     ap.add_argument("--cases", nargs="*", default=["1000x150x6", "50000x150x6", "10000x300x7", "5000x150x6d"])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--peer-timeout", type=float, default=300.0, help="seconds per peer run")
+    ap.add_argument("--skew", type=float, default=1.0,
+                    help="volunteers' over-representation, scaled (0.3: flatter pools with more types)")
     ap.add_argument("--skip-peer", action="store_true")
     ap.add_argument("--profile", metavar="CASE", help="run Otos on CASE under cProfile and stop")
     args = ap.parse_args()
@@ -236,18 +241,18 @@ def main() -> None:
 
     if args.profile:
         pool, seats, features, dwellings = parse_case(args.profile)
-        base = OUT / f"{args.profile}-s{args.seed}"
+        base = OUT / f"{args.profile}-s{args.seed}" if args.skew == 1 else OUT / f"{args.profile}-s{args.seed}-k{args.skew}"
         if not (base / "people.csv").exists():
-            generate(base, pool, seats, features, dwellings, args.seed)
+            generate(base, pool, seats, features, dwellings, args.seed, args.skew)
         subprocess.run([sys.executable, "-c", OTOS, str(base), str(seats), "profile"], cwd=ROOT)
         return
     print(f"{'case':16} {'types':>6} {'otos s':>8} {'peak MiB':>9} {'min prob':>10} {'LP bound':>10} {'gap':>9} "
           f"{'panels':>7} {'checks':>7}   peer maximin (cbc)")
     for case in args.cases:
         pool, seats, features, dwellings = parse_case(case)
-        base = OUT / f"{case}-s{args.seed}"
+        base = OUT / f"{case}-s{args.seed}" if args.skew == 1 else OUT / f"{case}-s{args.seed}-k{args.skew}"
         if not (base / "people.csv").exists():
-            generate(base, pool, seats, features, dwellings, args.seed)
+            generate(base, pool, seats, features, dwellings, args.seed, args.skew)
         ours = run(OTOS, [str(base), str(seats)], 3600)
         t = time.perf_counter()
         bound = lp_bound(base, seats)
