@@ -139,11 +139,6 @@ class Centred:
         return out
 
 
-def centred_votes(votes: np.ndarray) -> np.ndarray:
-    """Votes minus each statement's mean vote; blanks (the mean) become 0 (whole)."""
-    return np.where(np.isnan(votes), 0.0, votes - statement_means(votes))
-
-
 def components(cov: np.ndarray, start: np.ndarray | None = None, iterations: int = 60) -> np.ndarray:
     """The two leading eigenvectors of ``cov`` (m x 2), signs fixed so the largest
     loading of each is positive. Exact (eigh) without ``start``; from ``start`` by
@@ -167,20 +162,9 @@ def components(cov: np.ndarray, start: np.ndarray | None = None, iterations: int
     return comps
 
 
-def scaled(centred: np.ndarray | Centred, comps: np.ndarray, cast: np.ndarray, statements: int) -> np.ndarray:
+def scaled(centred: Centred, comps: np.ndarray, cast: np.ndarray, statements: int) -> np.ndarray:
     """Projections scaled by sqrt(statements / votes cast)."""
     return (centred @ comps) * np.sqrt(statements / np.maximum(cast, 1))[:, None]
-
-
-def projection(votes: np.ndarray, zeroed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(n x 2 scaled projections, m x 2 components) of a votes matrix (NaN = no vote).
-
-    ``zeroed`` moderated-out statements are, as in Polis, columns of zeros: they carry no
-    variance, but they count as statements and as votes in the sparsity scaling."""
-    centred = centred_votes(votes)
-    comps = components(centred.T @ centred)
-    cast = (~np.isnan(votes)).sum(axis=1) + zeroed
-    return scaled(centred, comps, cast, votes.shape[1] + zeroed), comps
 
 
 # --- k-means -----------------------------------------------------------------------------
