@@ -13,12 +13,14 @@ The fast path (``leximin``):
    bulk (Carathéodory: take an integer panel on the point's face, step away from it;
    the step sizes give the panels' weights); where peeling reaches a face without
    integer panels, ``_decompose`` redoes the last stretch exactly by column generation
-   inside that face. Success proves optimality. Each step costs a few LPs (a random
-   objective, then pushes on the fractional seats until the vertex is integral; two
-   models side by side on two cores), and there are about as many steps as types, so
-   large pools with many features spend nearly all their time here. The faces are
-   nested, so the LPs are rebuilt over the columns still free as the path goes on.
-   Progress is reported step by step.
+   inside that face. Success proves optimality. There are about as many steps as
+   types. Most steps need no LP: the panel just peeled off is moved onto the next face
+   by exchanging a seat, or two for two (``_Face.repair``). The others cost a few LPs
+   (a random objective, then pushes on the fractional seats until the vertex is
+   integral; two models side by side on two cores), first on a small face of the face
+   around the last panel, then on the whole face. The faces are nested, so the LPs
+   are rebuilt over the columns still free as the path goes on. Progress is reported
+   step by step.
 
 The exact fallback (``_leximin_exact``), when the relaxed point is not a lottery:
 
@@ -348,10 +350,22 @@ class _Face:
         self.rows = [(float(lo), float(hi), m, i) for i, (lo, hi, m) in enumerate(types.quota_rows)]
         self.rows += [(-INF, 1.0, house, q + 1 + j) for j, house in enumerate(types.households)]
         self.rngs = [np.random.default_rng(1 + i) for i in range(self.width)]
+        self.near_rng = np.random.default_rng(1 + self.width)
         self.pricers = [Pricer(types, rng) for rng in self.rngs]
         self.cols = np.arange(types.count)  # the model's columns, as type indices
         self.held = np.zeros(types.count, dtype=np.int64)  # seats of the columns left out
         self.held_in_row = np.zeros(len(self.rows))
+        # Every row's members as (row, type) pairs, for the swaps in ``repair``.
+        self.row_of = np.concatenate([np.full(len(m), i, dtype=np.int64) for i, (_l, _h, m, _r) in enumerate(self.rows)]
+                                     + [np.zeros(0, dtype=np.int64)])
+        self.type_of = np.concatenate([np.asarray(m, dtype=np.int64) for _l, _h, m, _r in self.rows]
+                                      + [np.zeros(0, dtype=np.int64)])
+        by_type = np.argsort(self.type_of, kind="stable")
+        self.rows_by_type = self.row_of[by_type]
+        self.rows_at = np.searchsorted(self.type_of[by_type], np.arange(types.count + 1))
+        self.row_key = np.random.default_rng(7).integers(1, 2 ** 62, len(self.rows), dtype=np.uint64)
+        self.bounds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.synced = True
 
     def _rebuild(self, keep: np.ndarray, fixed_at: np.ndarray) -> None:
         """The model over the columns ``keep`` only; the others hold ``fixed_at`` seats."""
@@ -369,36 +383,178 @@ class _Face:
         self.held_in_row = np.array([float(held[m].sum()) for _lo, _hi, m, _row in self.rows])
 
     def restrict(self, r: np.ndarray) -> None:
+        """The smallest face holding ``r``: seat counts at a bound stay there, rows at a
+        bound become equalities. The models hear of it when ``panel`` next needs them."""
         tol = self.TOL
         at_low, at_high = r <= self.lower + tol, r >= self.upper - tol
-        fixed = (at_low | at_high)[self.cols]
-        if self.shrink and len(self.cols) > self.SHRINK_MIN and fixed.mean() >= self.SHRINK_AT:
-            self._rebuild(self.cols[~fixed], np.where(at_low, self.lower, self.upper))
-        c = self.cols
-        lower, upper = np.where(at_high[c], self.upper[c], self.lower[c]), np.where(at_low[c], self.lower[c], self.upper[c])
-        rows = []
-        for (lo, hi, m, row), held in zip(self.rows, self.held_in_row):
+        row_lo, row_hi = [], []
+        for lo, hi, m, _row in self.rows:
             total = float(r[m].sum())
-            rows.append((row, (hi if total >= hi - tol else lo) - held,
-                         (lo if (lo > -INF and total <= lo + tol) else hi) - held))
+            row_lo.append(hi if total >= hi - tol else lo)
+            row_hi.append(lo if (lo > -INF and total <= lo + tol) else hi)
+        self.bounds = (np.where(at_high, self.upper, self.lower), np.where(at_low, self.lower, self.upper),
+                       np.array(row_lo), np.array(row_hi))
+        self.synced = False
+
+    def _sync(self) -> None:
+        """Tell the models the current face (rebuilding them smaller when it pays)."""
+        if self.synced:
+            return
+        col_lo, col_hi, row_lo, row_hi = self.bounds
+        fixed = (col_lo == col_hi)[self.cols]
+        if self.shrink and len(self.cols) > self.SHRINK_MIN and fixed.mean() >= self.SHRINK_AT:
+            self._rebuild(self.cols[~fixed], col_lo)
+        c = self.cols
         for pricer in self.pricers:
-            pricer.set_col_bounds(lower, upper)
-            for row, lo, hi in rows:
-                pricer.set_row_bounds(row, lo, hi)
+            pricer.set_col_bounds(col_lo[c], col_hi[c])
+            for (_lo, _hi, _m, row), lo, hi, held in zip(self.rows, row_lo, row_hi, self.held_in_row):
+                pricer.set_row_bounds(row, lo - held, hi - held)
+        self.synced = True
+
+    def repair(self, v: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+        """The last step's panel moved onto the current face by exchanging seats, or None.
+
+        A step fixes a seat count or two at a bound; the panel it peeled off is on the
+        face but for those. Each seat too many (too few) is exchanged: with one seat of
+        another type, or two seats out for two in, so that every row stays within its
+        bounds on the face. Rows that are equalities on the face (usually every quota:
+        the fair point fills them exactly) must see the same types leave as arrive, row
+        by row; a sum of random keys per row finds such exchanges by lookup. No LP is
+        needed. None when a row is off its bound or no exchange is found: then
+        ``panel`` asks the LPs."""
+        col_lo, col_hi, row_lo, row_hi = self.bounds
+        seats = v.copy()
+        count = np.bincount(self.row_of, weights=seats[self.type_of], minlength=len(self.rows)).round().astype(np.int64)
+        moves = [(int(t), -1) for t in np.flatnonzero(seats > col_hi) for _x in range(int(seats[t] - col_hi[t]))]
+        moves += [(int(t), 1) for t in np.flatnonzero(seats < col_lo) for _x in range(int(col_lo[t] - seats[t]))]
+        if not moves or np.any(count < row_lo) or np.any(count > row_hi):
+            return None
+        equal = row_lo == row_hi
+        key = np.zeros(len(seats), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            np.add.at(key, self.type_of[equal[self.row_of]], self.row_key[self.row_of[equal[self.row_of]]])
+        while moves:
+            a, d = moves.pop(0)
+            pending = np.array([t for t, dt in moves if dt == d], dtype=np.int64)
+            change = self._exchange(seats, count, a, d, key, rng, pending)
+            if change is None:
+                return None
+            for t, dt in change:
+                seats[t] += dt
+                count[self._rows(t)] += dt
+                if t != a and dt == d and (t, d) in moves:  # a second seat that had to go (come) anyway
+                    moves.remove((t, d))
+        return seats
+
+    def _rows(self, t: int) -> np.ndarray:
+        return self.rows_by_type[self.rows_at[t]:self.rows_at[t + 1]]
+
+    def _fits(self, seats: np.ndarray, count: np.ndarray, change: list[tuple[int, int]]) -> bool:
+        """Whether the panel stays on the face after ``change`` [(type, seats added)]."""
+        col_lo, col_hi, row_lo, row_hi = self.bounds
+        net: dict[int, int] = {}
+        for t, dt in change:
+            net[t] = net.get(t, 0) + dt
+        if any(not col_lo[t] <= seats[t] + dt <= col_hi[t] for t, dt in net.items()):
+            return False
+        touched = [self._rows(t) for t in net]
+        rows, where = np.unique(np.concatenate(touched), return_inverse=True)
+        moved = np.bincount(where, weights=np.concatenate([np.full(len(r), dt) for r, dt in zip(touched, net.values())]))
+        after = count[rows] + moved
+        return bool(np.all(after >= row_lo[rows]) and np.all(after <= row_hi[rows]))
+
+    EXCHANGE_TRIES = 64  # second seats tried per exchange of two for two
+
+    def _exchange(self, seats: np.ndarray, count: np.ndarray, a: int, d: int, key: np.ndarray,
+                  rng: np.random.Generator, pending: np.ndarray) -> list[tuple[int, int]] | None:
+        """Seats to move so that ``a`` gains ``d`` (+1 or -1) and the panel stays on the face:
+        one seat the other way, or a second seat with ``a`` and two the other way, the
+        keys balancing. ``pending``: types that must gain ``d`` too, tried first."""
+        col_lo, col_hi = self.bounds[0], self.bounds[1]
+        room = np.flatnonzero(seats < col_hi)  # types that may take a seat more
+        held = np.flatnonzero(seats > col_lo)  # ... and a seat fewer
+        same, other = (held, room) if d < 0 else (room, held)
+        for b in rng.permutation(other[(key[other] == key[a]) & (other != a)])[:self.EXCHANGE_TRIES]:
+            if self._fits(seats, count, [(a, d), (int(b), -d)]):
+                return [(a, d), (int(b), -d)]
+
+        if len(other) == 0:
+            return None
+        order = other[np.argsort(key[other], kind="stable")]
+        keys = key[order]
+
+        def pairs(total: np.ndarray) -> list[tuple[int, int]]:
+            """Pairs from the other side whose keys add up to ``total`` (a few, at random)."""
+            want = total - keys
+            at = np.minimum(np.searchsorted(keys, want), len(order) - 1)
+            hits = np.flatnonzero(keys[at] == want)
+            return [(int(order[i]), int(order[at[i]])) for i in rng.permutation(hits)[:8]]
+
+        with np.errstate(over="ignore"):
+            seconds = list(pending) + list(rng.permutation(same[same != a])[:self.EXCHANGE_TRIES if d < 0 else 0])
+            for c in seconds:  # a and c move; two of the other side balance them
+                for b, e in pairs(key[a] + key[c]):
+                    change = [(a, d), (int(c), d), (b, -d), (e, -d)]
+                    if self._fits(seats, count, change):
+                        return change
+            if d > 0 and len(same):  # a and some b come in; two held seats c, e go, key b = key c + key e - key a
+                comers = same[np.argsort(key[same], kind="stable")]
+                comer_keys = key[comers]
+                for c in rng.permutation(held)[:self.EXCHANGE_TRIES]:
+                    want = key[c] + key[held] - key[a]
+                    at = np.minimum(np.searchsorted(comer_keys, want), len(comers) - 1)
+                    for i in rng.permutation(np.flatnonzero(comer_keys[at] == want))[:8]:
+                        change = [(a, 1), (int(comers[at[i]]), 1), (int(c), -1), (int(held[i]), -1)]
+                        if self._fits(seats, count, change):
+                            return change
+        return None
 
     @property
     def pricer(self) -> Pricer:
+        self._sync()
         return self.pricers[0]
 
-    def panel(self, weights: np.ndarray) -> np.ndarray | None:
+    def panel(self, weights: np.ndarray, near: np.ndarray | None = None) -> np.ndarray | None:
         """Some integer panel on the face (full-length seats), or None.
+
+        ``near``: a panel close to the face (the last one). The LPs are first asked on a
+        smaller face: every other free column held at its lower bound except the types
+        ``near`` seats and a few at random, more each time that finds nothing. Holding
+        a column at a bound gives a face of the face, so any panel found is on it; the
+        small LPs are cheaper and as often integral."""
+        self._sync()
+        if near is not None:
+            free = np.flatnonzero(self.bounds[0] < self.bounds[1])
+            extra = self.NEAR_EXTRA * max(1, int(np.count_nonzero(near)))
+            while extra < len(free):
+                only = near > 0
+                only[free[self.near_rng.random(len(free)) < extra / len(free)]] = True
+                seats = self._search(weights, only)
+                if seats is not None:
+                    return seats
+                extra *= 4
+            self._sync()  # the whole face again
+        return self._search(weights)
+
+    NEAR_EXTRA = 0.2  # free columns added at random to the nearby face, per type ``near`` seats
+    NEAR_ROUNDS = 8  # LP rounds on a nearby face before a larger one is tried
+
+    def _search(self, weights: np.ndarray, only: np.ndarray | None = None) -> np.ndarray | None:
+        """An integer panel on the face, or with ``only`` on its face where every column
+        outside ``only`` is at its lower bound; None if there is none (or, on such a
+        smaller face, none was found within ``NEAR_ROUNDS`` LP rounds).
 
         With two cores the two models try LP vertices side by side (HiGHS lets go of
         Python's lock while it solves), ``weights`` on the first and the second model's
         own random costs, in rounds; the first model's answer wins a tie, so the result
         does not depend on which thread finishes first."""
-        costs = [weights[self.cols].astype(float)] + [rng.random(len(self.cols)) for rng in self.rngs[1:]]
-        for _attempt in range(LP_ATTEMPTS):
+        c = self.cols
+        if only is not None:
+            for pricer in self.pricers:
+                pricer.set_col_bounds(self.bounds[0][c], np.where(only[c], self.bounds[1][c], self.bounds[0][c]))
+            self.synced = False  # the whole face again at the next ``_sync``
+        costs = [weights[c].astype(float)] + [rng.random(len(c)) for rng in self.rngs[1:]]
+        for _attempt in range(LP_ATTEMPTS if only is None else self.NEAR_ROUNDS):
             if self.width > 1:
                 answers = list(self.threads.map(lambda i: self.pricers[i].vertex(costs[i]), range(self.width)))
             else:
@@ -408,16 +564,18 @@ class _Face:
             won = next((found for status, found in answers if status == "integral"), None)
             if won is not None:
                 seats = self.held.copy()
-                seats[self.cols] = won
+                seats[c] = won
                 return seats
             if any(status == "failed" for status, _x in answers):
                 break
             costs = [found for _status, found in answers]
-        found = self.pricers[0].first_solution(weights[self.cols])
+        if only is not None:
+            return None
+        found = self.pricers[0].first_solution(weights[c])
         if found is None:
             return None
         seats = self.held.copy()
-        seats[self.cols] = found[1]
+        seats[c] = found[1]
         return seats
 
     def close(self) -> None:
@@ -446,11 +604,15 @@ def _peel(face: _Face, target: np.ndarray, rng: np.random.Generator,
         path, r = resume[:-1], resume[-1][0]
     else:
         path, r = [], target.astype(float).copy()
+    v = None
     while True:
         if progress:
             progress(len(path))
         face.restrict(r)
-        v = face.panel(rng.random(t))
+        last = v
+        v = face.repair(v, rng) if v is not None else None
+        if v is None:
+            v = face.panel(rng.random(t), last)
         if v is None:
             return path, False
         if np.abs(v - r).max() <= 1e-7:

@@ -283,12 +283,12 @@ def test_a_dead_end_in_the_peeling_is_backed_away_from(monkeypatch):
     panel = lex._Face.panel
     calls, dead, decomposed = [0], [], []
 
-    def sometimes_none(face, weights):
+    def sometimes_none(face, weights, near=None):
         calls[0] += 1
         if calls[0] == 6:
             dead.append(calls[0])
             return None
-        return panel(face, weights)
+        return panel(face, weights, near)
     monkeypatch.setattr(lex._Face, "panel", sometimes_none)
     decompose = lex._decompose
     monkeypatch.setattr(lex, "_decompose", lambda *a, **k: decomposed.append(1) or decompose(*a, **k))
@@ -297,3 +297,96 @@ def test_a_dead_end_in_the_peeling_is_backed_away_from(monkeypatch):
     assert again.probabilities == pytest.approx(fair, abs=1e-9)
     for i in range(100):
         assert quotas_met(problem, again.prepared.draw(f"seed {i}")) == []
+
+
+def on_face(types, r: np.ndarray, seats: np.ndarray) -> bool:
+    """Whether ``seats`` is a panel on the smallest face of the quota polytope holding
+    ``r``: seat counts and quota rows at a bound in ``r`` are at that bound in the panel."""
+    tol = 1e-9
+    if seats.sum() != types.k or np.any(seats < types.forced) or np.any(seats > types.size):
+        return False
+    if np.any(seats[r <= types.forced + tol] != types.forced[r <= types.forced + tol]):
+        return False
+    if np.any(seats[r >= types.size - tol] != types.size[r >= types.size - tol]):
+        return False
+    for lo, hi, members in types.quota_rows:
+        total, filled = r[members].sum(), seats[members].sum()
+        if not lo <= filled <= hi or (total >= hi - tol and filled != hi) or (total <= lo + tol and filled != lo):
+            return False
+    return all(seats[house].sum() <= 1 for house in types.households)
+
+
+def test_most_steps_move_the_last_panel_onto_the_next_face_without_an_lp(monkeypatch):
+    """After a step the panel just peeled off is off the new face by a seat count or
+    two; exchanging seats (one for one, or two for two where every quota is an
+    equality on the face) gives a panel on the face without an LP. Every such panel is
+    checked against the face of the point it was made for, the exchanges of two for two
+    do happen, and the lottery is the one the LPs alone give."""
+    import sampling.leximin as lex
+
+    problem = make_pool(150, 20, 5, households=True, slack=0)
+    monkeypatch.setattr(lex, "_as_lottery", lambda *a, **k: None)  # the reference: the exact column generation
+    reference = select(problem, "first").probabilities
+    monkeypatch.undo()
+    points, made = [], []
+    restrict, repair = lex._Face.restrict, lex._Face.repair
+    monkeypatch.setattr(lex._Face, "restrict", lambda face, r: points.append(r.copy()) or restrict(face, r))
+
+    def recorded(face, v, rng):
+        seats = repair(face, v, rng)
+        if seats is not None:
+            made.append((face.types, points[-1], v, seats))
+        return seats
+    monkeypatch.setattr(lex._Face, "repair", recorded)
+    sel = select(problem, "first")
+    assert len(made) > 10
+    assert all(on_face(types, r, seats) for types, r, _v, seats in made)
+    assert any(np.count_nonzero(seats != v) == 4 for _t, _r, v, seats in made)
+    assert sel.probabilities == pytest.approx(reference, abs=1e-6)
+    for i in range(100):
+        assert quotas_met(problem, sel.prepared.draw(f"seed {i}")) == []
+
+
+def test_a_panel_found_on_a_smaller_nearby_face_is_on_the_whole_face(monkeypatch):
+    """When no exchange fits, the LPs are asked first on a face of the face (columns
+    other than the last panel's and a few more held at their lower bound); whatever they
+    find there is a panel on the whole face."""
+    import sampling.leximin as lex
+
+    problem = make_pool(150, 20, 5, households=True, slack=0)
+    monkeypatch.setattr(lex._Face, "repair", lambda face, v, rng: None)  # every step asks the LPs
+    points, found = [], []
+    restrict, search = lex._Face.restrict, lex._Face._search
+    monkeypatch.setattr(lex._Face, "restrict", lambda face, r: points.append(r.copy()) or restrict(face, r))
+
+    def recorded(face, weights, only=None):
+        seats = search(face, weights, only)
+        if seats is not None and only is not None:
+            found.append((face.types, points[-1], seats, only))
+        return seats
+    monkeypatch.setattr(lex._Face, "_search", recorded)
+    sel = select(problem, "first")
+    assert len(found) > 10
+    assert all(on_face(types, r, seats) for types, r, seats, _only in found)
+    at_lower = lambda types, r: np.where(r >= types.size - 1e-9, types.size, types.forced)  # noqa: E731
+    assert all(np.all(seats[~only] == at_lower(types, r)[~only]) for types, r, seats, only in found)
+    for i in range(100):
+        assert quotas_met(problem, sel.prepared.draw(f"seed {i}")) == []
+
+
+def test_when_the_nearby_faces_give_nothing_the_whole_face_is_searched(monkeypatch):
+    """The nearby faces are only a first try: with them giving nothing at all, every
+    panel comes from the whole face, and the peeling still reaches its end."""
+    import sampling.leximin as lex
+
+    monkeypatch.setattr(lex._Face, "repair", lambda face, v, rng: None)
+    monkeypatch.setattr(lex._Face, "NEAR_ROUNDS", 0)
+    peeled = []
+    peel = lex._peel
+    monkeypatch.setattr(lex, "_peel", lambda *a: peeled.append(peel(*a)) or peeled[-1])
+    problem = make_pool(120, 15, 7, households=True)
+    sel = select(problem, "first")
+    path, exact = peeled[0]
+    assert exact and len(path) > 15
+    for i in range(100):
+        assert quotas_met(problem, sel.prepared.draw(f"seed {i}")) == []
