@@ -128,10 +128,11 @@ def _stored(s: Session, purpose: str, prepared: Prepared, public: dict[str, str]
     return row
 
 
-def _stepper(progress, cancelled, what: str):
+def _stepper(progress, cancelled, stopped: str):
+    """Progress reports that also check for a stop: ``stopped`` is the message then."""
     def step(fraction: float, message: str) -> None:
         if cancelled and cancelled():
-            raise Cancelled(_("The {what} was stopped; nothing was recorded.").format(what=what))
+            raise Cancelled(stopped)
         if progress:
             progress(fraction, message)
     return step
@@ -155,7 +156,7 @@ def prepare_panel(engine: Engine, quotas: list[Quota], k: int, *, recruitment_ro
     problem = pool_problem(engine, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day)
     _refuse_duplicates(engine, problem)
     public = pseudonyms(problem)
-    prep = prepare(problem, _stepper(progress, cancelled, "preparation"), public, uniform)
+    prep = prepare(problem, _stepper(progress, cancelled, _("The preparation was stopped; nothing was recorded.")), public, uniform)
     with unit_of_work(engine, write=True) as s:
         _unchanged(problem, pool_problem(s, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day))
         row = _stored(s, "panel", prep, public, quotas, problem, recruitment_round)
@@ -252,7 +253,7 @@ def draw_panel(engine: Engine, quotas: list[Quota] | None, k: int | None, seed: 
         problem = pool_problem(engine, quotas, k, recruitment_round=recruitment_round, fixed=fixed_ids, day=day)
         public, prep = pseudonyms(problem), None
     _refuse_duplicates(engine, problem)
-    step = _stepper(progress, cancelled, "draw")
+    step = _stepper(progress, cancelled, _("The draw was stopped; nothing was recorded."))
     if method == "legacy":
         public = None
     sel = select(problem, seed if ticket is None else None, method, step, public=public, uniform=uniform,
@@ -442,7 +443,7 @@ def verify_panel(engine: Engine, panel_id: int, *, resolve: bool = False) -> Ver
             continue
         before = len(diffs)
         _verify_stored(lotteries.get(seat.lottery_id), sub, seat.seed, None,
-                       sorted(sub.fixed | {seat.snapshot_id}, key=member_order), diffs, notes, resolve, "replacement: ")
+                       sorted(sub.fixed | {seat.snapshot_id}, key=member_order), diffs, notes, resolve, _("replacement draw: "))
         if len(diffs) == before:
             notes.append(_("replacement {snapshot_id} (seed {seed!r}) drawn again from its stored lottery: the same").format(snapshot_id=seat.snapshot_id, seed=seat.seed))
     return Verification(not diffs, diffs, notes)

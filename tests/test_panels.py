@@ -424,3 +424,13 @@ def test_a_draw_stopped_while_the_lottery_is_written_records_nothing(engine, mon
                    cancelled=lambda: sum("of about" in m for m in reports) >= 2)
     assert sum("of about" in m for m in reports) == 2  # stopped mid-way through the peeling
     assert [p["id"] for p in list_panels(engine)] == [panel_id]
+
+
+def test_a_stopped_draw_is_told_in_the_officials_language(engine, finnish):
+    """The stop message is one whole sentence in Finnish, no English word put into it."""
+    from pool.errors import Cancelled
+
+    fill(engine, 30)
+    with pytest.raises(Cancelled) as stopped:
+        draw_panel(engine, QUOTAS, 6, "seed", cancelled=lambda: True)
+    assert str(stopped.value) == "Arvonta keskeytettiin; mitään ei kirjattu."
