@@ -360,6 +360,8 @@ class _Face:
                                      + [np.zeros(0, dtype=np.int64)])
         self.type_of = np.concatenate([np.asarray(m, dtype=np.int64) for _l, _h, m, _r in self.rows]
                                       + [np.zeros(0, dtype=np.int64)])
+        self.row_lo = np.array([lo for lo, _h, _m, _r in self.rows])
+        self.row_hi = np.array([hi for _l, hi, _m, _r in self.rows])
         by_type = np.argsort(self.type_of, kind="stable")
         self.rows_by_type = self.row_of[by_type]
         self.rows_at = np.searchsorted(self.type_of[by_type], np.arange(types.count + 1))
@@ -387,13 +389,10 @@ class _Face:
         bound become equalities. The models hear of it when ``panel`` next needs them."""
         tol = self.TOL
         at_low, at_high = r <= self.lower + tol, r >= self.upper - tol
-        row_lo, row_hi = [], []
-        for lo, hi, m, _row in self.rows:
-            total = float(r[m].sum())
-            row_lo.append(hi if total >= hi - tol else lo)
-            row_hi.append(lo if (lo > -INF and total <= lo + tol) else hi)
+        total = np.bincount(self.row_of, weights=r[self.type_of], minlength=len(self.rows))
+        lo, hi = self.row_lo, self.row_hi
         self.bounds = (np.where(at_high, self.upper, self.lower), np.where(at_low, self.lower, self.upper),
-                       np.array(row_lo), np.array(row_hi))
+                       np.where(total >= hi - tol, hi, lo), np.where((lo > -INF) & (total <= lo + tol), lo, hi))
         self.synced = False
 
     def _sync(self) -> None:
@@ -583,7 +582,16 @@ class _Face:
             self.threads.shutdown()
 
     def step(self, r: np.ndarray, v: np.ndarray) -> float:
-        return _step(r, v, self.lower, self.upper, [(lo, hi, m) for lo, hi, m, _x in self.rows], self.TOL)
+        """Largest lam in [0, 1] with (r - lam v) / (1 - lam) still inside the polytope."""
+        row_r = np.bincount(self.row_of, weights=r[self.type_of], minlength=len(self.rows))
+        row_v = np.bincount(self.row_of, weights=v[self.type_of], minlength=len(self.rows))
+        bounded_hi, bounded_lo = self.row_hi < INF, self.row_lo > -INF
+        slack_r = np.concatenate([self.upper - r, r - self.lower, (self.row_hi - row_r)[bounded_hi],
+                                  (row_r - self.row_lo)[bounded_lo]])
+        slack_v = np.concatenate([self.upper - v, v - self.lower, (self.row_hi - row_v)[bounded_hi],
+                                  (row_v - self.row_lo)[bounded_lo]])
+        ok = slack_v > self.TOL
+        return min(1.0, float(np.min(slack_r[ok] / slack_v[ok]))) if ok.any() else 1.0
 
 
 def _peel(face: _Face, target: np.ndarray, rng: np.random.Generator,
@@ -687,22 +695,6 @@ def _as_lottery(types: Types, target: np.ndarray, pricer: Pricer, extra: list[np
     if abs(weights.sum() - 1.0) <= MIX_TOLERANCE and drift.max() <= MIX_TOLERANCE:
         return panels, weights
     return _decompose(types, pricer, target, panels + extra)
-
-
-def _step(r: np.ndarray, v: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows, tol: float) -> float:
-    """Largest lam in [0, 1] with (r - lam v) / (1 - lam) still inside the polytope."""
-    def limit(slack_r: np.ndarray, slack_v: np.ndarray) -> float:
-        ok = slack_v > tol
-        return float(np.min(slack_r[ok] / slack_v[ok])) if ok.any() else 1.0
-
-    lam = min(1.0, limit(upper - r, upper - v), limit(r - lower, v - lower))
-    for lo, hi, m in rows:
-        ar, av = r[m].sum(), v[m].sum()
-        if hi < INF:
-            lam = min(lam, limit(np.array([hi - ar]), np.array([hi - av])))
-        if lo > -INF:
-            lam = min(lam, limit(np.array([ar - lo]), np.array([av - lo])))
-    return lam
 
 
 def leximin(types: Types, progress: Callable[[float, str], None] | None = None) -> Distribution:

@@ -165,7 +165,7 @@ def test_verify_recomputes_replacements_and_finds_a_changed_one(engine):
         s.execute(text("UPDATE panel_seat SET snapshot_id = :o WHERE role = 'replacement'"), {"o": str(others[0])})
         s.commit()
     result = verify_panel(engine, panel_id)
-    assert not result.ok and result.differences[0].startswith("replacement: the seed 'seed/replacement-1'")
+    assert not result.ok and result.differences[0].startswith("replacement draw: the seed 'seed/replacement-1'")
     assert f"recorded but not drawn ['{others[0]}'], drawn but not recorded ['{new}']" in result.differences[0]
 
 
