@@ -316,6 +316,24 @@ def on_face(types, r: np.ndarray, seats: np.ndarray) -> bool:
     return all(seats[house].sum() <= 1 for house in types.households)
 
 
+def recording(monkeypatch, name: str) -> list[tuple]:
+    """Wrap ``_Face.<name>`` so that every panel it answers is kept, with the face's
+    types, the point the face was made for and the call's arguments."""
+    import sampling.leximin as lex
+
+    points, kept = [], []
+    restrict, method = lex._Face.restrict, getattr(lex._Face, name)
+    monkeypatch.setattr(lex._Face, "restrict", lambda face, r: points.append(r.copy()) or restrict(face, r))
+
+    def recorded(face, *args):
+        seats = method(face, *args)
+        if seats is not None:
+            kept.append((face.types, points[-1], args, seats))
+        return seats
+    monkeypatch.setattr(lex._Face, name, recorded)
+    return kept
+
+
 def test_most_steps_move_the_last_panel_onto_the_next_face_without_an_lp(monkeypatch):
     """After a step the panel just peeled off is off the new face by a seat count or
     two; exchanging seats (one for one, or two for two where every quota is an
@@ -328,20 +346,11 @@ def test_most_steps_move_the_last_panel_onto_the_next_face_without_an_lp(monkeyp
     monkeypatch.setattr(lex, "_as_lottery", lambda *a, **k: None)  # the reference: the exact column generation
     reference = select(problem, "first").probabilities
     monkeypatch.undo()
-    points, made = [], []
-    restrict, repair = lex._Face.restrict, lex._Face.repair
-    monkeypatch.setattr(lex._Face, "restrict", lambda face, r: points.append(r.copy()) or restrict(face, r))
-
-    def recorded(face, v, rng):
-        seats = repair(face, v, rng)
-        if seats is not None:
-            made.append((face.types, points[-1], v, seats))
-        return seats
-    monkeypatch.setattr(lex._Face, "repair", recorded)
+    made = recording(monkeypatch, "repair")
     sel = select(problem, "first")
     assert len(made) > 10
-    assert all(on_face(types, r, seats) for types, r, _v, seats in made)
-    assert any(np.count_nonzero(seats != v) == 4 for _t, _r, v, seats in made)
+    assert all(on_face(types, r, seats) for types, r, _args, seats in made)
+    assert any(np.count_nonzero(seats != v) == 4 for _t, _r, (v, _rng), seats in made)
     assert sel.probabilities == pytest.approx(reference, abs=1e-6)
     for i in range(100):
         assert quotas_met(problem, sel.prepared.draw(f"seed {i}")) == []
@@ -355,17 +364,9 @@ def test_a_panel_found_on_a_smaller_nearby_face_is_on_the_whole_face(monkeypatch
 
     problem = make_pool(150, 20, 5, households=True, slack=0)
     monkeypatch.setattr(lex._Face, "repair", lambda face, v, rng: None)  # every step asks the LPs
-    points, found = [], []
-    restrict, search = lex._Face.restrict, lex._Face._search
-    monkeypatch.setattr(lex._Face, "restrict", lambda face, r: points.append(r.copy()) or restrict(face, r))
-
-    def recorded(face, weights, only=None):
-        seats = search(face, weights, only)
-        if seats is not None and only is not None:
-            found.append((face.types, points[-1], seats, only))
-        return seats
-    monkeypatch.setattr(lex._Face, "_search", recorded)
+    searched = recording(monkeypatch, "_search")
     sel = select(problem, "first")
+    found = [(types, r, seats, args[1]) for types, r, args, seats in searched if len(args) > 1 and args[1] is not None]
     assert len(found) > 10
     assert all(on_face(types, r, seats) for types, r, seats, _only in found)
     at_lower = lambda types, r: np.where(r >= types.size - 1e-9, types.size, types.forced)  # noqa: E731
