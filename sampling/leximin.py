@@ -355,7 +355,7 @@ class _Face:
         self.cols = np.arange(types.count)  # the model's columns, as type indices
         self.held = np.zeros(types.count, dtype=np.int64)  # seats of the columns left out
         self.held_in_row = np.zeros(len(self.rows))
-        # Every row's members as (row, type) pairs, for the swaps in ``repair``.
+        # Every row's members as (row, type) pairs: row sums by bincount, and the exchanges in ``repair``.
         self.row_of = np.concatenate([np.full(len(m), i, dtype=np.int64) for i, (_l, _h, m, _r) in enumerate(self.rows)]
                                      + [np.zeros(0, dtype=np.int64)])
         self.type_of = np.concatenate([np.asarray(m, dtype=np.int64) for _l, _h, m, _r in self.rows]
