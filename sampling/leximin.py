@@ -369,6 +369,10 @@ class _Face:
         self.bounds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self.synced = True
 
+    def _row_sums(self, x: np.ndarray) -> np.ndarray:
+        """Each row's sum of ``x`` (seats or expected seats per type)."""
+        return np.bincount(self.row_of, weights=x[self.type_of], minlength=len(self.rows))
+
     def _rebuild(self, keep: np.ndarray, fixed_at: np.ndarray) -> None:
         """The model over the columns ``keep`` only; the others hold ``fixed_at`` seats."""
         held = np.rint(fixed_at).astype(np.int64)
@@ -382,14 +386,14 @@ class _Face:
                                     rng) for rng in self.rngs]
         self.cols = keep
         self.held = held
-        self.held_in_row = np.array([float(held[m].sum()) for _lo, _hi, m, _row in self.rows])
+        self.held_in_row = self._row_sums(held)
 
     def restrict(self, r: np.ndarray) -> None:
         """The smallest face holding ``r``: seat counts at a bound stay there, rows at a
         bound become equalities. The models hear of it when ``panel`` next needs them."""
         tol = self.TOL
         at_low, at_high = r <= self.lower + tol, r >= self.upper - tol
-        total = np.bincount(self.row_of, weights=r[self.type_of], minlength=len(self.rows))
+        total = self._row_sums(r)
         lo, hi = self.row_lo, self.row_hi
         self.bounds = (np.where(at_high, self.upper, self.lower), np.where(at_low, self.lower, self.upper),
                        np.where(total >= hi - tol, hi, lo), np.where((lo > -INF) & (total <= lo + tol), lo, hi))
@@ -423,7 +427,7 @@ class _Face:
         ``panel`` asks the LPs."""
         col_lo, col_hi, row_lo, row_hi = self.bounds
         seats = v.copy()
-        count = np.bincount(self.row_of, weights=seats[self.type_of], minlength=len(self.rows)).round().astype(np.int64)
+        count = self._row_sums(seats).round().astype(np.int64)
         moves = [(int(t), -1) for t in np.flatnonzero(seats > col_hi) for _x in range(int(seats[t] - col_hi[t]))]
         moves += [(int(t), 1) for t in np.flatnonzero(seats < col_lo) for _x in range(int(col_lo[t] - seats[t]))]
         if not moves or np.any(count < row_lo) or np.any(count > row_hi):
@@ -479,31 +483,31 @@ class _Face:
 
         if len(other) == 0:
             return None
-        order = other[np.argsort(key[other], kind="stable")]
-        keys = key[order]
 
-        def pairs(total: np.ndarray) -> list[tuple[int, int]]:
-            """Pairs from the other side whose keys add up to ``total`` (a few, at random)."""
-            want = total - keys
-            at = np.minimum(np.searchsorted(keys, want), len(order) - 1)
-            hits = np.flatnonzero(keys[at] == want)
-            return [(int(order[i]), int(order[at[i]])) for i in rng.permutation(hits)[:8]]
+        def lookup(among: np.ndarray) -> tuple[np.ndarray, np.ndarray, Callable[[np.ndarray], list[tuple[int, int]]]]:
+            """``among`` sorted by key, their keys, and for wanted keys a few (at random)
+            of (position in the wanted, type of ``among`` with that key)."""
+            order = among[np.argsort(key[among], kind="stable")]
+            keys = key[order]
+
+            def found(want: np.ndarray) -> list[tuple[int, int]]:
+                at = np.minimum(np.searchsorted(keys, want), len(order) - 1)
+                return [(int(i), int(order[at[i]])) for i in rng.permutation(np.flatnonzero(keys[at] == want))[:8]]
+            return order, keys, found
 
         with np.errstate(over="ignore"):
+            order, keys, in_other = lookup(other)
             seconds = list(pending) + list(rng.permutation(same[same != a])[:self.EXCHANGE_TRIES if d < 0 else 0])
-            for c in seconds:  # a and c move; two of the other side balance them
-                for b, e in pairs(key[a] + key[c]):
-                    change = [(a, d), (int(c), d), (b, -d), (e, -d)]
+            for c in seconds:  # a and c move; b and e of the other side balance them
+                for i, e in in_other(key[a] + key[c] - keys):
+                    change = [(a, d), (int(c), d), (int(order[i]), -d), (e, -d)]
                     if self._fits(seats, count, change):
                         return change
             if d > 0 and len(same):  # a and some b come in; two held seats c, e go, key b = key c + key e - key a
-                comers = same[np.argsort(key[same], kind="stable")]
-                comer_keys = key[comers]
+                in_same = lookup(same)[2]
                 for c in rng.permutation(held)[:self.EXCHANGE_TRIES]:
-                    want = key[c] + key[held] - key[a]
-                    at = np.minimum(np.searchsorted(comer_keys, want), len(comers) - 1)
-                    for i in rng.permutation(np.flatnonzero(comer_keys[at] == want))[:8]:
-                        change = [(a, 1), (int(comers[at[i]]), 1), (int(c), -1), (int(held[i]), -1)]
+                    for i, b in in_same(key[c] + key[held] - key[a]):
+                        change = [(a, 1), (b, 1), (int(c), -1), (int(held[i]), -1)]
                         if self._fits(seats, count, change):
                             return change
         return None
@@ -583,8 +587,7 @@ class _Face:
 
     def step(self, r: np.ndarray, v: np.ndarray) -> float:
         """Largest lam in [0, 1] with (r - lam v) / (1 - lam) still inside the polytope."""
-        row_r = np.bincount(self.row_of, weights=r[self.type_of], minlength=len(self.rows))
-        row_v = np.bincount(self.row_of, weights=v[self.type_of], minlength=len(self.rows))
+        row_r, row_v = self._row_sums(r), self._row_sums(v)
         bounded_hi, bounded_lo = self.row_hi < INF, self.row_lo > -INF
         slack_r = np.concatenate([self.upper - r, r - self.lower, (self.row_hi - row_r)[bounded_hi],
                                   (row_r - self.row_lo)[bounded_lo]])
