@@ -995,3 +995,24 @@ async def test_every_screen_and_form_fits_80x24(sqlite_engine, tmp_path):
         assert isinstance(app.screen, MemberForm)
         for button in app.screen.query(Button).results():
             assert button.region.bottom <= 24, f"add-member form: {button.label} off screen"
+
+
+async def test_a_panel_of_no_seats_is_refused_before_the_draw_is_offered(sqlite_engine):
+    """Seats below one (or reserves below none) get a message naming the field; no
+    confirmation asks whether to draw a panel of -5."""
+    from sampling.problem import Quota
+
+    app = OtosApp(sqlite_engine)
+    app.use_quotas([Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)], 6, "test quotas")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        app.screen.query_one("#seed", Input).value = "Lotto 12"
+        for field, value, said in (("#draw-size", "-5", "The number of seats must be at least 1 (given -5)."),
+                                   ("#draw-reserves", "-1", "The number of reserves per seat must be at least 0 (given -1).")):
+            app.screen.query_one("#draw-size", Input).value = "6"
+            app.screen.query_one(field, Input).value = value
+            await pilot.press("ctrl+d")
+            await pilot.pause()
+            assert said in list(app.messages)
+            assert not isinstance(app.screen, ConfirmDialog)

@@ -395,8 +395,8 @@ class DrawScreen(Guarded, Screen):
             raise OtosError(_("Give the public seed first."))
         if not self.app.quotas:
             raise OtosError(_("There are no quotas yet: set them on the Quotas screen (F4)."))
-        size = self._whole("#draw-size", _("The number of seats"))
-        reserves = self._whole("#draw-reserves", _("The number of reserves per seat"))
+        size = self._whole("#draw-size", _("The number of seats"), 1)
+        reserves = self._whole("#draw-reserves", _("The number of reserves per seat"), 0)
         method = str(self.query_one("#method", Select).value)
 
         def go(yes: bool | None) -> None:
@@ -405,11 +405,15 @@ class DrawScreen(Guarded, Screen):
                 self.run_draw(list(self.app.quotas), size, seed, method, reserves)
         self.app.push_screen(ConfirmDialog(_("Draw a panel of {size} with {quotas}, the seed {seed!r} and {reserves} reserve(s) per seat? The draw is recorded and cannot be undone.").format(size=size, quotas=self.app.quota_source or _('the quotas'), seed=seed, reserves=reserves), _("Draw")), self.guard(go))
 
-    def _whole(self, field: str, label: str) -> int:
+    def _whole(self, field: str, label: str, least: int) -> int:
+        """The whole number in ``field``, checked before the draw is offered."""
         try:
-            return int(self.query_one(field, Input).value)
+            value = int(self.query_one(field, Input).value)
         except ValueError:
             raise OtosError(_("{label} must be a whole number.").format(label=label)) from None
+        if value < least:
+            raise OtosError(_("{label} must be at least {least} (given {value}).").format(label=label, least=least, value=value))
+        return value
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draw")
     def run_draw(self, quotas: list[Quota], size: int, seed: str, method: str, reserves: int) -> None:
