@@ -469,11 +469,25 @@ async def test_names_in_lists_are_shown_as_typed_never_as_markup(sqlite_engine):
         assert "[b]Lappi[/b][@click=app.quit]" in app.export_screenshot()
 
 
+def app_with_sex_quotas(engine) -> OtosApp:
+    """The app with quotas of 2 to 4 men and 2 to 4 women for a panel of 6."""
+    from sampling.problem import Quota
+
+    app = OtosApp(engine)
+    app.use_quotas([Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)], 6, "test quotas")
+    return app
+
+
+async def seed_on_draw_screen(pilot, seed: str) -> None:
+    await pilot.press("f5")
+    await pilot.pause()
+    pilot.app.screen.query_one("#seed", Input).value = seed
+
+
 async def test_escape_stops_a_draw_under_way_and_nothing_is_recorded(sqlite_engine, monkeypatch):
     import time
 
     import sampling.panels as panels
-    from sampling.problem import Quota
 
     lottery_pool(sqlite_engine)
     real = panels.select
@@ -487,12 +501,9 @@ async def test_escape_stops_a_draw_under_way_and_nothing_is_recorded(sqlite_engi
         return real(problem, seed, method, progress, **kwargs)
 
     monkeypatch.setattr(panels, "select", slow_lottery)
-    app = OtosApp(sqlite_engine)
-    app.use_quotas([Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)], 6, "test quotas")
+    app = app_with_sex_quotas(sqlite_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f5")
-        await pilot.pause()
-        app.screen.query_one("#seed", Input).value = "Lotto 12"
+        await seed_on_draw_screen(pilot, "Lotto 12")
         await pilot.press("ctrl+d")
         await pilot.pause()
         await pilot.press("tab", "enter")  # Cancel has the focus: Tab to Draw
@@ -1000,14 +1011,9 @@ async def test_every_screen_and_form_fits_80x24(sqlite_engine, tmp_path):
 async def test_a_panel_of_no_seats_is_refused_before_the_draw_is_offered(sqlite_engine):
     """Seats below one (or reserves below none) get a message naming the field; no
     confirmation asks whether to draw a panel of -5."""
-    from sampling.problem import Quota
-
-    app = OtosApp(sqlite_engine)
-    app.use_quotas([Quota("sex", "mies", 2, 4), Quota("sex", "nainen", 2, 4)], 6, "test quotas")
+    app = app_with_sex_quotas(sqlite_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f5")
-        await pilot.pause()
-        app.screen.query_one("#seed", Input).value = "Lotto 12"
+        await seed_on_draw_screen(pilot, "Lotto 12")
         for field, value, said in (("#draw-size", "-5", "The number of seats must be at least 1 (given -5)."),
                                    ("#draw-reserves", "-1", "The number of reserves per seat must be at least 0 (given -1).")):
             app.screen.query_one("#draw-size", Input).value = "6"
