@@ -9,7 +9,8 @@ prints the groups (start-up counts): Otos as ``otos opinions analyze --polis DIR
 ``run_pipeline`` on the same votes with the moderated-out statements, both seeded. The
 median wall time of ``--runs`` runs is printed, with each tool's number of groups and
 its adjusted Rand index against the ``group-id`` Polis exported, over the participants
-that both the tool and Polis grouped.
+that both the tool and Polis grouped. "map fit" says whether the export's groups can be
+reproduced from its votes at all (see ``map_fit``).
 
 Targets (issue 14): Otos's median ARI over the conversations above red-dwarf's and
 never more than 0.02 below it on any one; Otos at most a third of red-dwarf's time on
@@ -119,6 +120,27 @@ def generate(folder: Path, participants: int, statements: int, density: float, s
     return folder
 
 
+def map_fit(folder: Path, seed: str) -> float:
+    """How far Polis's exported groups are a partition of the conversation's own
+    opinion map: the share of the participants Polis grouped (and Otos clusters) whose
+    nearest Polis group centre, in Otos's map, is their own group's. Groups that k-means
+    found on this map are cells around their centres, so this is near 1 (0.92-1.00 on
+    the shared conversations); far below it, the export's groups were not computed from
+    these votes' map (an earlier state of the conversation, or another method), and no
+    re-implementation can reproduce them: its ARI there is near chance."""
+    from opinions.analysis import _nearest, analyze
+    from opinions.data import read_polis_export
+
+    conv = read_polis_export(folder)
+    an = analyze(conv, seed, restarts=0)
+    rows = [i for i, p in enumerate(conv.participants) if p in conv.polis_groups and an.in_conv[i]]
+    points = an.points[rows]
+    polis = np.array([conv.polis_groups[conv.participants[i]] for i in rows])
+    ks = np.unique(polis)
+    centres = np.array([points[polis == k].mean(axis=0) for k in ks])
+    return float(np.mean(ks[_nearest(points, centres)] == polis))
+
+
 def agreement(groups: dict[str, int], polis: dict[str, int]) -> tuple[float, int]:
     from opinions.analysis import adjusted_rand
 
@@ -153,15 +175,15 @@ def main() -> None:
         ari_o, n_o = agreement(ours["groups"], polis)
         ari_p, n_p = agreement(peer["groups"], polis)
         rows.append((folder.name, len(set(polis.values())), ari_o, len(set(ours["groups"].values())), n_o, t_otos,
-                     ari_p, len(set(peer["groups"].values())), n_p, t_peer))
+                     ari_p, len(set(peer["groups"].values())), n_p, t_peer, map_fit(folder, args.seed)))
         peaks[folder.name] = (peak_o, peak_p)
         print(f"done {folder.name}", file=sys.stderr)
     print(f"\nOpinion groups against Polis's own (adjusted Rand index), median of {args.runs} runs, seed {args.seed}")
     print(f"{'conversation':34} {'polis k':>7} | {'otos ARI':>8} {'k':>2} {'n':>5} {'s':>6} | "
-          f"{'red-dwarf ARI':>13} {'k':>2} {'n':>5} {'s':>6} | {'ARI diff':>8} {'time ratio':>10}")
-    for name, pk, ao, ko, no, to, ap_, kp, np_, tp in rows:
+          f"{'red-dwarf ARI':>13} {'k':>2} {'n':>5} {'s':>6} | {'ARI diff':>8} {'time ratio':>10} {'map fit':>7}")
+    for name, pk, ao, ko, no, to, ap_, kp, np_, tp, fit in rows:
         print(f"{name:34} {pk:>7} | {ao:8.3f} {ko:>2} {no:>5} {to:6.2f} | {ap_:13.3f} {kp:>2} {np_:>5} {tp:6.2f} | "
-              f"{ao - ap_:+8.3f} {to / tp:10.2f}")
+              f"{ao - ap_:+8.3f} {to / tp:10.2f} {fit:7.2f}")
     for name, (po, pp) in peaks.items():
         if name.startswith("polis-generated"):
             r = next(r for r in rows if r[0] == name)
