@@ -26,7 +26,8 @@ conversation.clj, pca.clj, clusters.clj), read for the method, not copied:
    whose mean adjusted Rand index with the others is highest. Groups are numbered
    largest first.
 5. **Stability.** The other runs' ARI against the groups, and the whole calculation on
-   bootstrap resamples of the statements (with ``BOOTSTRAP_RUNS`` runs each).
+   random halves of the statements (with ``HALF_RUNS`` runs each; ``halves`` says why
+   halves rather than bootstrap resamples).
 
 Where Otos deliberately differs from Polis, and why:
 
@@ -107,7 +108,7 @@ BASE_CLUSTERS = 100
 BASE_ITERATIONS = 10  # Lloyd steps for the base clusters (Polis's base-iters: 10 in earlier releases, 100 today)
 GROUP_ITERATIONS = 20  # Lloyd steps for the groups (Polis's k-means default, which its group k-means gets)
 RUNS = 20  # clusterings whose medoid gives the groups
-BOOTSTRAP_RUNS = 5  # the same on each bootstrap resample of the statements (a check, so fewer)
+HALF_RUNS = 5  # the same on each random half of the statements (a check, so fewer)
 GREEDY_PARTICIPANTS = 15  # Polis tops the clustered participants up to this many
 DIVISIVE_ABOVE = 0.5
 
@@ -145,6 +146,13 @@ class Centred:
             v = self.votes[start:start + self.step]
             yield start, np.where(np.isnan(v), 0.0, v - self.means)
 
+    def cast(self, cols: np.ndarray) -> np.ndarray:
+        """Votes each participant cast on the statements ``cols``."""
+        out = np.empty(self.shape[0])
+        for start in range(0, self.shape[0], self.step):
+            out[start:start + self.step] = (~np.isnan(self.votes[start:start + self.step][:, cols])).sum(axis=1)
+        return out
+
     def gram(self) -> np.ndarray:
         """centred.T @ centred (statements x statements)."""
         out = np.zeros((self.shape[1], self.shape[1]))
@@ -162,7 +170,7 @@ class Centred:
 def components(cov: np.ndarray, start: np.ndarray | None = None, iterations: int = 60) -> np.ndarray:
     """The two leading eigenvectors of ``cov`` (m x 2), signs fixed so the largest
     loading of each is positive. Exact (eigh) without ``start``; from ``start`` by
-    orthogonal iteration, which is quick when the start is close (bootstrap resamples)."""
+    orthogonal iteration, which is quick when the start is close (halves of the statements)."""
     if start is None:
         _x, vectors = np.linalg.eigh(cov)
         comps = vectors[:, ::-1][:, :2]
@@ -534,8 +542,8 @@ def analyze(conv: Conversation, seed: str = "otos", *, min_group_size: int = 3, 
     if restarts:
         analysis.stability = {"runs": len(agreement), "restart_ari_mean": float(np.mean(agreement)),
                               "restart_ari_min": float(np.min(agreement)),
-                              **bootstrap(centred, cov, comps, cast_all, m, in_conv, labels, seed, min_group_size,
-                                          restarts)}
+                              **halves(centred, cov, comps, m - votes.shape[1], in_conv, labels, seed,
+                                       min_group_size, restarts)}
     return analysis
 
 
@@ -560,22 +568,37 @@ def spread(points: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> 
     return silhouette(points, labels) if labels.max() > 0 else 0.0
 
 
-def bootstrap(centred: Centred, cov: np.ndarray, comps: np.ndarray, cast: np.ndarray, statements: int,
-              in_conv: np.ndarray, labels: np.ndarray, seed: str, min_group_size: int, resamples: int) -> dict:
+def halves(centred: Centred, cov: np.ndarray, comps: np.ndarray, moderated: int, in_conv: np.ndarray,
+           labels: np.ndarray, seed: str, min_group_size: int, resamples: int) -> dict:
     """How much the groups depend on which statements were asked: ARI against the
-    result of the whole pipeline on ``resamples`` bootstrap resamples of the statements."""
-    boot_ari = []
+    result of the whole pipeline on ``resamples`` random halves of the statements
+    (drawn without replacement; each half projected with its own statement and vote
+    counts, the moderated-out statements counted in proportion).
+
+    Halves, not the bootstrap: a bootstrap resample repeats some statements three to
+    six times, and a statement counted k times weighs k-fold in the PCA. With many
+    statements that each carry a little of the groups' signal (a large conversation
+    where everyone votes on a few per cent), those repeats outweigh the signal: on
+    20,000 x 2,000 generated votes with three planted groups, the bootstrap's first
+    component was uncorrelated with the conversation's (r = 0.05) and every resample
+    disagreed with the groups (ARI 0.00), although k-means from other starts agreed
+    (0.87). Subsamples without replacement have no repeats (Ben-Hur, Elisseeff and
+    Guyon 2002 use them for the same purpose); on the nine shared Polis conversations
+    they read much as the bootstrap did."""
+    m = centred.shape[1]
+    take = max(1, m // 2)
+    agree = []
     for r in range(resamples):
-        rng = rng_for(f"{seed}/bootstrap-{r}")
-        cols = np.sort(rng.integers(0, centred.shape[1], centred.shape[1]))
-        boot_comps = components(cov[np.ix_(cols, cols)], start=comps[cols])
-        weights = np.zeros_like(comps)  # centred[:, cols] @ boot_comps, without copying the matrix
-        np.add.at(weights, cols, boot_comps)
-        boot_points = scaled(centred, weights, cast, statements)[in_conv]
-        other, _x = cluster(boot_points, rng, min_group_size, runs=BOOTSTRAP_RUNS)
-        boot_ari.append(adjusted_rand(labels, other))
-    return {"bootstraps": resamples, "bootstrap_ari_mean": float(np.mean(boot_ari)),
-            "bootstrap_ari_min": float(np.min(boot_ari))}
+        rng = rng_for(f"{seed}/half-{r}")
+        cols = np.sort(rng.choice(m, take, replace=False))
+        weights = np.zeros_like(comps)  # centred[:, cols] @ its components, without copying the matrix
+        weights[cols] = components(cov[np.ix_(cols, cols)], start=comps[cols])
+        left_out = moderated * take / m
+        points = scaled(centred, weights, centred.cast(cols) + left_out, take + left_out)[in_conv]
+        other, _x = cluster(points, rng, min_group_size, runs=HALF_RUNS)
+        agree.append(adjusted_rand(labels, other))
+    return {"resamples": resamples, "resample_ari_mean": float(np.mean(agree)),
+            "resample_ari_min": float(np.min(agree))}
 
 
 def wilson(successes: float, n: float, z: float = 1.96) -> tuple[float, float]:

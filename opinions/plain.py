@@ -62,7 +62,7 @@ def overview(a: Analysis) -> list[str]:
     else:
         out.append(_("The groups overlap a lot: read them as broad leanings, not as camps."))
     if a.stability:
-        sure = a.stability["bootstrap_ari_mean"]  # the whole calculation again, on resampled statements
+        sure = a.stability["resample_ari_mean"]  # the whole calculation again, on halves of the statements
         if sure >= SAME:
             out.append(_("Repeating the calculation in other ways gave nearly the same groups every time."))
         elif sure >= MOSTLY:
@@ -146,10 +146,11 @@ def appendix(a: Analysis) -> list[tuple[str, str]]:
         st = a.stability
         out.append((_("Adjusted Rand index (ARI)"), _(
             "How alike two groupings are: 1 the same, 0 no more alike than chance. The other {runs} runs "
-            "against the grouping kept: mean {restart}, lowest {restart_min}; the whole calculation on {boots} "
-            "bootstrap resamples of the statements: mean {boot}, lowest {boot_min}.").format(
-            runs=st["runs"], boots=st["bootstraps"], restart=number(st["restart_ari_mean"], 2), restart_min=number(st["restart_ari_min"], 2),
-            boot=number(st["bootstrap_ari_mean"], 2), boot_min=number(st["bootstrap_ari_min"], 2))))
+            "against the grouping kept: mean {restart}, lowest {restart_min}; the whole calculation on {halves} "
+            "random halves of the statements: mean {half}, lowest {half_min}.").format(
+            runs=st["runs"], halves=st["resamples"], restart=number(st["restart_ari_mean"], 2),
+            restart_min=number(st["restart_ari_min"], 2), half=number(st["resample_ari_mean"], 2),
+            half_min=number(st["resample_ari_min"], 2))))
     out += [
         (_("z"), _("A statement sets a group apart when the group's agree (or disagree) probability "
                    "(a + 1) / (n + 2) exceeds an even split and the other groups' probability, each with z above "

@@ -91,9 +91,9 @@ def text_summary(a: Analysis, width: int = 90) -> list[str]:
         out.append(_("No split into groups of at least {min_group_size} people was found: everyone is in one group (a smaller --min-group-size may find groups).").format(min_group_size=a.min_group_size))
     if a.stability:
         st = a.stability
-        out.append(_("Stability (adjusted Rand index, 1 = same groups): {runs} runs from other starts {restart_ari_mean} (lowest {restart_ari_min}), {bootstraps} bootstrap resamples of the statements {bootstrap_ari_mean} (lowest {bootstrap_ari_min}).").format(
-            **{k: number(st[k], 2) for k in ("restart_ari_mean", "restart_ari_min", "bootstrap_ari_mean", "bootstrap_ari_min")},
-            runs=st["runs"], bootstraps=st["bootstraps"]))
+        out.append(_("Stability (adjusted Rand index, 1 = same groups): {runs} runs from other starts {restart_ari_mean} (lowest {restart_ari_min}), {resamples} random halves of the statements {resample_ari_mean} (lowest {resample_ari_min}).").format(
+            **{k: number(st[k], 2) for k in ("restart_ari_mean", "restart_ari_min", "resample_ari_mean", "resample_ari_min")},
+            runs=st["runs"], resamples=st["resamples"]))
     for g in range(a.k):
         out.append("")
         out.append(_("Group {letter} ({size} people) stands out by:").format(letter=group_letter(g), size=a.sizes()[g]))

@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
         op.add_argument("--seed", default="otos", help=_("fixes the groups (default otos)"))
         op.add_argument("--min-group-size", type=int, default=3, help=_("smallest allowed group (default 3)"))
         op.add_argument("--stability", type=int, default=5, metavar="N",
-                        help=_("bootstrap resamples of the statements, to report how stable the groups are (default 5; 0 = off)"))
+                        help=_("random halves of the statements to repeat the calculation on, to report how stable the groups are (default 5; 0 = off)"))
         if name == "analyze":
             op.add_argument("--json", action="store_true", help=_("print one JSON object"))
         else:
