@@ -146,11 +146,13 @@ class Centred:
             v = self.votes[start:start + self.step]
             yield start, np.where(np.isnan(v), 0.0, v - self.means)
 
-    def cast(self, cols: np.ndarray) -> np.ndarray:
-        """Votes each participant cast on the statements ``cols``."""
-        out = np.empty(self.shape[0])
+    def cast(self, sets: np.ndarray) -> np.ndarray:
+        """Votes each participant cast on each set of statements (``sets``: statements
+        x sets, 1 where the statement is in the set): participants x sets."""
+        out = np.empty((self.shape[0], sets.shape[1]))
         for start in range(0, self.shape[0], self.step):
-            out[start:start + self.step] = (~np.isnan(self.votes[start:start + self.step][:, cols])).sum(axis=1)
+            voted = ~np.isnan(self.votes[start:start + self.step])
+            out[start:start + len(voted)] = voted.astype(np.float32) @ sets.astype(np.float32)  # whole numbers: exact
         return out
 
     def gram(self) -> np.ndarray:
@@ -192,7 +194,11 @@ def components(cov: np.ndarray, start: np.ndarray | None = None, iterations: int
 
 def scaled(centred: Centred, comps: np.ndarray, cast: np.ndarray, statements: int) -> np.ndarray:
     """Projections scaled by sqrt(statements / votes cast)."""
-    return (centred @ comps) * np.sqrt(statements / np.maximum(cast, 1))[:, None]
+    return sparsity_scaled(centred @ comps, cast, statements)
+
+
+def sparsity_scaled(projections: np.ndarray, cast: np.ndarray, statements: float) -> np.ndarray:
+    return projections * np.sqrt(statements / np.maximum(cast, 1))[:, None]
 
 
 # --- k-means -----------------------------------------------------------------------------
@@ -210,11 +216,19 @@ def _lloyd(points: np.ndarray, centres: np.ndarray, w: np.ndarray,
     return labels, centres
 
 
+NEAREST_ROWS = 2048  # points compared with the centres at a time: the distances stay in the cache
+
+
 def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Index of the nearest centre of each point (ties: the first)."""
-    d2 = points @ (-2 * centres.T)  # |p - c|^2 less |p|^2, which is the same for every centre of a point
-    d2 += (centres * centres).sum(axis=1)
-    return d2.argmin(axis=1)
+    twice = -2 * centres.T
+    sq = (centres * centres).sum(axis=1)
+    out = np.empty(len(points), dtype=np.intp)
+    for start in range(0, len(points), NEAREST_ROWS):
+        d2 = points[start:start + NEAREST_ROWS] @ twice  # |p - c|^2 less |p|^2, the same for every centre of a point
+        d2 += sq
+        out[start:start + NEAREST_ROWS] = d2.argmin(axis=1)
+    return out
 
 
 def _centres(points: np.ndarray, labels: np.ndarray, w: np.ndarray, old: np.ndarray) -> np.ndarray:
@@ -233,9 +247,13 @@ def _plusplus(points: np.ndarray, k: int, w: np.ndarray, rng: np.random.Generato
         cdf = np.cumsum(p)
         return int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
 
+    columns = [np.ascontiguousarray(points[:, j]) for j in range(points.shape[1])]  # quicker than rows of 2
+
     def sq(idx: int) -> np.ndarray:
-        diff = points - points[idx]
-        return np.einsum("ij,ij->i", diff, diff)
+        out = np.square(columns[0] - points[idx, 0])
+        for j in range(1, len(columns)):
+            out += np.square(columns[j] - points[idx, j])
+        return out
 
     idx = [draw(w)]
     d2 = sq(idx[0])
@@ -587,15 +605,19 @@ def halves(centred: Centred, cov: np.ndarray, comps: np.ndarray, moderated: int,
     they read much as the bootstrap did."""
     m = centred.shape[1]
     take = max(1, m // 2)
-    agree = []
-    for r in range(resamples):
-        rng = rng_for(f"{seed}/half-{r}")
+    left_out = moderated * take / m
+    rngs = [rng_for(f"{seed}/half-{r}") for r in range(resamples)]
+    sets = np.zeros((m, resamples))  # 1 where a statement is in a half
+    weights = np.zeros((m, 2 * resamples))  # each half's components: centred[:, half] @ them, never copied
+    for r, rng in enumerate(rngs):
         cols = np.sort(rng.choice(m, take, replace=False))
-        weights = np.zeros_like(comps)  # centred[:, cols] @ its components, without copying the matrix
-        weights[cols] = components(cov[np.ix_(cols, cols)], start=comps[cols])
-        left_out = moderated * take / m
-        points = scaled(centred, weights, centred.cast(cols) + left_out, take + left_out)[in_conv]
-        other, _x = cluster(points, rng, min_group_size, runs=HALF_RUNS)
+        sets[cols, r] = 1
+        weights[cols, 2 * r:2 * r + 2] = components(cov[np.ix_(cols, cols)], start=comps[cols])
+    projections, cast = centred @ weights, centred.cast(sets)  # every half in one pass over the votes
+    agree = []
+    for r, rng in enumerate(rngs):
+        points = sparsity_scaled(projections[:, 2 * r:2 * r + 2], cast[:, r] + left_out, take + left_out)
+        other, _x = cluster(points[in_conv], rng, min_group_size, runs=HALF_RUNS)
         agree.append(adjusted_rand(labels, other))
     return {"resamples": resamples, "resample_ari_mean": float(np.mean(agree)),
             "resample_ari_min": float(np.min(agree))}
