@@ -143,7 +143,7 @@ def read_mapping(path: str | Path, audiences: list[Audience]) -> list[dict[str, 
     """A mapping CSV: a column per audience label, a row per statement, each cell the
     statement id in that audience's conversation (blank: not asked there)."""
     path = Path(path)
-    reader = spreadsheet_csv(path, "mapping")
+    reader = spreadsheet_csv(path, _("statement mapping"))
     header = [h.strip() for h in next(reader, None) or []]
     labels = [a.label for a in audiences]
     missing = [label for label in labels if label not in header]

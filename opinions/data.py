@@ -229,7 +229,7 @@ def read_votes_csv(path: str | Path, statements_path: str | Path | None = None) 
     path = Path(path)
     if statements_path is None and (path.parent / "statements.csv").is_file():
         statements_path = path.parent / "statements.csv"
-    reader = spreadsheet_csv(path, "votes")
+    reader = spreadsheet_csv(path, _("votes"))
     header = [h.strip().lower() for h in next(reader, None) or []]
     if not header:
         raise RejectedFile(_("{path} is empty.").format(path=path))
@@ -298,7 +298,7 @@ def _time(text: str, path: Path, line: int, column: int) -> float:
 @text_file
 def _read_statements(path: Path) -> tuple[dict[str, str], set[str]]:
     """Otos's statements CSV: statement, text[, moderated (1 / yes = left out)]."""
-    reader = spreadsheet_csv(path, "statements")
+    reader = spreadsheet_csv(path, _("statements"))
     header = [h.strip().lower() for h in next(reader, None) or []]
     if "statement" not in header or "text" not in header:
         raise RejectedFile(_("{path}, line 1: the columns must include statement and text.").format(path=path))

@@ -45,7 +45,7 @@ class Strata:
 def read_participants(path: str | Path) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
     """(participant -> strata from the file's own columns, participant -> pool member id)."""
     path = Path(path)
-    reader = spreadsheet_csv(path, "participants")
+    reader = spreadsheet_csv(path, _("participants"))
     header = [h.strip() for h in next(reader, None) or []]
     if "participant" not in header:
         raise RejectedFile(_("{path}, line 1: there is no participant column.").format(path=path),

@@ -13,9 +13,14 @@ def read_text(path: Path, what: str) -> tuple[str, bytes]:
     Rejects a missing, empty or binary file with a message naming it and ``what`` it
     should have been.
     """
+    if path.is_dir():
+        raise RejectedFile(_("{path} is a folder; give a file name.").format(path=path))
     if not path.is_file():
         raise RejectedFile(_("{path}: the {what} file does not exist.").format(path=path, what=what), hint=_("Check the path."))
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RejectedFile(_("{path}: cannot be read ({strerror}).").format(path=path, strerror=exc.strerror)) from None
     if not raw.strip():
         raise RejectedFile(_("{path}: the {what} file is empty.").format(path=path, what=what))
     if b"\x00" in raw[:8192]:

@@ -105,6 +105,14 @@ def test_a_bad_mapping_file_is_refused_with_where_and_what(tmp_path, content, ex
         read_mapping(mapping, load(folders, ("A", "B")))
 
 
+def test_a_mapping_that_is_a_folder_or_missing_is_named_as_such(tmp_path):
+    auds = load(audiences(tmp_path, [np.full(STATEMENTS, 0.5)] * 2, people=(30, 30)), ("A", "B"))
+    with pytest.raises(RejectedFile, match="is a folder; give a file name"):
+        read_mapping(tmp_path, auds)
+    with pytest.raises(RejectedFile, match="the statement mapping file does not exist"):
+        read_mapping(tmp_path / "nowhere.csv", auds)
+
+
 def test_weighting_an_audience_to_the_population(tmp_path):
     """Young people agree, old disagree; the panel over-represents the young. Raked to a
     50/50 population the agree share falls to about one half."""
