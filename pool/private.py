@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import numbers
 import os
 import re
 import secrets
@@ -45,6 +46,11 @@ def cell(value: object) -> object:
     return value
 
 
+def _fraction(value: object) -> bool:
+    """A real number that is not a whole-number type: Python's float or numpy's."""
+    return isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
+
+
 class _SafeWriter:
     """A csv writer whose every text value is neutralised by ``cell``; with
     ``decimal_comma`` a float is written 0,62 (a number to Excel in a Finnish locale)."""
@@ -54,8 +60,13 @@ class _SafeWriter:
         self._comma = decimal_comma
 
     def writerow(self, row) -> None:
-        self._w.writerow([repr(v).replace(".", ",") if self._comma and isinstance(v, float) else cell(v)
-                          for v in row])
+        self._w.writerow([self._number(v) if _fraction(v) else cell(v) for v in row])
+
+    def _number(self, v) -> str:
+        """A float as Python writes it (numpy's too: its repr would be np.float64(...)),
+        with a decimal comma when asked."""
+        text = repr(float(v))
+        return text.replace(".", ",") if self._comma else text
 
     def writerows(self, rows) -> None:
         for row in rows:

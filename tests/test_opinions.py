@@ -299,6 +299,7 @@ def test_report_pdf_and_csv_tables(tmp_path, monkeypatch):
     assert fonts and all(fonts.values()), fonts
     rows = (tmp_path / "op-statements.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rows[0].split(";") == STATEMENT_COLUMNS and len(rows) - 1 == len(a.statements) * 3  # every statement x group
+    assert all(re.fullmatch(r"-?\d+(,\d+)?", cell) for row in rows[1:] for cell in row.split(";")[1:])  # numbers only
     groups = (tmp_path / "op-groups.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
     assert len(groups) == len(labels)
     assert all(re.fullmatch(r"-?\d+(,\d+)?", cell) for row in groups for cell in row.split(";")[2:])  # 0,62 for Excel
