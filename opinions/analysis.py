@@ -194,11 +194,13 @@ def components(cov: np.ndarray, start: np.ndarray | None = None, iterations: int
 
 
 def scaled(centred: Centred, comps: np.ndarray, cast: np.ndarray, statements: int) -> np.ndarray:
-    """Projections scaled by sqrt(statements / votes cast)."""
+    """Every participant's projection on ``comps``, sparsity-scaled."""
     return sparsity_scaled(centred @ comps, cast, statements)
 
 
 def sparsity_scaled(projections: np.ndarray, cast: np.ndarray, statements: float) -> np.ndarray:
+    """Projections scaled by sqrt(statements / votes cast): Polis's sparsity-aware
+    projection, so that people who voted on few statements are not all at the centre."""
     return projections * np.sqrt(statements / np.maximum(cast, 1))[:, None]
 
 
