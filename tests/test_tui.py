@@ -773,6 +773,41 @@ async def test_three_audiences_compared_from_the_keyboard_at_80x24(sqlite_engine
     assert (tmp_path / "vertailu.pdf").exists() and (tmp_path / "vertailu.csv").exists()
 
 
+async def test_a_failed_comparison_offers_its_entries_again(sqlite_engine, tmp_path):
+    """A folder given as the mapping file fails the comparison with a message; Ctrl+K
+    then opens the dialog with everything typed before, so one field is corrected."""
+    import numpy as np
+
+    from tests.test_compare import STATEMENTS, audiences
+
+    folders = audiences(tmp_path, [np.full(STATEMENTS, 0.5)] * 2)
+    app = OtosApp(sqlite_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f8")
+        await pilot.pause()
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        for label, folder in zip(("Asukkaat", "Paneeli"), folders):
+            await pilot.press(*label, "tab", *str(folder), "tab")
+        await pilot.press("tab", "tab")  # past the empty third and fourth rows
+        await pilot.press("tab", "tab")
+        assert app.focused.id == "mapping"
+        await pilot.press(*str(tmp_path), "tab", "ctrl+u", "enter")  # no PDF: nothing written outside tmp_path
+        await settle(pilot)
+        await pilot.pause(0.3)
+        assert "is a folder; give a file name" in str(app.screen.query_one("#op-status", Static).render())
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        value = lambda wid: app.screen.query_one(f"#{wid}", Input).value  # noqa: E731
+        assert [value("label-1"), value("label-2"), value("label-3")] == ["Asukkaat", "Paneeli", ""]
+        assert value("folder-2") == str(folders[1]) and value("mapping") == str(tmp_path) and value("pdf") == ""
+        app.screen.query_one("#mapping", Input).focus()
+        await pilot.press("ctrl+u", "enter")
+        await settle(pilot)
+        await pilot.pause(0.5)
+        assert app.screen.query_one("#op-compare", DataTable).row_count == STATEMENTS
+
+
 async def test_a_user_error_is_a_message_and_the_screen_keeps_working(sqlite_engine):
     """Textual stops a screen whose handler raises; Otos turns user errors into messages first."""
     app = OtosApp(sqlite_engine)

@@ -40,20 +40,29 @@ AUDIENCE_ROWS = 4  # audiences the dialog asks for (Keski-Suomi compares three)
 
 class CompareDialog(FormDialog):
     """Ask for the audiences (a label and a Polis export folder each), an optional
-    mapping file and the PDF to write (-> (audiences, mapping, pdf) or None)."""
+    mapping file and the PDF to write (-> (audiences, mapping, pdf) or None). ``last``:
+    the previous request, whose entries the fields start with (a wrong folder is then
+    one field to correct, not seven to type again)."""
+
+    def __init__(self, last: tuple | None = None) -> None:
+        super().__init__()
+        self.last = last
 
     def compose(self) -> ComposeResult:
+        audiences, mapping, pdf = self.last or ([], None, _("vertailu.pdf"))
+        rows = list(audiences) + [("", "")] * (AUDIENCE_ROWS - len(audiences))
         with Vertical(classes="dialog wide"):
             yield Label(_("Compare audiences"), classes="title")
             with VerticalScroll(classes="fields"):
-                for i in range(1, AUDIENCE_ROWS + 1):
+                for i, (label, folder) in enumerate(rows, 1):
                     with Horizontal(classes="inputs"):
-                        yield _titled(Input(placeholder=_("e.g. Asukkaat"), id=f"label-{i}", classes="label"),
+                        yield _titled(Input(label, placeholder=_("e.g. Asukkaat"), id=f"label-{i}", classes="label"),
                                       _("Audience {number}").format(number=i))
-                        yield _titled(Input(placeholder=_("Polis export folder"), id=f"folder-{i}"), _("Folder"))
-                yield _titled(Input(placeholder=_("(optional) mapping.csv, when the wording differs"), id="mapping"),
-                              _("Statement mapping"))
-                yield _titled(Input(_("vertailu.pdf"), id="pdf"), _("PDF for decision-makers (empty: none)"))
+                        yield _titled(Input(folder, placeholder=_("Polis export folder"), id=f"folder-{i}"),
+                                      _("Folder"))
+                yield _titled(Input(mapping or "", placeholder=_("(optional) mapping.csv, when the wording differs"),
+                                    id="mapping"), _("Statement mapping"))
+                yield _titled(Input(pdf or "", id="pdf"), _("PDF for decision-makers (empty: none)"))
             yield from self.form_end(_("Compare"), "ok")
 
     @on(Button.Pressed, "#ok")
@@ -78,15 +87,18 @@ class CompareDialog(FormDialog):
 class Comparing:
     """The Opinions screen's audience comparison: a dialog, a worker, the Audiences tab."""
 
+    last_comparison: tuple | None = None  # the dialog's last entries, offered again
+
     @guarded
     def action_compare(self) -> None:
         def go(request) -> None:
             if request is None:
                 return
+            self.last_comparison = request
             self.query_one("#op-status", Static).update(_("Comparing… (Escape stops it)"))
             self.run_compare(*request)
 
-        self.app.push_screen(CompareDialog(), self.guard(go))
+        self.app.push_screen(CompareDialog(self.last_comparison), self.guard(go))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="opinions")
     def run_compare(self, audiences: list, mapping: str | None, pdf: str | None) -> None:
