@@ -142,10 +142,18 @@ def _read_participant_votes(path: Path) -> Conversation:
         raise RejectedFile(_("{path}, line 1: there is no participant column.").format(path=path),
                            hint=_("This does not look like a Polis participants-votes.csv."))
     meta = {"participant", "xid", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"}
-    first = next(i for i, name in enumerate(header) if name not in meta)  # statement columns follow the meta
+    first = next((i for i, name in enumerate(header) if name not in meta), None)  # statements follow the meta
+    if first is None:
+        raise RejectedFile(_("{path}, line 1: there is no statement column after the participant columns.").format(
+            path=path), hint=_("This does not look like a Polis participants-votes.csv."))
     statements = header[first:]
-    if len(set(statements)) != len(statements):
-        raise RejectedFile(_("{path}, line 1: a statement column appears twice.").format(path=path))
+    seen_at: dict[str, int] = {}
+    for column, sid in enumerate(statements, first + 1):
+        if sid in seen_at:
+            raise RejectedFile(_("{path}, line 1, column {column}: statement {statement} appears twice (also in "
+                                 "column {first}).").format(path=path, column=column, statement=sid,
+                                                            first=seen_at[sid]))
+        seen_at[sid] = column
     pid_col, group_col = header.index("participant"), header.index("group-id") if "group-id" in header else None
     ids, rows, lines, groups, seen = [], [], [], {}, set()
     if '"' in body:  # quoted fields: the csv module's reading, one field at a time

@@ -176,6 +176,8 @@ def test_otos_votes_csv_latest_vote_counts(tmp_path):
     ("participant,group-id,0\n1,,1\n2,,-1\n", r"only 1 statement\(s\) can be used"),
     ("", r"is empty"),
     ("who,0,1\n1,1,1\n", r"line 1: there is no participant column"),
+    ("participant,group-id,n-votes\n1,0,3\n", r"line 1: there is no statement column"),
+    ("participant,group-id,4,5,4\n1,,1,1,1\n", r"line 1, column 5: statement 4 appears twice \(also in column 3\)"),
 ])
 def test_bad_polis_files_are_refused_with_where_and_what(tmp_path, content, message):
     folder = tmp_path / "c"
