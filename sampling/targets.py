@@ -62,7 +62,7 @@ def margins_from_csv(path: str | Path, features: list[str], *, age_bands: tuple[
                      groups: dict[str, str] | None = None, areas: set[str] | None = None) -> Margins:
     """Counts per feature value from an 11rl-layout CSV (rows with totals are skipped)."""
     path = Path(path)
-    text, _x = read_text(path, "margins")
+    text, _x = read_text(path, _("population margins"))
     reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text.splitlines()[0]))
     header = [h.strip().strip('"').casefold() for h in next(reader)]
     col = {}
