@@ -63,9 +63,9 @@ class _SafeWriter:
         self._w.writerow([self._number(v) if _fraction(v) else cell(v) for v in row])
 
     def _number(self, v) -> str:
-        """A float as Python writes it (numpy's too: its repr would be np.float64(...)),
-        with a decimal comma when asked."""
-        text = repr(float(v))
+        """A float in its shortest form (str: numpy's repr would be np.float64(...), and
+        a float32 made a Python float grows digits), with a decimal comma when asked."""
+        text = str(v)
         return text.replace(".", ",") if self._comma else text
 
     def writerows(self, rows) -> None:

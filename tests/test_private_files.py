@@ -286,3 +286,19 @@ def test_composition_table_has_no_live_formula(sqlite_engine, tmp_path):
         cells = [v for r in csv.reader(fh, delimiter=";") for v in r]
     no_live_formula(cells)
     assert "'=cmd|' /C calc'!A0" in cells
+
+
+def test_spreadsheet_csv_writes_numbers_as_numbers_whatever_their_type():
+    """numpy's floats are floats too: written as the number, never as np.float64(...),
+    and a float32 without the digits a Python float would give it; text that starts a
+    formula is neutralised, a negative number is not."""
+    import io
+
+    import numpy as np
+
+    from pool.private import csv_writer
+
+    for comma, expected in ((True, "0,5;0,2241;0,1;-2,5;3;'=1+1\r\n"), (False, "0.5;0.2241;0.1;-2.5;3;'=1+1\r\n")):
+        out = io.StringIO()
+        csv_writer(out, decimal_comma=comma).writerow([0.5, np.float64(0.2241), np.float32(0.1), -2.5, 3, "=1+1"])
+        assert out.getvalue() == expected
