@@ -789,8 +789,7 @@ async def test_a_failed_comparison_offers_its_entries_again(sqlite_engine, tmp_p
         await pilot.pause()
         for label, folder in zip(("Asukkaat", "Paneeli"), folders):
             await pilot.press(*label, "tab", *str(folder), "tab")
-        await pilot.press("tab", "tab")  # past the empty third and fourth rows
-        await pilot.press("tab", "tab")
+        await pilot.press("tab", "tab", "tab", "tab")  # past the empty third and fourth rows
         assert app.focused.id == "mapping"
         await pilot.press(*str(tmp_path), "tab", "ctrl+u", "enter")  # no PDF: nothing written outside tmp_path
         await settle(pilot)
