@@ -32,6 +32,13 @@ async def settle(pilot):
     await pilot.pause()
 
 
+async def open_compare_dialog(pilot) -> None:
+    """The Opinions screen (F8), then its audience comparison dialog (Ctrl+K)."""
+    for key in ("f8", "ctrl+k"):
+        await pilot.press(key)
+        await pilot.pause()
+
+
 def page_info(app) -> str:
     return str(app.screen.query_one("#page-info", Static).render())
 
@@ -744,10 +751,7 @@ async def test_three_audiences_compared_from_the_keyboard_at_80x24(sqlite_engine
     folders = audiences(tmp_path, [base, staff, base])
     app = OtosApp(sqlite_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f8")
-        await pilot.pause()
-        await pilot.press("ctrl+k")
-        await pilot.pause()
+        await open_compare_dialog(pilot)
         for i, (label, folder) in enumerate(zip(("Asukkaat", "Henkilöstö", "Paneeli"), folders), 1):
             await pilot.press(*label)
             await pilot.press("tab")
@@ -783,10 +787,7 @@ async def test_a_failed_comparison_offers_its_entries_again(sqlite_engine, tmp_p
     folders = audiences(tmp_path, [np.full(STATEMENTS, 0.5)] * 2)
     app = OtosApp(sqlite_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f8")
-        await pilot.pause()
-        await pilot.press("ctrl+k")
-        await pilot.pause()
+        await open_compare_dialog(pilot)
         for label, folder in zip(("Asukkaat", "Paneeli"), folders):
             await pilot.press(*label, "tab", *str(folder), "tab")
         await pilot.press("tab", "tab", "tab", "tab")  # past the empty third and fourth rows
